@@ -1,0 +1,153 @@
+// Matrix product C[M,N] = op(A) · op(B) (+ bias[N]) (then ReLU), op = optional transpose.
+// Layout: row-major. A is [M,K], or [K,M] with transA; B is [K,N], or [N,K] with transB.
+// Tiling: register blocking, no workgroup memory: each invocation computes a 4x4 block of C with the
+// k loop unrolled by 4; workgroups of 8x8 invocations cover 32x32 of C. Operands are read as vec4
+// where they are contiguous and aligned (A along k when !transA and K%4==0; B along n when !transB and
+// N%4==0), else as scalars with bounds checks, so any M, N, K >= 1 work. Software adapters (lavapipe, SwiftShader) reward exactly this
+// (see bench/RESULTS.md); real GPUs would prefer workgroup-memory tiles, measured in the benchmark.
+
+import { wgsl } from './wgsl';
+import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
+import { expectDtype, expectRank } from './checks';
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** [N] added to every row of C. */
+  bias?: Tensor;
+  activation?: 'none' | 'relu';
+}
+
+const TILE = 4;
+const WG_X = 8;
+const WG_Y = 8;
+
+export function matmulShapes(a: readonly number[], b: readonly number[], transA: boolean, transB: boolean) {
+  const [M, Ka] = transA ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+  const [Kb, N] = transB ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
+  return { M, N, K: Ka, Kb };
+}
+
+export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const op = 'matmul';
+  const transA = opts.transA ?? false;
+  const transB = opts.transB ?? false;
+  const act = opts.activation ?? 'none';
+  expectDtype(op, a, 'f32');
+  expectDtype(op, b, 'f32');
+  expectRank(op, a, 2);
+  expectRank(op, b, 2);
+  const { M, N, K, Kb } = matmulShapes(a.shape, b.shape, transA, transB);
+  if (K !== Kb) {
+    throw new ShapeError(
+      `${op}: inner dimensions differ: A${transA ? 'ᵀ' : ''} ${fmtShape(a.shape)} and B${transB ? 'ᵀ' : ''} ${fmtShape(b.shape)} (${K} vs ${Kb})`,
+    );
+  }
+  if (opts.bias) {
+    expectDtype(op, opts.bias, 'f32');
+    if (opts.bias.size !== N) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${N} output columns`);
+  }
+  const aVec = !transA && K % 4 === 0;
+  const bVec = !transB && N % 4 === 0;
+  const hasBias = !!opts.bias;
+  const out = gpu.empty([M, N], 'f32', op);
+  const gx = Math.ceil(N / (TILE * WG_X));
+  const gy = Math.ceil(M / (TILE * WG_Y));
+  const K4 = Math.ceil(K / 4) * 4;
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${M}:${N}:${K}:${transA}:${transB}:${hasBias}:${act}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> A: array<${aVec ? 'vec4f' : 'f32'}>;
+@group(0) @binding(1) var<storage, read> B: array<${bVec ? 'vec4f' : 'f32'}>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+#if ${hasBias}
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+#endif
+const M = ${M}u;
+const N = ${N}u;
+const K = ${K}u;
+
+// A[r, k] for k in k0..k0+3 (zero past K); r is clamped, rows past M are never stored.
+fn loadA(r: u32, k0: u32) -> vec4f {
+  let rr = min(r, M - 1u);
+#if ${aVec}
+  return A[(rr * K + k0) / 4u];
+#else
+  var v = vec4f(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let k = k0 + j;
+    if (k < K) {
+#if ${transA}
+      v[j] = A[k * M + rr];
+#else
+      v[j] = A[rr * K + k];
+#endif
+    }
+  }
+  return v;
+#endif
+}
+
+// B[k, c..c+3] (zero past N or K).
+fn loadB(k: u32, c: u32) -> vec4f {
+  if (k >= K) { return vec4f(0.0); }
+#if ${bVec}
+  return B[(k * N + c) / 4u];
+#else
+  var v = vec4f(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let cc = c + j;
+    if (cc < N) {
+#if ${transB}
+      v[j] = B[cc * K + k];
+#else
+      v[j] = B[k * N + cc];
+#endif
+    }
+  }
+  return v;
+#endif
+}
+
+@compute @workgroup_size(${WG_X}, ${WG_Y})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let c0 = g.x * ${TILE}u;
+  let r0 = g.y * ${TILE}u;
+  if (c0 >= N || r0 >= M) { return; }
+  var acc: array<vec4f, ${TILE}>;
+  for (var k0 = 0u; k0 < ${K4}u; k0 += 4u) {
+    let a0 = loadA(r0, k0);
+    let a1 = loadA(r0 + 1u, k0);
+    let a2 = loadA(r0 + 2u, k0);
+    let a3 = loadA(r0 + 3u, k0);
+    for (var j = 0u; j < 4u; j++) {
+      let b = loadB(k0 + j, c0);
+      acc[0] = fma(vec4f(a0[j]), b, acc[0]);
+      acc[1] = fma(vec4f(a1[j]), b, acc[1]);
+      acc[2] = fma(vec4f(a2[j]), b, acc[2]);
+      acc[3] = fma(vec4f(a3[j]), b, acc[3]);
+    }
+  }
+  for (var i = 0u; i < ${TILE}u; i++) {
+    let r = r0 + i;
+    if (r >= M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let c = c0 + j;
+      if (c >= N) { break; }
+      var v = acc[i][j];
+#if ${hasBias}
+      v += bias[c];
+#endif
+#if ${act === 'relu'}
+      v = max(v, 0.0);
+#endif
+      C[r * N + c] = v;
+    }
+  }
+}`,
+    bindings: hasBias ? [a, b, out, opts.bias!] : [a, b, out],
+    workgroups: [gx, gy],
+  });
+  return out;
+}

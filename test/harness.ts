@@ -1,0 +1,76 @@
+// The kernel test harness: one poisoned runtime per test file (every new tensor starts as NaN, so an
+// element a kernel forgets to write fails the comparison), seeded inputs, and relative-L2 comparison
+// against float64 references with a stated tolerance.
+
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Gpu, GpuOptions } from '../src/gpu';
+import { createNodeGpu } from '../src/gpu/node.node';
+
+/** A runtime for the tests of one file: created before them, destroyed after (so the process exits). */
+export function useGpu(options: GpuOptions = {}): () => Gpu {
+  let gpu: Gpu | undefined;
+  beforeAll(async () => {
+    gpu = await createNodeGpu({ poison: true, ...options });
+  });
+  afterAll(() => gpu?.destroy());
+  return () => {
+    if (!gpu) throw new Error('useGpu: runtime not created yet (call inside a test)');
+    return gpu;
+  };
+}
+
+/** mulberry32: a small seeded PRNG with uniform output in [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n standard-normal values (Box-Muller), as float64. */
+export function randn(n: number, rand: () => number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u));
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+/** Random integer in [lo, hi]. */
+export function randint(lo: number, hi: number, rand: () => number): number {
+  return lo + Math.floor(rand() * (hi - lo + 1));
+}
+
+/** ||a - b|| / ||b|| (0/0 counts as 0). */
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
+/** Fails on length mismatch, on any non-finite value, and on relative L2 error above tol. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = 'result'): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    if (!Number.isFinite(actual[i]!)) {
+      throw new Error(`${what}: element ${i} is ${actual[i]} (unwritten or overflowed); expected ${expected[i]}`);
+    }
+  }
+  const err = relL2(actual, expected);
+  expect(err, `${what}: relative L2 error ${err.toExponential(2)} > ${tol}`).toBeLessThanOrEqual(tol);
+}
+
+/** Float32 tolerance for most kernels (relative L2). */
+export const TOL_F32 = 1e-5;
