@@ -2,6 +2,7 @@
 // tolerance of the fixture README's table; the filterbanks bit-exact; features82 block by block.
 
 import { beforeAll, describe, expect, it } from 'vitest';
+import { featureConfig } from '../../src/dsp/config';
 import { decodeAudio } from '../../src/dsp/decode';
 import { preemphasis } from '../../src/dsp/preemphasis';
 import { chromaFilterbank, chromaStft } from '../../src/dsp/reference/chroma';
@@ -168,11 +169,7 @@ describe.each(clipNames)('%s against librosa', (name) => {
 describe('features82 options', () => {
   it('pad false keeps only the frames there are; row names follow the config', async () => {
     const decoded = await decodeAudio(audioBytes('noise_white_22050.wav'));
-    const stack = features82(trim(preemphasis(decoded.samples)), {
-      ...(await import('../../src/dsp/config')).defaultFeatureConfig,
-      pad: false,
-      tuning: 0,
-    });
+    const stack = features82(trim(preemphasis(decoded.samples)), featureConfig({ pad: false, tuning: 0 }));
     expect(stack.features.cols).toBe(22);
     expect(stack.tuning).toBe(0);
     expect(featureRowNames().slice(60, 72)).toEqual(['chroma_C', 'chroma_C#', 'chroma_D', 'chroma_D#', 'chroma_E', 'chroma_F', 'chroma_F#', 'chroma_G', 'chroma_G#', 'chroma_A', 'chroma_A#', 'chroma_B']);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAudio } from '../../src/dsp/decode';
 import { preemphasis } from '../../src/dsp/preemphasis';
+import { prepareSignal } from '../../src/dsp/prepare';
 import { resample, resampledLength } from '../../src/dsp/resample';
 import { trimSilence } from '../../src/dsp/trim';
 import { audioBytes, clipNames, goldenClip, maxAbsDiff, relL2, summarise, type SignalSummary } from './golden';
@@ -93,5 +94,16 @@ describe('trim edge cases', () => {
     expect(start).toBeLessThanOrEqual(8000);
     expect(end).toBeGreaterThanOrEqual(9000);
     expect(end - start).toBeLessThan(4 * 2048);
+  });
+});
+
+describe('prepareSignal chains resample, pre-emphasis and trim with the default config', () => {
+  it.each(['speech_b_f2_16000_mono_padded', 'speech_c_m1_44100_stereo'])('%s gives librosa\'s trimmed signal', async (name) => {
+    const golden = goldenClip(name);
+    const decoded = await decodeAudio(audioBytes(`${name}.wav`));
+    const prepared = prepareSignal(decoded.samples, decoded.sampleRate);
+    expect(prepared.trimmed).toEqual(golden.trim.idx);
+    expect(prepared.resampledLength).toBe(golden.y22050.polyphase.length);
+    expectSummaryClose(summarise(prepared.samples), golden.trimmed, 2e-6, 1e-5);
   });
 });
