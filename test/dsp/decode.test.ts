@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecodeError, decodeAudio } from '../../src/dsp/decode';
 import { decodeFile } from '../../src/dsp/decode.node';
+import { resample } from '../../src/dsp/resample';
 import { writeWav, type WavEncoding } from '../../src/dsp/wav';
-import { audioBytes, fixtureDir, goldenClip, loadJson, summarise } from './golden';
+import { audioBytes, fixtureDir, goldenClip, loadJson, maxAbsDiff, summarise } from './golden';
 
 interface ChannelSummary { length: number; first64: number[]; mid_start: number; mid64: number[]; sum_sq: number }
-interface DecoderGolden { files: Record<string, { shape_native: number[]; native_channels: ChannelSummary[]; vs_wav: { snr_db: number } }> }
+interface DecoderGolden {
+  files: Record<string, { shape_native: number[]; native_channels: ChannelSummary[]; y22050_polyphase: ChannelSummary; vs_wav: { snr_db: number } }>;
+}
 
 function snrDb(test: Float32Array, reference: Float32Array): number {
   let signal = 0;
@@ -77,6 +80,16 @@ describe('decodeAudio on the librosa fixtures', () => {
     expect(lossy).toMatchObject({ sampleRate: 44100, channels: 2 });
     expect(lossy.samples.length).toBe(wav.samples.length);
     expect(Math.abs(snrDb(lossy.samples, wav.samples) - golden.vs_wav.snr_db)).toBeLessThan(0.5);
+  });
+
+  it.each(['flac', 'mp3', 'ogg'])('%s resampled to 22050 Hz matches librosa.load(res_type=polyphase) within 2e-6', async (fmt) => {
+    const golden = loadJson<DecoderGolden>('golden/decoders.json').files[fmt].y22050_polyphase;
+    const decoded = await decodeAudio(audioBytes(`speech_c_m1_44100_stereo.${fmt}`));
+    const got = summarise(resample(decoded.samples, decoded.sampleRate, 22050));
+    expect(got.length).toBe(golden.length);
+    expect(maxAbsDiff(got.first64, golden.first64)).toBeLessThan(2e-6);
+    expect(maxAbsDiff(got.mid64, golden.mid64)).toBeLessThan(2e-6);
+    expect(Math.abs(got.sum_sq / golden.sum_sq - 1)).toBeLessThan(1e-5);
   });
 });
 
