@@ -18,7 +18,10 @@
 //   TESS     `OAF_word_emotion`, e.g. OAF_back_angry, or a folder `OAF_angry`/`YAF_pleasant_
 //            surprised`: speaker OAF or YAF (both female), emotion angry disgust fear happy
 //            neutral sad ps (pleasant surprise).
-//   Folders  `<label>/**/file`: the nearest enclosing folder named after an emotion.
+//   Folders  `<label>/**/file`: the nearest enclosing folder named after an emotion. When that
+//            layout is in use, any other top-level folder holding unrecognised audio is an
+//            unknown label and an error (a typo must not silently drop a class).
+// Corpus names win over folders, so `angry/03-01-05-...wav` is read as RAVDESS.
 
 import {
   CREMA_D_CODES, EMODB_CODES, EMODB_SPEAKER_SEX, RAVDESS_CODES, SAVEE_CODES, TESS_CODES,
