@@ -123,7 +123,9 @@ export function speakerSplit(examples: readonly SplitExample[], options: Speaker
   }
   chosen.sort();
   const { train, val } = splitBySpeakers(examples, speakers, new Set(chosen));
-  return { train, val, description: { kind: 'speaker', seed, valFraction: options.valSpeakers ? undefined : valFraction, valSpeakers: chosen } };
+  const description: SplitDescription = { kind: 'speaker', seed, valSpeakers: chosen };
+  if (!options.valSpeakers) description.valFraction = valFraction;
+  return { train, val, description };
 }
 
 export interface KFoldOptions { folds?: number; seed?: number }
