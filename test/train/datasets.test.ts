@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatasetError, type Dataset } from '../../src/train/datasets';
-import { loadDataset } from '../../src/train/datasets.node';
+import { loadDataset } from '../../src/train/datasets.node.ts';
 import { encodeWav } from '../../src/train/wav';
 
 const EMPTY_WAV = encodeWav(new Float32Array(0), 22050);
