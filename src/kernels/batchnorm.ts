@@ -1,0 +1,322 @@
+// Batch normalisation over the channel (last) axis, Keras semantics, with optional fused ReLU.
+// Layout: x [..., C] (NHWC activations or [N, C] dense outputs), read as rows [R, C], R = N*H*W.
+// Training: per-channel batch mean and biased variance (divide by R) in two levels: workgroups of
+// 32 channels x 8 row lanes keep a running Welford (count, mean, M2) per invocation and merge lanes
+// with Chan's formula into one partial per (row slice, channel); a second pass merges the slices in
+// order (deterministic). It saves mean and 1/sqrt(var + eps) for the backward pass and updates the
+// moving statistics in place exactly as keras.layers.BatchNormalization.call does (keras 3 source,
+// keras/src/layers/normalization/batch_normalization.py): moving = moving*momentum +
+// batch*(1 - momentum), with the biased batch variance from ops.moments for the moving variance.
+// Inference normalises with the moving statistics. Backward: per-channel sums of dy and dy*xhat
+// (same two levels) give dbeta and dgamma, then dx = gamma*invstd*(dy - dbeta/R - xhat*dgamma/R).
+// Elementwise passes use vec4 over channels when C % 4 == 0. Limits: R*C below the binding size.
+
+import { wgsl } from './wgsl';
+import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
+import { expectDtype, expectFinite, expectSameShape, f32Lit } from './checks';
+import { CH_LANES, ROW_LANES, channelSlices, rowsAndChannels } from './reduce-axes';
+
+export interface BatchNormOptions {
+  epsilon?: number;
+  /** Weight of the old moving statistics (Keras' momentum). */
+  momentum?: number;
+  /** Apply ReLU to the output (the backward pass then needs that output to mask dy). */
+  relu?: boolean;
+}
+
+const DEFAULTS: Required<BatchNormOptions> = { epsilon: 1e-3, momentum: 0.99, relu: false };
+
+export interface BatchNormParams {
+  gamma: Tensor;
+  beta: Tensor;
+  movingMean: Tensor;
+  movingVar: Tensor;
+}
+
+/** What training mode saves for the backward pass: per-channel batch mean and 1/sqrt(var + eps). */
+export interface BatchNormSaved {
+  mean: Tensor;
+  invstd: Tensor;
+}
+
+const WG = 256;
+
+function resolve(op: string, opts: BatchNormOptions): Required<BatchNormOptions> {
+  const o = { ...DEFAULTS, ...opts };
+  expectFinite(op, 'epsilon', o.epsilon);
+  expectFinite(op, 'momentum', o.momentum);
+  if (o.epsilon <= 0) throw new ShapeError(`${op}: epsilon must be positive, got ${o.epsilon}`);
+  if (o.momentum < 0 || o.momentum > 1) throw new ShapeError(`${op}: momentum must lie in [0, 1], got ${o.momentum}`);
+  return o;
+}
+
+function checkChannels(op: string, C: number, ts: Record<string, Tensor>): void {
+  for (const [name, t] of Object.entries(ts)) {
+    expectDtype(op, t, 'f32');
+    if (t.shape.length !== 1 || t.size !== C) {
+      throw new ShapeError(`${op}: ${name} '${t.label}' has shape ${fmtShape(t.shape)}, expected [${C}] (the channel axis)`);
+    }
+  }
+}
+
+function checkInput(op: string, x: Tensor, p: BatchNormParams): [number, number] {
+  expectDtype(op, x, 'f32');
+  const [R, C] = rowsAndChannels(op, x);
+  checkChannels(op, C, { gamma: p.gamma, beta: p.beta, movingMean: p.movingMean, movingVar: p.movingVar });
+  return [R, C];
+}
+
+/** Training-mode forward: normalises with batch statistics and updates the moving ones in place. */
+export function batchNormTrain(gpu: Gpu, x: Tensor, p: BatchNormParams, opts: BatchNormOptions = {}): { y: Tensor } & BatchNormSaved {
+  const op = 'batchNormTrain';
+  const o = resolve(op, opts);
+  const [R, C] = checkInput(op, x, p);
+  const { slices, groupsX } = channelSlices(R, C);
+  const partials = gpu.empty([slices, C, 4], 'f32', `${op}.partials`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.1:${R}:${C}:${slices}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<vec4f>;
+var<workgroup> acc: array<array<vec3f, ${CH_LANES}>, ${ROW_LANES}>;
+${CHAN_MERGE}
+@compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
+fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+  let c = w.x * ${CH_LANES}u + l.x;
+  var s = vec3f(0.0);
+  if (c < ${C}u) {
+    for (var r = w.y * ${ROW_LANES}u + l.y; r < ${R}u; r += ${slices * ROW_LANES}u) {
+      let v = x[r * ${C}u + c];
+      s.x += 1.0;
+      let d = v - s.y;
+      s.y += d / s.x;
+      s.z += d * (v - s.y);
+    }
+  }
+  acc[l.y][l.x] = s;
+  for (var stride = ${ROW_LANES / 2}u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (l.y < stride) { acc[l.y][l.x] = merge(acc[l.y][l.x], acc[l.y + stride][l.x]); }
+  }
+  if (l.y == 0u && c < ${C}u) { partials[w.y * ${C}u + c] = vec4f(acc[0][l.x], 0.0); }
+}`,
+    bindings: [x, partials],
+    workgroups: [groupsX, slices],
+  });
+  const mean = gpu.empty([C], 'f32', `${op}.mean`);
+  const invstd = gpu.empty([C], 'f32', `${op}.invstd`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.2:${C}:${slices}:${o.epsilon}:${o.momentum}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> partials: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(2) var<storage, read_write> invstd: array<f32>;
+@group(0) @binding(3) var<storage, read_write> movingMean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> movingVar: array<f32>;
+${CHAN_MERGE}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let c = g.x;
+  if (c >= ${C}u) { return; }
+  var s = vec3f(0.0);
+  for (var p = 0u; p < ${slices}u; p++) { s = merge(s, partials[p * ${C}u + c].xyz); }
+  let variance = s.z / s.x;
+  mean[c] = s.y;
+  invstd[c] = 1.0 / sqrt(variance + ${f32Lit(o.epsilon)});
+  movingMean[c] = movingMean[c] * ${f32Lit(o.momentum)} + s.y * ${f32Lit(1 - o.momentum)};
+  movingVar[c] = movingVar[c] * ${f32Lit(o.momentum)} + variance * ${f32Lit(1 - o.momentum)};
+}`,
+    bindings: [partials, mean, invstd, p.movingMean, p.movingVar],
+    workgroups: [Math.ceil(C / 64)],
+  });
+  partials.dispose();
+  const y = normalize(gpu, op, x, C, [mean, invstd, p.gamma, p.beta], false, o);
+  return { y, mean, invstd };
+}
+
+/** Inference-mode forward: normalises with the moving statistics; nothing is updated. */
+export function batchNormInference(gpu: Gpu, x: Tensor, p: BatchNormParams, opts: BatchNormOptions = {}): Tensor {
+  const op = 'batchNormInference';
+  const o = resolve(op, opts);
+  const [, C] = checkInput(op, x, p);
+  return normalize(gpu, op, x, C, [p.movingMean, p.movingVar, p.gamma, p.beta], true, o);
+}
+
+// Chan et al.'s merge of two (count, mean, M2) summaries; empty summaries merge as identities.
+const CHAN_MERGE = `
+fn merge(a: vec3f, b: vec3f) -> vec3f {
+  if (b.x == 0.0) { return a; }
+  if (a.x == 0.0) { return b; }
+  let n = a.x + b.x;
+  let d = b.y - a.y;
+  return vec3f(n, a.y + d * (b.x / n), a.z + b.z + d * d * (a.x * b.x / n));
+}`;
+
+/** y = (x - mean) * invstd * gamma + beta (invstd from a variance when fromVariance), then ReLU. */
+function normalize(gpu: Gpu, op: string, x: Tensor, C: number, stats: Tensor[], fromVariance: boolean, o: Required<BatchNormOptions>): Tensor {
+  const vec = C % 4 === 0;
+  const T = vec ? 'vec4f' : 'f32';
+  const lanes = vec ? x.size / 4 : x.size;
+  const cl = vec ? C / 4 : C;
+  const [gx, gy] = grid1d(lanes, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const y = gpu.empty(x.shape, 'f32', op);
+  gpu.dispatch({
+    name: op,
+    key: `bnNormalize:${lanes}:${cl}:${vec}:${gx}:${fromVariance}:${o.epsilon}:${o.relu}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> x: array<${T}>;
+@group(0) @binding(1) var<storage, read> center: array<${T}>;
+@group(0) @binding(2) var<storage, read> spread: array<${T}>;
+@group(0) @binding(3) var<storage, read> gamma: array<${T}>;
+@group(0) @binding(4) var<storage, read> beta: array<${T}>;
+@group(0) @binding(5) var<storage, read_write> y: array<${T}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${lanes}u) { return; }
+  let c = i % ${cl}u;
+#if ${fromVariance}
+  let invstd = 1.0 / sqrt(spread[c] + ${f32Lit(o.epsilon)});
+#else
+  let invstd = spread[c];
+#endif
+  let v = (x[i] - center[c]) * (invstd * gamma[c]) + beta[c];
+#if ${o.relu}
+  y[i] = max(v, ${T}(0.0));
+#else
+  y[i] = v;
+#endif
+}`,
+    bindings: [x, ...stats, y],
+    workgroups: [gx, gy],
+  });
+  return y;
+}
+
+export interface BatchNormBackwardOptions {
+  /** The forward output, needed when the forward fused ReLU: dy is masked where y <= 0. */
+  reluOutput?: Tensor;
+}
+
+/** Gradients of training-mode batch norm: dx, dgamma and dbeta. */
+export function batchNormBackward(
+  gpu: Gpu, dy: Tensor, x: Tensor, gamma: Tensor, saved: BatchNormSaved, opts: BatchNormBackwardOptions = {},
+): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+  const op = 'batchNormBackward';
+  expectDtype(op, dy, 'f32');
+  expectDtype(op, x, 'f32');
+  expectSameShape(op, dy, x);
+  const [R, C] = rowsAndChannels(op, x);
+  checkChannels(op, C, { gamma, mean: saved.mean, invstd: saved.invstd });
+  const yRelu = opts.reluOutput;
+  if (yRelu) {
+    expectDtype(op, yRelu, 'f32');
+    expectSameShape(op, yRelu, x);
+  }
+  const relu = !!yRelu;
+  const gradIn = (i: string, T: string) => (relu ? `select(${T}(0.0), dy[${i}], yr[${i}] > ${T}(0.0))` : `dy[${i}]`);
+  const { slices, groupsX } = channelSlices(R, C);
+  const partials = gpu.empty([slices, C, 2], 'f32', `${op}.partials`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.1:${R}:${C}:${slices}:${relu}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> mean: array<f32>;
+@group(0) @binding(3) var<storage, read> invstd: array<f32>;
+@group(0) @binding(4) var<storage, read_write> partials: array<vec2f>;
+#if ${relu}
+@group(0) @binding(5) var<storage, read> yr: array<f32>;
+#endif
+var<workgroup> acc: array<array<vec2f, ${CH_LANES}>, ${ROW_LANES}>;
+@compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
+fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+  let c = w.x * ${CH_LANES}u + l.x;
+  var s = vec2f(0.0);
+  if (c < ${C}u) {
+    let m = mean[c];
+    let k = invstd[c];
+    for (var r = w.y * ${ROW_LANES}u + l.y; r < ${R}u; r += ${slices * ROW_LANES}u) {
+      let i = r * ${C}u + c;
+      let g = ${gradIn('i', 'f32')};
+      s += vec2f(g, g * (x[i] - m) * k);
+    }
+  }
+  acc[l.y][l.x] = s;
+  for (var stride = ${ROW_LANES / 2}u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (l.y < stride) { acc[l.y][l.x] += acc[l.y + stride][l.x]; }
+  }
+  if (l.y == 0u && c < ${C}u) { partials[w.y * ${C}u + c] = acc[0][l.x]; }
+}`,
+    bindings: yRelu ? [dy, x, saved.mean, saved.invstd, partials, yRelu] : [dy, x, saved.mean, saved.invstd, partials],
+    workgroups: [groupsX, slices],
+  });
+  const dgamma = gpu.empty([C], 'f32', `${op}.dgamma`);
+  const dbeta = gpu.empty([C], 'f32', `${op}.dbeta`);
+  // Per channel: k = gamma*invstd, mean, -k*dbeta/R, -k*invstd*dgamma/R, as four planes of [C].
+  const coef = gpu.empty([4, C], 'f32', `${op}.coef`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.2:${R}:${C}:${slices}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> partials: array<vec2f>;
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> mean: array<f32>;
+@group(0) @binding(3) var<storage, read> invstd: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(6) var<storage, read_write> coef: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let c = g.x;
+  if (c >= ${C}u) { return; }
+  var s = vec2f(0.0);
+  for (var p = 0u; p < ${slices}u; p++) { s += partials[p * ${C}u + c]; }
+  dbeta[c] = s.x;
+  dgamma[c] = s.y;
+  let k = gamma[c] * invstd[c];
+  coef[c] = k;
+  coef[${C}u + c] = mean[c];
+  coef[${2 * C}u + c] = -k * s.x / ${f32Lit(R)};
+  coef[${3 * C}u + c] = -k * invstd[c] * s.y / ${f32Lit(R)};
+}`,
+    bindings: [partials, gamma, saved.mean, saved.invstd, dgamma, dbeta, coef],
+    workgroups: [Math.ceil(C / 64)],
+  });
+  partials.dispose();
+  const vec = C % 4 === 0;
+  const T = vec ? 'vec4f' : 'f32';
+  const lanes = vec ? x.size / 4 : x.size;
+  const cl = vec ? C / 4 : C;
+  const [gx, gy] = grid1d(lanes, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const dx = gpu.empty(x.shape, 'f32', `${op}.dx`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.3:${lanes}:${cl}:${vec}:${gx}:${relu}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> dy: array<${T}>;
+@group(0) @binding(1) var<storage, read> x: array<${T}>;
+@group(0) @binding(2) var<storage, read> coef: array<${T}>;
+@group(0) @binding(3) var<storage, read_write> dx: array<${T}>;
+#if ${relu}
+@group(0) @binding(4) var<storage, read> yr: array<${T}>;
+#endif
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${lanes}u) { return; }
+  let c = i % ${cl}u;
+  let gi = ${gradIn('i', T)};
+  dx[i] = coef[c] * gi + coef[${2 * cl}u + c] + (x[i] - coef[${cl}u + c]) * coef[${3 * cl}u + c];
+}`,
+    bindings: yRelu ? [dy, x, coef, dx, yRelu] : [dy, x, coef, dx],
+    workgroups: [gx, gy],
+  });
+  coef.dispose();
+  return { dx, dgamma, dbeta };
+}
+

@@ -1,0 +1,96 @@
+// Inverted dropout with a counter-based RNG: y = x / (1 - rate) where kept, 0 elsewhere.
+// The keep decision of element i is a pure function of (seed, step, stream, i), so the backward pass
+// recomputes the mask instead of storing it, and a CPU reference reproduces it bit for bit
+// (test/ref/nnk-extra.ts, dropoutKeepRef):
+//   pcg(v) = the PCG-RXS-M-XS 32-bit output hash (Jarzynski and Olano, "Hash Functions for GPU
+//            Rendering", 2020), all arithmetic mod 2^32
+//   key    = pcg(pcg(pcg(seed) ^ step) ^ stream)
+//   keep_i = (pcg(pcg(i) ^ key) >> 8) >= round(rate * 2^24)
+// seed and step live on the GPU in a u32 [2] state tensor [step, seed]: advanceDropoutStep records
+// step += 1 (after the backward pass of a training step), so a step needs no CPU write. `stream`
+// separates the dropout layers of one model (baked per layer). Layout: flat, any shape; one
+// invocation per element on a grid1d grid.
+
+import { wgsl } from './wgsl';
+import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
+import { expectDtype, f32Lit } from './checks';
+import { incrementCounter } from './optim';
+
+export interface DropoutOptions {
+  /** Fraction of elements dropped, in [0, 1). */
+  rate: number;
+  /** Distinguishes dropout layers that share one state (a small non-negative integer). */
+  stream?: number;
+}
+
+const WG = 256;
+
+/** The u32 [2] state [step, seed] that dropout kernels read. */
+export function dropoutState(gpu: Gpu, seed: number): Tensor {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ShapeError(`dropoutState: seed must be a 32-bit unsigned integer, got ${seed}`);
+  return gpu.upload([0, seed], [2], 'u32', 'dropout.state');
+}
+
+/** Record step += 1 on the GPU. */
+export function advanceDropoutStep(gpu: Gpu, state: Tensor): void {
+  checkState('advanceDropoutStep', state);
+  incrementCounter(gpu, state);
+}
+
+/** The integer threshold on 24 random bits below which an element is dropped. */
+export function dropThreshold(rate: number): number {
+  return Math.round(rate * 2 ** 24);
+}
+
+function checkState(op: string, state: Tensor): void {
+  expectDtype(op, state, 'u32');
+  if (state.size !== 2) throw new ShapeError(`${op}: state '${state.label}' ${fmtShape(state.shape)} must be the u32 [2] of dropoutState`);
+}
+
+function launch(gpu: Gpu, op: string, x: Tensor, state: Tensor, opts: DropoutOptions): Tensor {
+  const { rate } = opts;
+  const stream = opts.stream ?? 0;
+  expectDtype(op, x, 'f32');
+  checkState(op, state);
+  if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ShapeError(`${op}: rate must lie in [0, 1), got ${rate}`);
+  if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) throw new ShapeError(`${op}: stream must be a 32-bit unsigned integer, got ${stream}`);
+  const n = x.size;
+  const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const threshold = dropThreshold(rate);
+  const scale = 1 / (1 - rate);
+  const y = gpu.empty(x.shape, 'f32', op);
+  gpu.dispatch({
+    name: op,
+    key: `dropout:${n}:${gx}:${threshold}:${stream}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> state: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+fn pcg(v: u32) -> u32 {
+  let s = v * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return (w >> 22u) ^ w;
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${n}u) { return; }
+  let key = pcg(pcg(pcg(state[1]) ^ state[0]) ^ ${stream}u);
+  let keep = (pcg(pcg(i) ^ key) >> 8u) >= ${threshold}u;
+  y[i] = select(0.0, x[i] * ${f32Lit(scale)}, keep);
+}`,
+    bindings: [x, state, y],
+    workgroups: [gx, gy],
+  });
+  return y;
+}
+
+/** Training-mode dropout of x (inference is the identity: do not call this). */
+export function dropout(gpu: Gpu, x: Tensor, state: Tensor, opts: DropoutOptions): Tensor {
+  return launch(gpu, 'dropout', x, state, opts);
+}
+
+/** dx = dy through the same mask and scale (same state step and options as the forward). */
+export function dropoutBackward(gpu: Gpu, dy: Tensor, state: Tensor, opts: DropoutOptions): Tensor {
+  return launch(gpu, 'dropoutBackward', dy, state, opts);
+}

@@ -1,0 +1,123 @@
+// Fused softmax cross-entropy with label smoothing, Keras semantics
+// (CategoricalCrossentropy(from_logits=True, label_smoothing=s) on one-hot labels):
+//   t = onehot(label) * (1 - s) + s / K,  loss_n = -sum_k t_k log softmax(z_n)_k,  loss = mean_n loss_n.
+// Layout: logits [N, K] row-major f32, labels [N] u32 or i32. One invocation per example computes,
+// max-subtracted, its loss, the gradient of the mean loss dz = (softmax - t) / N, and whether its
+// argmax (the first maximum on ties) equals the label, so training accuracy needs no extra pass. A
+// second single-workgroup pass sums losses and hits in a fixed order (deterministic) into
+// stats = [mean loss, number correct]. A label outside [0, K) makes that example's loss and gradient
+// NaN, so a bad batch poisons training visibly instead of silently.
+
+import { wgsl } from './wgsl';
+import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
+import { expectDtype, expectFinite, expectRank, f32Lit } from './checks';
+
+export interface SoftmaxCrossEntropyOptions {
+  labelSmoothing?: number;
+}
+
+const DEFAULTS: Required<SoftmaxCrossEntropyOptions> = { labelSmoothing: 0 };
+
+export interface SoftmaxCrossEntropyResult {
+  /** [N] per-example losses. */
+  loss: Tensor;
+  /** [N, K] gradient of the mean loss with respect to the logits. */
+  dlogits: Tensor;
+  /** [N] u32: 1 where argmax(logits) == label. */
+  correct: Tensor;
+  /** [2] f32: mean loss, number of correct examples. */
+  stats: Tensor;
+}
+
+const WG = 256;
+
+export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, opts: SoftmaxCrossEntropyOptions = {}): SoftmaxCrossEntropyResult {
+  const op = 'softmaxCrossEntropy';
+  const { labelSmoothing: s } = { ...DEFAULTS, ...opts };
+  expectDtype(op, logits, 'f32');
+  expectRank(op, logits, 2);
+  expectDtype(op, labels, 'u32', 'i32');
+  const [N, K] = logits.shape as [number, number];
+  if (labels.shape.length !== 1 || labels.size !== N) {
+    throw new ShapeError(`${op}: labels '${labels.label}' ${fmtShape(labels.shape)} should be [${N}] for logits ${fmtShape(logits.shape)}`);
+  }
+  expectFinite(op, 'labelSmoothing', s);
+  if (s < 0 || s > 1) throw new ShapeError(`${op}: labelSmoothing must lie in [0, 1], got ${s}`);
+  const loss = gpu.empty([N], 'f32', `${op}.loss`);
+  const dlogits = gpu.empty([N, K], 'f32', `${op}.dlogits`);
+  const correct = gpu.empty([N], 'u32', `${op}.correct`);
+  const [gx, gy] = grid1d(N, 64, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const lt = labels.dtype;
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> z: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<${lt}>;
+@group(0) @binding(2) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dz: array<f32>;
+@group(0) @binding(4) var<storage, read_write> correct: array<u32>;
+const K = ${K}u;
+const OFF = ${f32Lit(s / K)};
+const ON = ${f32Lit(1 - s + s / K)};
+// A private variable, not a constant: WGSL refuses NaN in constant expressions.
+var<private> nanBits: u32 = 0x7fc00000u;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let n = g.x + g.y * ${gx * 64}u;
+  if (n >= ${N}u) { return; }
+  let row = n * K;
+  let nan = bitcast<f32>(nanBits);
+  let raw = labels[n];
+  let valid = raw >= ${lt}(0) && raw < ${lt}(K);
+  let label = u32(raw);
+  var m = z[row];
+  var arg = 0u;
+  for (var k = 1u; k < K; k++) {
+    let v = z[row + k];
+    if (v > m) { m = v; arg = k; }
+  }
+  var sum = 0.0;
+  for (var k = 0u; k < K; k++) { sum += exp(z[row + k] - m); }
+  let logSum = log(sum);
+  var l = 0.0;
+  for (var k = 0u; k < K; k++) {
+    let shifted = z[row + k] - m;
+    let t = select(OFF, ON, k == label);
+    l += t * (logSum - shifted);
+    dz[row + k] = select(nan, (exp(shifted) / sum - t) / ${f32Lit(N)}, valid);
+  }
+  loss[n] = select(nan, l, valid);
+  correct[n] = select(0u, 1u, valid && arg == label);
+}`,
+    bindings: [logits, labels, loss, dlogits, correct],
+    workgroups: [gx, gy],
+  });
+  const stats = gpu.empty([2], 'f32', `${op}.stats`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.mean:${N}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> loss: array<f32>;
+@group(0) @binding(1) var<storage, read> correct: array<u32>;
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+var<workgroup> acc: array<vec2f, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(local_invocation_index) l: u32) {
+  var s = vec2f(0.0);
+  for (var i = l; i < ${N}u; i += ${WG}u) { s += vec2f(loss[i], f32(correct[i])); }
+  acc[l] = s;
+  for (var stride = ${WG / 2}u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (l < stride) { acc[l] += acc[l + stride]; }
+  }
+  if (l == 0u) {
+    stats[0] = acc[0].x / ${f32Lit(N)};
+    stats[1] = acc[0].y;
+  }
+}`,
+    bindings: [loss, correct, stats],
+    workgroups: [1],
+  });
+  return { loss, dlogits, correct, stats };
+}

@@ -1,0 +1,177 @@
+// Pooling over NHWC activations [N, H, W, C], row-major.
+// Max pooling: 2x2 windows, stride 2, floor semantics (an odd H or W drops the last row or column, as
+// Keras' padding='valid'). The forward also writes, per output, the flat index into x of the window's
+// maximum (u32; the first in window order (0,0),(0,1),(1,0),(1,1) on ties, as TensorFlow; a NaN is
+// passed over unless the whole window is NaN). The backward gathers instead of scattering: each input
+// element looks up the one window that holds it (windows do not overlap) and takes dy there if it was
+// the chosen one, else 0; dropped rows and columns get 0.
+// Global average pooling [N, H, W, C] -> [N, C]: one workgroup per (image, 32 channels) with 8 lanes
+// over the H*W positions, reduced in workgroup memory (deterministic); its backward spreads
+// dy / (H*W). Elsewhere one invocation per element, on a grid1d grid.
+
+import { wgsl } from './wgsl';
+import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
+import { expectDtype, expectRank } from './checks';
+import { CH_LANES, ROW_LANES } from './reduce-axes';
+
+const WG = 256;
+
+function nhwc(op: string, x: Tensor): [number, number, number, number] {
+  expectDtype(op, x, 'f32');
+  expectRank(op, x, 4);
+  return x.shape as [number, number, number, number];
+}
+
+export function maxPool2x2(gpu: Gpu, x: Tensor): { y: Tensor; argmax: Tensor } {
+  const op = 'maxPool2x2';
+  const [N, H, W, C] = nhwc(op, x);
+  if (H < 2 || W < 2) throw new ShapeError(`${op}: '${x.label}' ${fmtShape(x.shape)} needs H >= 2 and W >= 2`);
+  const Ho = Math.floor(H / 2);
+  const Wo = Math.floor(W / 2);
+  const n = N * Ho * Wo * C;
+  const y = gpu.empty([N, Ho, Wo, C], 'f32', op);
+  const argmax = gpu.empty([N, Ho, Wo, C], 'u32', `${op}.argmax`);
+  const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${N}:${H}:${W}:${C}:${gx}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> argmax: array<u32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let o = g.x + g.y * ${gx * WG}u;
+  if (o >= ${n}u) { return; }
+  let c = o % ${C}u;
+  let wo = (o / ${C}u) % ${Wo}u;
+  let ho = (o / ${C * Wo}u) % ${Ho}u;
+  let b = o / ${C * Wo * Ho}u;
+  let base = ((b * ${H}u + 2u * ho) * ${W}u + 2u * wo) * ${C}u + c;
+  // NaN tested on the bits: compilers may fold x != x away.
+  let offsets = array<u32, 4>(0u, ${C}u, ${W * C}u, ${W * C + C}u);
+  var best = x[base];
+  var bi = base;
+  for (var k = 1u; k < 4u; k++) {
+    let i = base + offsets[k];
+    let v = x[i];
+    if (v > best || (bitcast<u32>(best) & 0x7fffffffu) > 0x7f800000u) { best = v; bi = i; }
+  }
+  y[o] = best;
+  argmax[o] = bi;
+}`,
+    bindings: [x, y, argmax],
+    workgroups: [gx, gy],
+  });
+  return { y, argmax };
+}
+
+/** dx [N, H, W, C] from dy and the argmax of maxPool2x2 (xShape: the forward input's shape). */
+export function maxPool2x2Backward(gpu: Gpu, dy: Tensor, argmax: Tensor, xShape: readonly number[]): Tensor {
+  const op = 'maxPool2x2Backward';
+  expectDtype(op, dy, 'f32');
+  expectDtype(op, argmax, 'u32');
+  if (xShape.length !== 4) throw new ShapeError(`${op}: input shape ${fmtShape(xShape)} must be [N, H, W, C]`);
+  const [N, H, W, C] = xShape as [number, number, number, number];
+  const Ho = Math.floor(H / 2);
+  const Wo = Math.floor(W / 2);
+  const want = [N, Ho, Wo, C];
+  for (const t of [dy, argmax]) {
+    if (t.shape.length !== 4 || t.shape.some((d, i) => d !== want[i])) {
+      throw new ShapeError(`${op}: '${t.label}' ${fmtShape(t.shape)} should be ${fmtShape(want)} for an input of ${fmtShape(xShape)}`);
+    }
+  }
+  const n = N * H * W * C;
+  const dx = gpu.empty(xShape, 'f32', `${op}.dx`);
+  const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${N}:${H}:${W}:${C}:${gx}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> argmax: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${n}u) { return; }
+  let c = i % ${C}u;
+  let ho = ((i / ${W * C}u) % ${H}u) / 2u;
+  let wo = ((i / ${C}u) % ${W}u) / 2u;
+  let b = i / ${H * W * C}u;
+  var v = 0.0;
+  if (ho < ${Ho}u && wo < ${Wo}u) {
+    let o = ((b * ${Ho}u + ho) * ${Wo}u + wo) * ${C}u + c;
+    if (argmax[o] == i) { v = dy[o]; }
+  }
+  dx[i] = v;
+}`,
+    bindings: [dy, argmax, dx],
+    workgroups: [gx, gy],
+  });
+  return dx;
+}
+
+export function globalAvgPool(gpu: Gpu, x: Tensor): Tensor {
+  const op = 'globalAvgPool';
+  const [N, H, W, C] = nhwc(op, x);
+  const P = H * W;
+  const y = gpu.empty([N, C], 'f32', op);
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${N}:${P}:${C}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+var<workgroup> acc: array<array<f32, ${CH_LANES}>, ${ROW_LANES}>;
+@compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
+fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+  let c = w.x * ${CH_LANES}u + l.x;
+  let b = w.y + w.z * 65535u;
+  var s = 0.0;
+  if (c < ${C}u) {
+    for (var p = l.y; p < ${P}u; p += ${ROW_LANES}u) { s += x[(b * ${P}u + p) * ${C}u + c]; }
+  }
+  acc[l.y][l.x] = s;
+  for (var stride = ${ROW_LANES / 2}u; stride > 0u; stride >>= 1u) {
+    workgroupBarrier();
+    if (l.y < stride) { acc[l.y][l.x] += acc[l.y + stride][l.x]; }
+  }
+  if (l.y == 0u && c < ${C}u && b < ${N}u) { y[b * ${C}u + c] = acc[0][l.x] / ${P}.0; }
+}`,
+    bindings: [x, y],
+    workgroups: [Math.ceil(C / CH_LANES), Math.min(N, 65535), Math.ceil(N / 65535)],
+  });
+  return y;
+}
+
+/** dx [N, H, W, C] = dy[n, c] / (H*W) everywhere (xShape: the forward input's shape). */
+export function globalAvgPoolBackward(gpu: Gpu, dy: Tensor, xShape: readonly number[]): Tensor {
+  const op = 'globalAvgPoolBackward';
+  expectDtype(op, dy, 'f32');
+  if (xShape.length !== 4) throw new ShapeError(`${op}: input shape ${fmtShape(xShape)} must be [N, H, W, C]`);
+  const [N, H, W, C] = xShape as [number, number, number, number];
+  if (dy.shape.length !== 2 || dy.shape[0] !== N || dy.shape[1] !== C) {
+    throw new ShapeError(`${op}: '${dy.label}' ${fmtShape(dy.shape)} should be [${N}, ${C}] for an input of ${fmtShape(xShape)}`);
+  }
+  const P = H * W;
+  const n = N * P * C;
+  const dx = gpu.empty(xShape, 'f32', `${op}.dx`);
+  const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${N}:${P}:${C}:${gx}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${n}u) { return; }
+  dx[i] = dy[(i / ${P * C}u) * ${C}u + i % ${C}u] / ${P}.0;
+}`,
+    bindings: [dy, dx],
+    workgroups: [gx, gy],
+  });
+  return dx;
+}

@@ -1,0 +1,121 @@
+// Gradient norms, both Keras clipping modes and Adam over several steps against the float64 reference,
+// a learning-rate change without recompilation, no submits inside a step, and argument validation.
+
+import { describe, expect, it } from 'vitest';
+import { Adam, type AdamOptions } from '../../src/kernels/adam';
+import { clipScales, squaredNorms } from '../../src/kernels/optim';
+import { ShapeError, type Tensor } from '../../src/gpu';
+import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
+import { adamStepRef, clipRef } from '../ref/nnk-extra';
+
+const gpu = useGpu();
+
+// Parameter shapes with sizes both multiples of 4 (vec4 path) and not, one past a workgroup's worth.
+const shapes: Record<string, number[]> = { conv: [3, 3, 5, 7], bias: [7], dense: [33, 8], gamma: [16], big: [300, 41] };
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+describe('gradient norms and clip factors match float64', () => {
+  it('squared norms of tensors of many sizes', async () => {
+    const g = gpu();
+    const r = rng(1);
+    const xs = [1, 3, 256, 257, 5000, 300_001].map((n) => randn(n, r).map((v) => Math.fround(v)));
+    const sq = squaredNorms(g, xs.map((x) => g.upload(Float32Array.from(x), [x.length])));
+    expectClose(await sq.read(), xs.map((x) => x.reduce((a, v) => a + v * v, 0)), 1e-6, 'squared norms');
+  });
+
+  for (const mode of [{ clipnorm: 1.5 }, { globalClipnorm: 2 }]) {
+    it(`clip factors for ${JSON.stringify(mode)}, with some tensors under and some over the norm`, async () => {
+      const g = gpu();
+      const r = rng(2);
+      const xs = [0.05, 1, 0.01, 3].map((s, i) => randn(10 + 7 * i, r).map((v) => Math.fround(v * s)));
+      const scales = clipScales(g, squaredNorms(g, xs.map((x) => g.upload(Float32Array.from(x), [x.length]))), mode);
+      const clipped = clipRef(xs, mode);
+      const ref = xs.map((x, i) => clipped[i]![0]! / x[0]!);
+      const got = await scales.read();
+      expectClose(got, ref, TOL_F32, 'clip factors');
+      if ('clipnorm' in mode) expect(got.filter((s) => s < 1).length).toBeGreaterThan(0);
+      expect(got.filter((s) => s === 1).length).toBeLessThan(got.length);
+    });
+  }
+});
+
+function setup(seed: number) {
+  const r = rng(seed);
+  const w = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, randn(size(s), r).map((v) => Math.fround(v * 0.01))]));
+  // Gradients on different scales so per-tensor clipping acts on some tensors only.
+  const grads = (step: number) => {
+    const rs = rng(seed * 100 + step);
+    return Object.fromEntries(Object.keys(shapes).map((k, i) => [k, randn(size(shapes[k]!), rs).map((v) => Math.fround(v * 0.1 * (i + 1)))]));
+  };
+  return { w, grads };
+}
+
+async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) => number) {
+  const g = gpu();
+  const { w, grads } = setup(7);
+  const params: Record<string, Tensor> = Object.fromEntries(Object.entries(w).map(([k, v]) => [k, g.upload(Float32Array.from(v), shapes[k]!)]));
+  const gradT: Record<string, Tensor> = Object.fromEntries(Object.keys(shapes).map((k) => [k, g.zeros(shapes[k]!)]));
+  const adam = new Adam(g, params, opts);
+  const names = Object.keys(shapes);
+  const ref = { w: names.map((k) => Float64Array.from(w[k]!)), m: names.map((k) => new Float64Array(w[k]!.length)), v: names.map((k) => new Float64Array(w[k]!.length)) };
+  const full = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, ...opts };
+  let compiledAfterFirst = 0;
+  for (let step = 1; step <= steps; step++) {
+    const lr = lrAt?.(step) ?? full.lr;
+    if (lr !== adam.learningRate) adam.setLearningRate(lr);
+    const gs = grads(step);
+    for (const k of names) g.write(gradT[k]!, Float32Array.from(gs[k]!));
+    const submits = g.counters.submits;
+    adam.step(gradT);
+    expect(g.counters.submits, 'a step records only; it never submits').toBe(submits);
+    if (step === 1) compiledAfterFirst = g.pipelines.compiled;
+    adamStepRef(ref.w, names.map((k) => gs[k]!), ref.m, ref.v, step, { ...full, lr });
+  }
+  const got = await g.readMany([...names.map((k) => params[k]!), ...names.flatMap((k) => [adam.moments(k).m, adam.moments(k).v]), adam.iterations]);
+  names.forEach((k, i) => {
+    const delta = Array.from(got[i]!, (v, j) => v - w[k]![j]!);
+    expectClose(delta, ref.w[i]!.map((v, j) => v - w[k]![j]!), 1e-4, `${k}: total update`);
+    expectClose(got[names.length + 2 * i]!, ref.m[i]!, TOL_F32, `${k}: m`);
+    expectClose(got[names.length + 2 * i + 1]!, ref.v[i]!, TOL_F32, `${k}: v`);
+  });
+  expect(got[got.length - 1]![0]).toBe(steps);
+  expect(g.pipelines.compiled, 'later steps reuse the first step pipelines').toBe(compiledAfterFirst);
+  adam.dispose();
+}
+
+describe('Adam matches the float64 Keras reference over several steps', () => {
+  it('without clipping, at a large learning rate', () => runAdam({ learningRate: 0.01 }, 6));
+  it('with per-tensor clipnorm', () => runAdam({ learningRate: 0.01, clipnorm: 0.5 }, 6));
+  it('with global_clipnorm', () => runAdam({ learningRate: 0.01, globalClipnorm: 1 }, 6));
+  it('with custom betas and epsilon', () => runAdam({ learningRate: 0.02, beta1: 0.5, beta2: 0.9, epsilon: 1e-3 }, 4));
+  it('follows a learning rate lowered between steps (reduce on plateau) without recompiling', () =>
+    runAdam({ learningRate: 0.01, globalClipnorm: 1 }, 6, (step) => (step <= 3 ? 0.01 : 0.002)));
+});
+
+describe('Adam refuses bad settings and gradients', () => {
+  it('validates hyperparameters with clear messages', () => {
+    const g = gpu();
+    const p = { w: g.zeros([3]) };
+    expect(() => new Adam(g, p, { learningRate: 0 })).toThrow(/Adam: learningRate must be a positive finite number, got 0/);
+    expect(() => new Adam(g, p, { learningRate: NaN })).toThrow(ShapeError);
+    expect(() => new Adam(g, p, { beta1: 1 })).toThrow(/beta1 must lie strictly between 0 and 1/);
+    expect(() => new Adam(g, p, { beta2: -0.1 })).toThrow(/beta2 must lie strictly between 0 and 1/);
+    expect(() => new Adam(g, p, { epsilon: 0 })).toThrow(/epsilon must be a positive finite number/);
+    expect(() => new Adam(g, p, { clipnorm: -1 })).toThrow(/clipnorm must be a positive finite number/);
+    expect(() => new Adam(g, p, { globalClipnorm: Infinity })).toThrow(/globalClipnorm must be a positive finite number/);
+    expect(() => new Adam(g, p, { clipnorm: 1, globalClipnorm: 1 })).toThrow(/cannot both be set/);
+    expect(() => new Adam(g, {})).toThrow(/at least one parameter/);
+    const adam = new Adam(g, p);
+    expect(() => adam.setLearningRate(-1)).toThrow(/learningRate must be a positive finite number/);
+    adam.dispose();
+  });
+
+  it('refuses missing, misshapen and unknown gradients', () => {
+    const g = gpu();
+    const adam = new Adam(g, { w: g.zeros([3, 2]), b: g.zeros([2]) });
+    expect(() => adam.step({ w: g.zeros([3, 2]) })).toThrow(/no gradient for parameter 'b'/);
+    expect(() => adam.step({ w: g.zeros([2, 3]), b: g.zeros([2]) })).toThrow(/gradient of 'w' is \[2, 3\], parameter is \[3, 2\]/);
+    expect(() => adam.step({ w: g.zeros([3, 2]), b: g.zeros([2]), c: g.zeros([1]) })).toThrow(/unknown parameters: c/);
+    adam.dispose();
+  });
+});
