@@ -1,0 +1,203 @@
+// The SER model: the seed report's residual CNN on [N, 82, 64, 1] inputs (NHWC), as a config object.
+//   stem:   conv3x3 -> BN -> ReLU -> maxpool 2x2 -> dropout
+//   blocks: [conv3x3 -> BN -> ReLU -> conv3x3 -> BN] + [conv1x1 -> BN] -> add -> ReLU -> maxpool -> dropout
+//   head:   global average pooling -> (dense -> ReLU -> dropout)* -> dense K (softmax lives in the loss)
+// Parameters are registered by name (e.g. "block1.conv_a.w"), He-normal initialised from a seed
+// (Keras he_normal: truncated normal, stddev sqrt(2 / fan_in) / 0.8796); biases and BN shifts 0, BN
+// scales 1, moving means 0 and variances 1. Weights and BN moving statistics save and load by name.
+
+import { createRng } from '../common/random';
+import { ShapeError, type Gpu, type Tensor } from '../gpu';
+import { dropoutState } from '../kernels/dropout';
+import { batchNorm, conv2d, dropout, globalAvgPool, maxPool } from './layers';
+import { add, dense, relu } from './ops';
+import { Parameter, type Tape, type Var } from './tape';
+
+export interface ModelConfig {
+  /** Feature rows and frames of one input (channels = 1). */
+  inputRows: number;
+  inputFrames: number;
+  classes: number;
+  stem: { filters: number; dropout: number };
+  blocks: { filters: number; dropout: number }[];
+  dense: { units: number; dropout: number }[];
+  labelSmoothing: number;
+  bnMomentum: number;
+  bnEpsilon: number;
+}
+
+/** The seed report's architecture with the issue's defaults. */
+export const SEED_MODEL: Readonly<ModelConfig> = Object.freeze({
+  inputRows: 82,
+  inputFrames: 64,
+  classes: 8,
+  stem: { filters: 32, dropout: 0.2 },
+  blocks: [
+    { filters: 64, dropout: 0.3 },
+    { filters: 128, dropout: 0.3 },
+  ],
+  dense: [
+    { units: 256, dropout: 0.4 },
+    { units: 128, dropout: 0.3 },
+  ],
+  labelSmoothing: 0.1,
+  bnMomentum: 0.99,
+  bnEpsilon: 1e-3,
+});
+
+export function modelConfig(partial: Partial<ModelConfig> = {}): ModelConfig {
+  const c: ModelConfig = { ...structuredClone(SEED_MODEL as ModelConfig), ...partial };
+  const bad = (msg: string) => new ShapeError(`model config: ${msg}`);
+  for (const [k, v] of [['inputRows', c.inputRows], ['inputFrames', c.inputFrames], ['classes', c.classes]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw bad(`${k} must be a positive integer, got ${v}`);
+  }
+  if (c.classes < 2) throw bad(`classes must be at least 2, got ${c.classes}`);
+  const rates = [c.stem.dropout, ...c.blocks.map((b) => b.dropout), ...c.dense.map((d) => d.dropout)];
+  if (rates.some((r) => !(r >= 0 && r < 1))) throw bad(`dropout rates must lie in [0, 1), got ${rates.join(', ')}`);
+  if (!(c.labelSmoothing >= 0 && c.labelSmoothing < 1)) throw bad(`labelSmoothing must lie in [0, 1), got ${c.labelSmoothing}`);
+  // Every stage halves H and W (floor); the input must survive all of them.
+  const pools = 1 + c.blocks.length;
+  if (c.inputRows >> pools < 1 || c.inputFrames >> pools < 1) throw bad(`an input of ${c.inputRows}x${c.inputFrames} is too small for ${pools} 2x2 poolings`);
+  return c;
+}
+
+interface ConvUnit {
+  w: Parameter;
+  b: Parameter;
+  bn: { gamma: Parameter; beta: Parameter; movingMean: Tensor; movingVar: Tensor };
+}
+
+export class SerModel {
+  readonly params = new Map<string, Parameter>();
+  /** BN moving statistics (not trained by the optimiser, saved with the weights). */
+  readonly state = new Map<string, Tensor>();
+  /** u32 [step, seed] read by the dropout kernels. */
+  readonly dropoutState: Tensor;
+  private readonly units = new Map<string, ConvUnit>();
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly config: ModelConfig,
+    seed = 0,
+  ) {
+    const rng = createRng(seed);
+    const heNormal = (shape: number[], fanIn: number): Float32Array => {
+      const std = Math.sqrt(2 / fanIn) / 0.87962566103423978;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        let z = rng.normal();
+        while (Math.abs(z) > 2) z = rng.normal();
+        out[i] = z * std;
+      }
+      return out;
+    };
+    const param = (name: string, shape: number[], data: Float32Array | number) => {
+      const t = gpu.upload(typeof data === 'number' ? new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(data) : data, shape, 'f32', name);
+      gpu.scopes.keep(t);
+      const p = new Parameter(t, name);
+      this.params.set(name, p);
+      return p;
+    };
+    const stateT = (name: string, c: number, v: number) => {
+      const t = gpu.scopes.keep(gpu.upload(new Float32Array(c).fill(v), [c], 'f32', name));
+      this.state.set(name, t);
+      return t;
+    };
+    const conv = (name: string, k: number, cin: number, cout: number) => {
+      this.units.set(name, {
+        w: param(`${name}.w`, [k, k, cin, cout], heNormal([k, k, cin, cout], k * k * cin)),
+        b: param(`${name}.b`, [cout], 0),
+        bn: {
+          gamma: param(`${name}.bn.gamma`, [cout], 1),
+          beta: param(`${name}.bn.beta`, [cout], 0),
+          movingMean: stateT(`${name}.bn.moving_mean`, cout, 0),
+          movingVar: stateT(`${name}.bn.moving_var`, cout, 1),
+        },
+      });
+    };
+    conv('stem', 3, 1, config.stem.filters);
+    let cin = config.stem.filters;
+    config.blocks.forEach((b, i) => {
+      conv(`block${i + 1}.conv_a`, 3, cin, b.filters);
+      conv(`block${i + 1}.conv_b`, 3, b.filters, b.filters);
+      conv(`block${i + 1}.shortcut`, 1, cin, b.filters);
+      cin = b.filters;
+    });
+    let fin = cin;
+    [...config.dense.map((d) => d.units), config.classes].forEach((units, i) => {
+      const name = i === config.dense.length ? 'logits' : `dense${i + 1}`;
+      param(`${name}.w`, [fin, units], heNormal([fin, units], fin));
+      param(`${name}.b`, [units], 0);
+      fin = units;
+    });
+    this.dropoutState = gpu.scopes.keep(dropoutState(gpu, seed >>> 0));
+  }
+
+  private convBn(tape: Tape, x: Var, name: string, relu: boolean): Var {
+    const u = this.units.get(name)!;
+    const y = conv2d(tape, x, u.w, u.b, { padding: 'same' });
+    return batchNorm(tape, y, u.bn, { relu, momentum: this.config.bnMomentum, epsilon: this.config.bnEpsilon });
+  }
+
+  /** Logits [N, classes] of inputs [N, rows, frames, 1]. */
+  forward(tape: Tape, x: Var): Var {
+    const c = this.config;
+    const [, h, w, ch] = x.shape;
+    if (x.shape.length !== 4 || h !== c.inputRows || w !== c.inputFrames || ch !== 1) {
+      throw new ShapeError(`model: input ${JSON.stringify(x.shape)} must be [N, ${c.inputRows}, ${c.inputFrames}, 1]`);
+    }
+    let stream = 0;
+    let y = this.convBn(tape, x, 'stem', true);
+    y = dropout(tape, maxPool(tape, y), c.stem.dropout, this.dropoutState, stream++);
+    c.blocks.forEach((b, i) => {
+      const a = this.convBn(tape, this.convBn(tape, y, `block${i + 1}.conv_a`, true), `block${i + 1}.conv_b`, false);
+      const s = this.convBn(tape, y, `block${i + 1}.shortcut`, false);
+      y = dropout(tape, maxPool(tape, relu(tape, add(tape, a, s))), b.dropout, this.dropoutState, stream++);
+    });
+    y = globalAvgPool(tape, y);
+    c.dense.forEach((d, i) => {
+      y = dropout(tape, dense(tape, y, this.p(`dense${i + 1}.w`), this.p(`dense${i + 1}.b`), 'relu'), d.dropout, this.dropoutState, stream++);
+    });
+    return dense(tape, y, this.p('logits.w'), this.p('logits.b'));
+  }
+
+  private p(name: string): Parameter {
+    return this.params.get(name)!;
+  }
+
+  /** Every saved tensor (parameters and BN moving statistics) by name, with its shape. */
+  tensorShapes(): Map<string, readonly number[]> {
+    const m = new Map<string, readonly number[]>();
+    for (const [k, p] of this.params) m.set(k, p.shape);
+    for (const [k, t] of this.state) m.set(k, t.shape);
+    return m;
+  }
+
+  async exportTensors(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    const names = [...this.params.keys(), ...this.state.keys()];
+    const tensors = names.map((n) => this.params.get(n)?.value ?? this.state.get(n)!);
+    const data = await this.gpu.readMany(tensors);
+    return new Map(names.map((n, i) => [n, { shape: [...tensors[i]!.shape], data: data[i] as Float32Array }]));
+  }
+
+  importTensors(named: Map<string, { shape: number[]; data: Float32Array }>): void {
+    for (const [name, t] of named) {
+      const target = this.params.get(name)?.value ?? this.state.get(name);
+      if (!target) throw new ShapeError(`model: no tensor named '${name}'`);
+      this.gpu.write(target, t.data);
+    }
+  }
+
+  get parameterCount(): number {
+    let n = 0;
+    for (const p of this.params.values()) n += p.value.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const p of this.params.values()) p.value.dispose();
+    for (const t of this.state.values()) t.dispose();
+    this.dropoutState.dispose();
+  }
+}
