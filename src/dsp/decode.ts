@@ -28,29 +28,37 @@ export interface DecodeOptions {
 
 const decodeDefaults = { minSampleRate: 1000, maxSampleRate: 384000 };
 
-/** Bit depth of lossless integer sources, whose samples get libsndfile's symmetric scaling. */
-function integerBitDepth(bytes: Uint8Array): number | null {
+/**
+ * How audio-decode scaled a lossless integer source: its WAV reader divides negatives by 2^(bits-1)
+ * and positives by 2^(bits-1) - 1; its FLAC decoder divides every sample by 2^(bits-1) - 1.
+ * librosa (libsndfile) divides every sample by 2^(bits-1).
+ */
+interface IntegerSource {
+  bits: number;
+  rescale: 'positives' | 'all';
+}
+
+function integerSource(bytes: Uint8Array): IntegerSource | null {
   if (isWav(bytes)) {
     const header = readWavHeader(bytes);
-    return isIntegerPcm(header) ? header.bitsPerSample : null;
+    return isIntegerPcm(header) ? { bits: header.bitsPerSample, rescale: 'positives' } : null;
   }
   const isFlac = bytes.length >= 22 && bytes[0] === 0x66 && bytes[1] === 0x4c && bytes[2] === 0x61 && bytes[3] === 0x43;
   // STREAMINFO is always the first metadata block: bits-per-sample minus one sits in bits 4..8 of bytes 20..21.
-  return isFlac ? (((bytes[20] & 1) << 4) | (bytes[21] >> 4)) + 1 : null;
+  return isFlac ? { bits: (((bytes[20] & 1) << 4) | (bytes[21] >> 4)) + 1, rescale: 'all' } : null;
 }
 
 /**
- * audio-decode scales negative integers by 2^-(bits-1) but positive ones by 1/(2^(bits-1) - 1);
- * librosa (libsndfile) uses 2^-(bits-1) for both. Recovers k and rescales positives in place.
- * Exact up to 24 bits; at 32 bits float32 cannot hold k, so the result may differ by one ulp.
+ * Recovers the integer k from audio-decode's value and returns k / 2^(bits-1), in place. Exact up
+ * to 24 bits; at 32 bits float32 cannot hold k, so the result may differ from libsndfile by an ulp.
  */
-function rescalePositives(channel: Float32Array, bits: number): void {
-  const full = 2 ** (bits - 1);
-  const positiveMax = full - 1;
+function toLibsndfileScale(channel: Float32Array, source: IntegerSource): void {
+  const full = 2 ** (source.bits - 1);
+  const divisor = full - 1;
   for (let i = 0; i < channel.length; i++) {
     const x = channel[i];
-    if (x <= 0) continue;
-    channel[i] = bits <= 24 ? Math.round(x * positiveMax) / full : (x * positiveMax) / full;
+    if (source.rescale === 'positives' && x <= 0) continue;
+    channel[i] = source.bits <= 24 ? Math.round(x * divisor) / full : (x * divisor) / full;
   }
 }
 
@@ -75,9 +83,9 @@ export async function decodeAudio(input: ArrayBuffer | Uint8Array, options: Deco
 
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length === 0) fail('empty input (0 bytes)');
-  let bits: number | null = null;
+  let source: IntegerSource | null = null;
   try {
-    bits = integerBitDepth(bytes);
+    source = integerSource(bytes);
   } catch (e) {
     fail((e as Error).message);
   }
@@ -101,7 +109,7 @@ export async function decodeAudio(input: ArrayBuffer | Uint8Array, options: Deco
     for (let i = 0; i < channel.length; i++) {
       if (!Number.isFinite(channel[i])) fail(`non-finite sample (${channel[i]}) at frame ${i}`);
     }
-    if (bits !== null) rescalePositives(channel, bits);
+    if (source) toLibsndfileScale(channel, source);
   }
   const samples = mixToMono(channels);
   return { samples, sampleRate, channels: channels.length, durationS: samples.length / sampleRate };

@@ -2,8 +2,7 @@
 // them: contrast (octave bands from fmin; per band the mean of the quantile-smallest and -largest
 // bins, in dB; with librosa's band-edge quirks), centroid, bandwidth (p=2) and roll-off frequency.
 
-import { powerToDb } from './mel';
-import { fftFrequencies } from './mel';
+import { fftFrequencies, powerToDb } from './mel';
 import { zeros, type Matrix } from './matrix';
 
 export interface SpectralOptions {

@@ -52,6 +52,7 @@ export function piptrack(spectrogram: Matrix, options: PiptrackOptions = {}): Pe
       if (k > 0 && k < bins - 1) {
         avg = 0.5 * (s(k + 1, t) - s(k - 1, t));
         const curvature = 2 * s(k, t) - s(k + 1, t) - s(k - 1, t);
+        // A selected maximum has positive curvature; the guard is librosa's divide-by-zero guard.
         shift = avg / (curvature + (Math.abs(curvature) < Number.MIN_VALUE ? 1 : 0));
       }
       peaks.push({
