@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecodeError, decodeAudio } from '../../src/dsp/decode';
-import { decodeFile } from '../../src/dsp/decode.node';
+import { decodeFile } from '../../src/dsp/decode.node.ts';
 import { resample } from '../../src/dsp/resample';
 import { writeWav, type WavEncoding } from '../../src/dsp/wav';
 import { audioBytes, fixtureDir, goldenClip, loadJson, maxAbsDiff, summarise } from './golden';
