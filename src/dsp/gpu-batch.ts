@@ -16,6 +16,8 @@ export interface ClipBatch {
   postFrame: Uint32Array;
   /** T per clip, frames before padding. */
   frames: number[];
+  /** frames, post frames, clips, 0: what the kernels loop over. */
+  counts: Uint32Array;
 }
 
 export function clipBatch(signals: readonly Float32Array[], hop: number, keepFrames: number, deltaHalf: number): ClipBatch {
@@ -39,5 +41,5 @@ export function clipBatch(signals: readonly Float32Array[], hop: number, keepFra
     frame += frames[c]!;
     post += posts[c]!;
   });
-  return { signal, clips, frameClip, postFrame, frames };
+  return { signal, clips, frameClip, postFrame, frames, counts: Uint32Array.from([frameCount, postFrame.length, signals.length, 0]) };
 }

@@ -4,6 +4,7 @@
 // Layout: the clips are concatenated in one f32 signal; `clips` [C, 8] u32 rows are (signal offset,
 // length, first frame, frame count, ...) and `frameClip` [F] u32 names the clip of each global frame,
 // so framing is pure indexing (no framed copy). Output rows are frames: power [F, N/2+1].
+// Counts come from a [4] u32 buffer, not from the WGSL source, so one pipeline serves every batch.
 // One frame per workgroup (the FFT of fft.ts); many frames of many clips per dispatch (2-D grid).
 
 import { wgsl } from './wgsl';
@@ -29,11 +30,13 @@ export interface StftInputs {
   window: Tensor;
   /** twiddleTable(N). */
   twiddles: Tensor;
+  /** [4] u32: frames, post frames, clips, 0 (buffers may be longer than their contents). */
+  counts: Tensor;
 }
 
 export function stft(gpu: Gpu, inputs: StftInputs, options: StftOptions): { power: Tensor; magnitude?: Tensor } {
   const op = 'stft';
-  const { signal, clips, frameClip, window, twiddles } = inputs;
+  const { signal, clips, frameClip, window, twiddles, counts } = inputs;
   const { nFft, hop } = options;
   const withMag = options.magnitude ?? false;
   expectDtype(op, signal, 'f32');
@@ -51,16 +54,17 @@ export function stft(gpu: Gpu, inputs: StftInputs, options: StftOptions): { powe
   const [gx, gy] = grid1d(frames, 1, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
     name: op,
-    key: `${op}:${frames}:${nFft}:${hop}:${withMag}:${gx}`,
+    key: `${op}:${nFft}:${hop}:${withMag}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> signal: array<f32>;
 @group(0) @binding(1) var<storage, read> clips: array<u32>;
 @group(0) @binding(2) var<storage, read> frameClip: array<u32>;
 @group(0) @binding(3) var<storage, read> win: array<vec2f>;
 @group(0) @binding(4) var<storage, read> tw: array<vec2f>;
-@group(0) @binding(5) var<storage, read_write> power: array<f32>;
+@group(0) @binding(5) var<storage, read> counts: vec4u;
+@group(0) @binding(6) var<storage, read_write> power: array<f32>;
 #if ${withMag}
-@group(0) @binding(6) var<storage, read_write> magnitude: array<f32>;
+@group(0) @binding(7) var<storage, read_write> magnitude: array<f32>;
 #endif
 ${fftDeclarations(plan)}
 ${realBinFunction(plan)}
@@ -75,9 +79,9 @@ fn loadPair(base: u32, len: i32, start: i32, i: u32) -> vec2f {
 }
 
 @compute @workgroup_size(${plan.workgroup})
-fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u) {
-  let f = w.x + w.y * ${gx}u;
-  if (f >= ${frames}u) { return; }
+fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) n: vec3u) {
+  let f = w.x + w.y * n.x;
+  if (f >= counts.x) { return; }
   let c = frameClip[f] * ${CLIP_COLUMNS}u;
   let base = clips[c];
   let len = i32(clips[c + 1u]);
@@ -93,7 +97,7 @@ ${fftBody(plan, (i) => `loadPair(base, len, start, ${i})`)}
 #endif
   }
 }`,
-    bindings: withMag ? [signal, clips, frameClip, window, twiddles, power, magnitude!] : [signal, clips, frameClip, window, twiddles, power],
+    bindings: withMag ? [signal, clips, frameClip, window, twiddles, counts, power, magnitude!] : [signal, clips, frameClip, window, twiddles, counts, power],
     workgroups: [gx, gy],
   });
   return withMag ? { power, magnitude: magnitude! } : { power };

@@ -21,6 +21,7 @@ async function gpuMagnitude(g: Gpu, signals: Float32Array[], nFft: number, hop: 
       signal: g.upload(batch.signal, [batch.signal.length]),
       clips: g.upload(batch.clips, [batch.clips.length], 'u32'),
       frameClip: g.upload(batch.frameClip, [batch.frameClip.length], 'u32'),
+      counts: g.upload(batch.counts, [4], 'u32'),
       window: g.upload(Float32Array.from(periodicHann(nFft)), [nFft]),
       twiddles: g.upload(twiddleTable(nFft), [2 * nFft]),
     },
