@@ -1,0 +1,208 @@
+// The GPU half of the feature pipeline: trimmed signals -> [clips, 82, frames] float32 features, with
+// librosa 0.11 semantics (see test/fixtures/librosa/README.md). A batch of clips goes through five
+// dispatches recorded into one submit: stft (power), spectralFrames (mel, centroid, bandwidth,
+// roll-off, zcr, contrast extremes, piptrack peaks), clipStats (top_db maxima, estimated tuning),
+// postFrames (MFCC, chroma, contrast dB) and assemble (deltas, stacking, padding). The constant tables
+// (window, twiddles, sparse mel filterbank, DCT, the 100 chroma filterbanks of the tuning grid,
+// Savitzky-Golay weights) are built once on the CPU in float64 with the reference builders and
+// uploaded once. Browser-safe: no node-only imports.
+
+import type { Gpu, Tensor } from '../gpu';
+import { assemble, postColumns, postFrames, type PostFrameOptions } from '../kernels/features82';
+import { TUNING_BINS, clipStats } from '../kernels/clipstats';
+import { twiddleTable } from '../kernels/fft';
+import { contrastBands, pitchRange, spectralFrames, statColumns, type SpectralConstants } from '../kernels/spectral';
+import { stft } from '../kernels/stft';
+import { defaultFeatureConfig, type FeatureConfig } from './config';
+import { clipBatch } from './gpu-batch';
+import { chromaFilterbank } from './reference/chroma';
+import { linspace, melFilterbank } from './reference/mel';
+import { savgolWeights } from './reference/mfcc';
+import { periodicHann } from './reference/stft';
+
+export interface GpuFeatures {
+  /** [clips, rows, config.frames] row-major. */
+  features: Float32Array;
+  /** Frames of each clip before padding or truncation. */
+  frames: number[];
+}
+
+export interface GpuFeatureTensors {
+  features: Tensor;
+  frames: number[];
+  /** [clips, 4]: mel max dB, contrast peak max dB, contrast valley max dB, tuning. */
+  clipStats: Tensor;
+}
+
+interface Tables {
+  window: Tensor;
+  twiddles: Tensor;
+  melRuns: Tensor;
+  melWeights: Tensor;
+  dct: Tensor;
+  chromaBanks: Tensor;
+  savgol: Tensor;
+}
+
+/** Mel filterbank rows as (first bin, count, weight offset, 0) runs and the packed non-zero weights. */
+function sparseRows(dense: Float32Array, rows: number, cols: number): { runs: Uint32Array; weights: Float32Array } {
+  const runs = new Uint32Array(rows * 4);
+  const weights: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = dense.subarray(r * cols, (r + 1) * cols);
+    let first = row.findIndex((v) => v !== 0);
+    let last = cols - 1 - [...row].reverse().findIndex((v) => v !== 0);
+    if (first < 0) [first, last] = [0, -1];
+    runs.set([first, last - first + 1, weights.length, 0], r * 4);
+    for (let k = first; k <= last; k++) weights.push(row[k]!);
+  }
+  return { runs, weights: Float32Array.from(weights.length ? weights : [0]) };
+}
+
+function dctOrtho(nMfcc: number, nMels: number): Float32Array {
+  const out = new Float32Array(nMfcc * nMels);
+  for (let k = 0; k < nMfcc; k++) {
+    const scale = Math.sqrt((k === 0 ? 1 : 2) / nMels);
+    for (let m = 0; m < nMels; m++) out[k * nMels + m] = scale * Math.cos((Math.PI * k * (2 * m + 1)) / (2 * nMels));
+  }
+  return out;
+}
+
+export class GpuFeatureExtractor {
+  readonly config: FeatureConfig;
+  private readonly spectral: SpectralConstants;
+  private readonly post: PostFrameOptions;
+  private tables: Tables | null = null;
+
+  constructor(
+    private readonly gpu: Gpu,
+    config: Partial<FeatureConfig> = defaultFeatureConfig,
+  ) {
+    this.config = { ...defaultFeatureConfig, ...config };
+    const c = this.config;
+    if (c.deltaWidth < 3 || c.deltaWidth % 2 === 0) throw new RangeError(`deltaWidth must be odd and >= 3, got ${c.deltaWidth}`);
+    this.spectral = {
+      sampleRate: c.sampleRate,
+      nFft: c.nFft,
+      hop: c.hop,
+      nMels: c.nMels,
+      rollPercent: c.rolloffPercent,
+      contrast: contrastBands(c.sampleRate, c.nFft, c.contrastBands, c.contrastFmin, c.contrastQuantile),
+      pitch: pitchRange(c.sampleRate, c.nFft),
+    };
+    this.post = {
+      nFft: c.nFft,
+      nMels: c.nMels,
+      nMfcc: c.nMfcc,
+      nChroma: c.nChroma,
+      contrastBands: c.contrastBands + 1,
+      statColumns: statColumns(this.spectral),
+      topDb: 80,
+    };
+  }
+
+  /** Rows of the feature stack (82 with the default config). */
+  get rows(): number {
+    return postColumns(this.post) + 2 * this.config.nMfcc;
+  }
+
+  private buildTables(): Tables {
+    if (this.tables) return this.tables;
+    const g = this.gpu;
+    const c = this.config;
+    const bins = c.nFft / 2 + 1;
+    const mel = sparseRows(melFilterbank({ sampleRate: c.sampleRate, nFft: c.nFft, nMels: c.nMels }), c.nMels, bins);
+    // Estimated tunings fall on the left edges of the 0.01 grid: one filterbank per edge.
+    const tunings = c.tuning === 'estimate' ? Array.from(linspace(-0.5, 0.5, TUNING_BINS + 1).subarray(0, TUNING_BINS)) : [c.tuning];
+    const chroma = new Float32Array(tunings.length * c.nChroma * bins);
+    tunings.forEach((tuning, i) =>
+      chroma.set(chromaFilterbank({ sampleRate: c.sampleRate, nFft: c.nFft, nChroma: c.nChroma, tuning }), i * c.nChroma * bins),
+    );
+    const W = c.deltaWidth;
+    const savgol = new Float32Array(2 * W * W);
+    for (let order = 1; order <= 2; order++) {
+      for (let pos = 0; pos < W; pos++) savgol.set(savgolWeights(W, order, order, pos), ((order - 1) * W + pos) * W);
+    }
+    g.scopes.begin();
+    const tables: Tables = {
+      window: g.upload(Float32Array.from(periodicHann(c.nFft)), [c.nFft], 'f32', 'features.window'),
+      twiddles: g.upload(twiddleTable(c.nFft), [2 * c.nFft], 'f32', 'features.twiddles'),
+      melRuns: g.upload(mel.runs, [c.nMels, 4], 'u32', 'features.melRuns'),
+      melWeights: g.upload(mel.weights, [mel.weights.length], 'f32', 'features.melWeights'),
+      dct: g.upload(dctOrtho(c.nMfcc, c.nMels), [c.nMfcc, c.nMels], 'f32', 'features.dct'),
+      chromaBanks: g.upload(chroma, [tunings.length, c.nChroma, bins], 'f32', 'features.chromaBanks'),
+      savgol: g.upload(savgol, [2, W, W], 'f32', 'features.savgol'),
+    };
+    // The tables live as long as the extractor: taken out of every scope (a new tensor is tracked
+    // only by the innermost one, which is this fresh scope).
+    for (const table of Object.values(tables)) g.untrack(table);
+    g.scopes.end();
+    this.tables = tables;
+    return tables;
+  }
+
+  /** Features of a batch as GPU tensors (no readback); the caller disposes them. */
+  extractTensor(signals: readonly Float32Array[]): GpuFeatureTensors {
+    const c = this.config;
+    if (signals.length === 0) throw new RangeError('extract: no signals');
+    const half = (c.deltaWidth - 1) / 2;
+    const minSamples = (c.deltaWidth - 1) * c.hop;
+    signals.forEach((s, i) => {
+      if (s.length < minSamples) {
+        throw new RangeError(`extract: signal ${i} has ${s.length} samples; the width-${c.deltaWidth} deltas need at least ${minSamples} (${c.deltaWidth} frames)`);
+      }
+    });
+    const t = this.buildTables();
+    const g = this.gpu;
+    const batch = clipBatch(signals, c.hop, c.frames, half);
+    const result = g.scope(() => {
+      const clips = g.upload(batch.clips, [batch.clips.length], 'u32', 'features.clips');
+      const frameClip = g.upload(batch.frameClip, [batch.frameClip.length], 'u32', 'features.frameClip');
+      const signal = g.upload(batch.signal, [batch.signal.length], 'f32', 'features.signal');
+      const counts = g.upload(batch.counts, [4], 'u32', 'features.counts');
+      const { power } = stft(g, { signal, clips, frameClip, counts, window: t.window, twiddles: t.twiddles }, { nFft: c.nFft, hop: c.hop });
+      const sp = spectralFrames(g, { power, signal, clips, frameClip, counts, melRuns: t.melRuns, melWeights: t.melWeights }, this.spectral);
+      const cs = clipStats(
+        g,
+        { clips, mel: sp.mel, stats: sp.stats, pitch: sp.pitch, pitchCount: sp.pitchCount },
+        {
+          nMels: c.nMels,
+          statColumns: this.post.statColumns,
+          contrastBands: this.post.contrastBands,
+          maxPeaks: this.spectral.pitch.maxPeaks,
+          binsPerOctave: c.nChroma,
+          estimateTuning: c.tuning === 'estimate',
+        },
+      );
+      const postFrame = g.upload(batch.postFrame, [batch.postFrame.length], 'u32', 'features.postFrame');
+      const post = postFrames(
+        g,
+        { power, mel: sp.mel, stats: sp.stats, clipStats: cs.stats, bank: cs.bank, frameClip, postFrame, counts, dct: t.dct, chromaBanks: t.chromaBanks },
+        this.post,
+      );
+      const features = assemble(g, post, clips, counts, t.savgol, {
+        nMfcc: c.nMfcc,
+        postColumns: postColumns(this.post),
+        deltaWidth: c.deltaWidth,
+        frames: c.frames,
+      });
+      return { features, clipStats: cs.stats };
+    });
+    return { ...result, frames: batch.frames };
+  }
+
+  /** Release the constant tables (a later extract uploads them again). */
+  dispose(): void {
+    for (const table of Object.values(this.tables ?? {})) table.dispose();
+    this.tables = null;
+  }
+
+  /** Features of a batch, read back: [clips, rows, config.frames] and each clip's frame count. */
+  async extract(signals: Float32Array[]): Promise<GpuFeatures> {
+    const { features, frames, clipStats: stats } = this.extractTensor(signals);
+    stats.dispose();
+    const data = (await features.read()) as Float32Array;
+    features.dispose();
+    return { features: data, frames };
+  }
+}
