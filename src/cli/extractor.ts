@@ -1,9 +1,10 @@
-// The feature extractor the CLI uses.
+// The feature extractor the commands use: the WGSL pipeline on the runtime's device.
 
 import type { FeatureConfig } from '../dsp/config';
-import { type FeatureExtractor, ReferenceExtractor } from '../dsp/pipeline';
+import { GpuFeatureExtractor } from '../dsp/gpu-features';
+import type { FeatureExtractor } from '../dsp/pipeline';
 import type { Gpu } from '../gpu';
 
-export function makeExtractor(_gpu: Gpu, config: FeatureConfig): FeatureExtractor {
-  return new ReferenceExtractor(config);
+export function makeExtractor(gpu: Gpu, config: FeatureConfig): FeatureExtractor {
+  return new GpuFeatureExtractor(gpu, config);
 }

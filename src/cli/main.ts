@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerFeatures } from './features';
 import { registerInfo } from './info';
+import { registerTrain } from './train';
 
 const program = new Command()
   .name('ser')
@@ -15,6 +16,7 @@ const program = new Command()
 registerInfo(program);
 registerBench(program);
 registerFeatures(program);
+registerTrain(program);
 
 try {
   await program.parseAsync(process.argv);

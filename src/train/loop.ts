@@ -1,0 +1,222 @@
+// The epoch loop. The whole (scaled) feature set and its labels live on the GPU; each step uploads only
+// its batch indices, gathers the batch on the GPU and records one training step. Loss and accuracy are
+// read back every `readEvery` steps (a readback drains the queue, so not each step), which is also when
+// a non-finite loss is detected and reported with its step. Each epoch ends with validation, early
+// stopping (the best weights are kept and restored) and learning-rate reduction on plateau.
+// Browser-safe: checkpointing goes through the onEpochEnd callback.
+
+import { createRng } from '../common/random';
+import type { Gpu, Tensor } from '../gpu';
+import { add, mul } from '../kernels/elementwise';
+import { gatherRows } from '../kernels/gather';
+import type { Trainer } from '../nn/train-step';
+
+export interface LoopOptions {
+  epochs: number;
+  batch: number;
+  seed: number;
+  /** Read loss/accuracy back every this many steps. */
+  readEvery: number;
+  /** Epochs without validation improvement before stopping (0: never stop early). */
+  patience: number;
+  /** Epochs without improvement before the learning rate is multiplied by lrFactor. */
+  lrPatience: number;
+  lrFactor: number;
+  minLr: number;
+}
+
+export const defaultLoopOptions: LoopOptions = {
+  epochs: 30,
+  batch: 32,
+  seed: 0,
+  readEvery: 10,
+  patience: 10,
+  lrPatience: 4,
+  lrFactor: 0.5,
+  minLr: 1e-5,
+};
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  lr: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+/** Everything needed to continue a run exactly where an epoch ended. */
+export interface LoopState {
+  epoch: number;
+  history: EpochMetrics[];
+  bestEpoch: number;
+  bestValAccuracy: number;
+  sinceBest: number;
+  sinceLrChange: number;
+}
+
+export interface DataOnGpu {
+  /** [N, rows, frames, 1] scaled features. */
+  x: Tensor;
+  /** [N] u32 class indices. */
+  y: Tensor;
+  labels: Uint32Array;
+}
+
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+export interface LoopHooks {
+  onProgress?: (p: { epoch: number; step: number; steps: number; loss: number; accuracy: number; samplesPerSecond: number }) => void;
+  /** Called after each epoch with the state to checkpoint; `improved` when this epoch is the best so far. */
+  onEpochEnd?: (state: LoopState, improved: boolean) => Promise<void>;
+  /**
+   * Checked between steps (Ctrl-C): true abandons the epoch in progress, so the state stays that of the
+   * last completed (checkpointed) epoch and a resumed run repeats exactly the same work.
+   */
+  shouldStop?: () => boolean;
+}
+
+/** The shuffled order of training examples in an epoch: a pure function of (seed, epoch). */
+export function epochOrder(train: readonly number[], seed: number, epoch: number): number[] {
+  return createRng((seed * 1000003 + epoch * 7919) >>> 0).shuffle([...train]);
+}
+
+/** Logits of the given examples, in batches, in inference mode. */
+export async function predictLogits(gpu: Gpu, trainer: Trainer, data: DataOnGpu, indices: readonly number[], batch: number): Promise<Float32Array> {
+  const classes = trainer.model.config.classes;
+  const out = new Float32Array(indices.length * classes);
+  for (let s = 0; s < indices.length; s += batch) {
+    const ids = indices.slice(s, s + batch);
+    const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
+    const xb = gatherRows(gpu, data.x, idx);
+    const logits = trainer.predict(xb);
+    out.set((await logits.read()) as Float32Array, s * classes);
+    for (const t of [idx, xb, logits]) t.dispose();
+  }
+  return out;
+}
+
+export function argmaxRows(logits: Float32Array, classes: number): number[] {
+  const pred: number[] = [];
+  for (let i = 0; i < logits.length / classes; i++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (logits[i * classes + k]! > logits[i * classes + best]!) best = k;
+    pred.push(best);
+  }
+  return pred;
+}
+
+/** Mean label-smoothed cross-entropy of logits on the CPU (validation loss). */
+export function meanCrossEntropy(logits: Float32Array, labels: readonly number[], classes: number, smoothing: number): number {
+  let total = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const row = logits.subarray(i * classes, (i + 1) * classes);
+    const m = Math.max(...row);
+    const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    for (let k = 0; k < classes; k++) {
+      const t = (k === labels[i] ? 1 - smoothing : 0) + smoothing / classes;
+      total -= t * (row[k]! - lse);
+    }
+  }
+  return total / labels.length;
+}
+
+export async function trainLoop(
+  gpu: Gpu,
+  trainer: Trainer,
+  data: DataOnGpu,
+  split: { train: number[]; val: number[] },
+  opts: LoopOptions,
+  hooks: LoopHooks = {},
+  resume?: LoopState,
+): Promise<LoopState> {
+  const state: LoopState = resume ?? { epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, sinceBest: 0, sinceLrChange: 0 };
+  const classes = trainer.model.config.classes;
+  const steps = Math.ceil(split.train.length / opts.batch);
+  let globalStep = state.epoch * steps;
+  while (state.epoch < opts.epochs) {
+    const started = performance.now();
+    const order = epochOrder(split.train, opts.seed, state.epoch);
+    let acc: Tensor | null = null;
+    let lastRead = { loss: NaN, accuracy: NaN };
+    let seen = 0;
+    for (let s = 0; s < steps; s++) {
+      const ids = order.slice(s * opts.batch, (s + 1) * opts.batch);
+      const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
+      const xb = gatherRows(gpu, data.x, idx);
+      const yb = gatherRows(gpu, data.y, idx);
+      const stats = trainer.step(xb, yb);
+      // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
+      const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');
+      const w = mul(gpu, stats, weighted);
+      const next: Tensor = acc ? add(gpu, acc, w) : w;
+      if (acc) {
+        acc.dispose();
+        w.dispose();
+      }
+      acc = next;
+      for (const t of [idx, xb, yb, stats, weighted]) t.dispose();
+      seen += ids.length;
+      globalStep++;
+      if ((s + 1) % opts.readEvery === 0 || s === steps - 1) {
+        const [sumLoss, correct] = (await acc.read()) as Float32Array;
+        if (!Number.isFinite(sumLoss!)) {
+          throw new NonFiniteLossError(`training loss became ${sumLoss} by step ${globalStep} (epoch ${state.epoch + 1}, batch ${s + 1}); lower the learning rate or check the inputs for NaN/Inf`);
+        }
+        lastRead = { loss: sumLoss! / seen, accuracy: correct! / seen };
+      } else {
+        await gpu.sync(); // one step at a time keeps memory flat and the progress honest
+      }
+      // Between readbacks the bar advances with the last loss and accuracy read.
+      hooks.onProgress?.({ epoch: state.epoch + 1, step: s + 1, steps, ...lastRead, samplesPerSecond: seen / ((performance.now() - started) / 1000) });
+      if (hooks.shouldStop?.()) {
+        acc.dispose();
+        return state;
+      }
+    }
+    acc?.dispose();
+    const trainSeconds = (performance.now() - started) / 1000;
+    let valLoss: number | null = null;
+    let valAccuracy: number | null = null;
+    if (split.val.length > 0) {
+      const logits = await predictLogits(gpu, trainer, data, split.val, opts.batch);
+      const labels = split.val.map((i) => data.labels[i]!);
+      const pred = argmaxRows(logits, classes);
+      valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
+      valLoss = meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
+    }
+    const metric = valAccuracy ?? lastRead.accuracy;
+    const improved = metric > state.bestValAccuracy;
+    state.history.push({
+      epoch: state.epoch + 1,
+      trainLoss: lastRead.loss,
+      trainAccuracy: lastRead.accuracy,
+      valLoss,
+      valAccuracy,
+      lr: trainer.adam.learningRate,
+      seconds: (performance.now() - started) / 1000,
+      samplesPerSecond: seen / trainSeconds,
+    });
+    if (improved) {
+      state.bestValAccuracy = metric;
+      state.bestEpoch = state.epoch + 1;
+      state.sinceBest = 0;
+      state.sinceLrChange = 0;
+    } else {
+      state.sinceBest++;
+      state.sinceLrChange++;
+      if (state.sinceLrChange >= opts.lrPatience && trainer.adam.learningRate > opts.minLr) {
+        trainer.adam.setLearningRate(Math.max(opts.minLr, trainer.adam.learningRate * opts.lrFactor));
+        state.sinceLrChange = 0;
+      }
+    }
+    state.epoch++;
+    await hooks.onEpochEnd?.(state, improved);
+    if (opts.patience > 0 && state.sinceBest >= opts.patience) break;
+  }
+  return state;
+}

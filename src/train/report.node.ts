@@ -1,0 +1,62 @@
+// The run's report in its output folder: report.json (every number), report.md (for a person:
+// protocol, metrics, per-class table, largest confusions, epochs) and the SVG plots.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatReport, topConfusions } from './metrics';
+import { confusionSvg, curvesSvg } from './plots';
+import type { TrainRunResult } from './run.node.ts';
+
+export async function writeReport(r: TrainRunResult): Promise<void> {
+  const d = r.split.description;
+  const protocol = d.kind === 'stratified'
+    ? `random stratified clip split (seed ${d.seed}); speakers can appear in both training and validation, which flatters accuracy`
+    : `speaker-independent split (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`;
+  const json = {
+    protocol: d,
+    classes: r.classes,
+    accuracy: r.report.accuracy,
+    uar: r.report.uar,
+    macroF1: r.report.macroF1,
+    perClass: r.report.perClass,
+    confusion: r.report.confusion,
+    confusionRowPercent: r.report.confusionRowPercent,
+    largestConfusions: topConfusions(r.report, 5),
+    epochs: r.state.history,
+    bestEpoch: r.state.bestEpoch,
+    trainExamples: r.split.train.length,
+    valExamples: r.split.val.length,
+    skippedFiles: r.skipped,
+    seconds: r.seconds,
+  };
+  const epochs = r.state.history
+    .map((h) => `| ${h.epoch} | ${h.trainLoss.toFixed(4)} | ${(100 * h.trainAccuracy).toFixed(1)} | ${h.valLoss?.toFixed(4) ?? '-'} | ${h.valAccuracy === null ? '-' : (100 * h.valAccuracy).toFixed(1)} | ${h.lr.toExponential(1)} | ${h.samplesPerSecond.toFixed(1)} |`)
+    .join('\n');
+  const md = `# Training report
+
+- Protocol: ${protocol}
+- Examples: ${r.split.train.length} train, ${r.split.val.length} validation; ${r.skipped.length} files skipped
+- Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
+- Time: ${r.seconds.toFixed(0)} s
+
+## Validation metrics (best weights)
+
+\`\`\`
+${formatReport(r.report, { topK: 5 })}
+\`\`\`
+
+![confusion matrix](confusion.svg)
+
+## Epochs
+
+| epoch | train loss | train acc % | val loss | val acc % | lr | samples/s |
+|---|---|---|---|---|---|---|
+${epochs}
+
+![curves](curves.svg)
+${r.skipped.length ? `\n## Skipped files\n\n${r.skipped.map((s) => `- ${s.name}: ${s.reason}`).join('\n')}\n` : ''}`;
+  await writeFile(join(r.out, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(join(r.out, 'report.md'), md);
+  await writeFile(join(r.out, 'confusion.svg'), await confusionSvg(r.report, r.classes, `validation confusion (accuracy ${(100 * r.report.accuracy).toFixed(1)}%)`));
+  await writeFile(join(r.out, 'curves.svg'), await curvesSvg(r.state.history));
+}
