@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Gpu, GpuOptions } from '../src/gpu';
-import { createNodeGpu } from '../src/gpu/node.node';
+import { createNodeGpu } from '../src/gpu/node.node.ts';
 
 /** A runtime for the tests of one file: created before them, destroyed after (so the process exits). */
 export function useGpu(options: GpuOptions = {}): () => Gpu {

@@ -27,6 +27,8 @@ export interface AdapterSummary {
   device: string;
   description: string;
   isFallbackAdapter: boolean;
+  /** What the adapter offers (the device enables only what the runtime asked for). */
+  features: string[];
 }
 
 export type Binding = Tensor | GPUBuffer;
@@ -117,6 +119,7 @@ export class Gpu implements TensorOwner {
       device: info.device,
       description: info.description,
       isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+      features: [...adapter.features].sort(),
     };
     return new Gpu(device, summary, options, keepAlive);
   }

@@ -1,4 +1,4 @@
-// Elementwise kernels: add, mul, scale, relu over same-shape f32 tensors.
+// Elementwise kernels: add, mul, scale, relu and relu's backward over same-shape f32 tensors.
 // Layout: flat; when the element count is a multiple of 4 the kernel works on vec4 (four elements per
 // invocation), else on scalars. Workgroups of 256 invocations over a 2-D grid (grid1d) so any size up
 // to the storage-binding limit dispatches.
@@ -7,7 +7,7 @@ import { wgsl } from './wgsl';
 import { grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectFinite, expectSameShape, f32Lit } from './checks';
 
-type Binary = 'add' | 'mul';
+type Binary = 'add' | 'mul' | 'reluBackward';
 type Unary = 'scale' | 'relu';
 
 const WG = 256;
@@ -58,4 +58,10 @@ export function scale(gpu: Gpu, a: Tensor, s: number): Tensor {
 export function relu(gpu: Gpu, a: Tensor): Tensor {
   expectDtype('relu', a, 'f32');
   return launch(gpu, 'relu', [a], `max(a[i], ${a.size % 4 === 0 ? 'vec4f(0.0)' : '0.0'})`);
+}
+
+/** ReLU's backward: dy where the forward output y was positive, else 0. */
+export function reluBackward(gpu: Gpu, dy: Tensor, y: Tensor): Tensor {
+  const zero = dy.size % 4 === 0 ? 'vec4f(0.0)' : '0.0';
+  return binary(gpu, 'reluBackward', dy, y, `select(${zero}, a[i], b[i] > ${zero})`);
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { DisposedError, GpuError, LimitError, ShapeError, Tensor } from '../../src/gpu';
-import { createNodeGpu } from '../../src/gpu/node.node';
+import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { BufferUsage } from '../../src/gpu/usage';
 import { add, relu, scale } from '../../src/kernels/elementwise';
 import { useGpu } from '../harness';
