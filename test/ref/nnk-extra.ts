@@ -165,16 +165,3 @@ export function adamStepRef(w: Float64Array[], g: Float64Array[], m: Float64Arra
   });
 }
 
-/** PCG-RXS-M-XS 32-bit hash (Jarzynski and Olano 2020), mod 2^32 like the WGSL in dropout.ts. */
-export function pcgHash(v: number): number {
-  const s = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
-  const w = Math.imul(((s >>> ((s >>> 28) + 4)) ^ s) >>> 0, 277803737) >>> 0;
-  return ((w >>> 22) ^ w) >>> 0;
-}
-
-/** Dropout keep mask of elements 0..n-1 for (seed, step, stream) at the given rate. */
-export function dropoutKeepRef(seed: number, step: number, stream: number, n: number, rate: number): boolean[] {
-  const key = pcgHash((pcgHash((pcgHash(seed) ^ step) >>> 0) ^ stream) >>> 0);
-  const threshold = Math.round(rate * 2 ** 24);
-  return Array.from({ length: n }, (_, i) => pcgHash((pcgHash(i) ^ key) >>> 0) >>> 8 >= threshold);
-}
