@@ -1,12 +1,19 @@
-// Gradient norms, both Keras clipping modes and Adam over several steps against the float64 reference,
-// a learning-rate change without recompilation, no submits inside a step, and argument validation.
+// Gradient norms, both Keras clipping modes and Adam over several steps against the float64 references
+// of test/ref/optim.ts, a learning-rate change without recompilation, no submits inside a step, and
+// argument validation.
 
 import { describe, expect, it } from 'vitest';
 import { Adam, type AdamOptions } from '../../src/kernels/adam';
 import { clipScales, squaredNorms } from '../../src/kernels/optim';
 import { ShapeError, type Tensor } from '../../src/gpu';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
-import { adamStepRef, clipRef } from '../ref/nnk-extra';
+import { ADAM_DEFAULTS, adamInit, adamStep, clipByGlobalNorm, clipByNorm } from '../ref/optim';
+
+function clipRef(grads: Float64Array[], mode: { clipnorm?: number; globalClipnorm?: number }): Float64Array[] {
+  if (mode.clipnorm !== undefined) return clipByNorm(grads, mode.clipnorm);
+  if (mode.globalClipnorm !== undefined) return clipByGlobalNorm(grads, mode.globalClipnorm).grads;
+  return grads;
+}
 
 const gpu = useGpu();
 
@@ -57,11 +64,12 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
   const gradT: Record<string, Tensor> = Object.fromEntries(Object.keys(shapes).map((k) => [k, g.zeros(shapes[k]!)]));
   const adam = new Adam(g, params, opts);
   const names = Object.keys(shapes);
-  const ref = { w: names.map((k) => Float64Array.from(w[k]!)), m: names.map((k) => new Float64Array(w[k]!.length)), v: names.map((k) => new Float64Array(w[k]!.length)) };
-  const full = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, ...opts };
+  const refW = names.map((k) => Float64Array.from(w[k]!));
+  const ref = adamInit(refW);
+  const full = { ...ADAM_DEFAULTS, ...opts };
   let compiledAfterFirst = 0;
   for (let step = 1; step <= steps; step++) {
-    const lr = lrAt?.(step) ?? full.lr;
+    const lr = lrAt?.(step) ?? full.learningRate;
     if (lr !== adam.learningRate) adam.setLearningRate(lr);
     const gs = grads(step);
     for (const k of names) g.write(gradT[k]!, Float32Array.from(gs[k]!));
@@ -69,12 +77,12 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
     adam.step(gradT);
     expect(g.counters.submits, 'a step records only; it never submits').toBe(submits);
     if (step === 1) compiledAfterFirst = g.pipelines.compiled;
-    adamStepRef(ref.w, names.map((k) => gs[k]!), ref.m, ref.v, step, { ...full, lr });
+    adamStep(refW, clipRef(names.map((k) => gs[k]!), opts), ref, { ...full, learningRate: lr });
   }
   const got = await g.readMany([...names.map((k) => params[k]!), ...names.flatMap((k) => [adam.moments(k).m, adam.moments(k).v]), adam.iterations]);
   names.forEach((k, i) => {
     const delta = Array.from(got[i]!, (v, j) => v - w[k]![j]!);
-    expectClose(delta, ref.w[i]!.map((v, j) => v - w[k]![j]!), 1e-4, `${k}: total update`);
+    expectClose(delta, refW[i]!.map((v, j) => v - w[k]![j]!), 1e-4, `${k}: total update`);
     expectClose(got[names.length + 2 * i]!, ref.m[i]!, TOL_F32, `${k}: m`);
     expectClose(got[names.length + 2 * i + 1]!, ref.v[i]!, TOL_F32, `${k}: v`);
   });
