@@ -3,6 +3,7 @@
 // against float64 references with a stated tolerance.
 
 import { afterAll, beforeAll, expect } from 'vitest';
+import { createRng } from '../src/common/random';
 import type { Gpu, GpuOptions } from '../src/gpu';
 import { createNodeGpu } from '../src/gpu/node.node.ts';
 
@@ -19,16 +20,9 @@ export function useGpu(options: GpuOptions = {}): () => Gpu {
   };
 }
 
-/** mulberry32: a small seeded PRNG with uniform output in [0, 1). */
+/** A seeded uniform generator in [0, 1) (the project's mulberry32). */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).next;
 }
 
 /** n standard-normal values (Box-Muller), as float64. */

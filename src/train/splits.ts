@@ -7,7 +7,7 @@
 //                    balanced by example count (largest speaker first into the lightest fold)
 // Index lists come back sorted ascending; the training loop does its own shuffling.
 
-import { createRng } from './random';
+import { createRng } from '../common/random';
 
 export interface SplitExample { label: string; speaker?: string; sex?: string }
 

@@ -12,7 +12,7 @@
 // holding out speakers is meaningful. Clips last 1.5-3 s; loudness is set as a voiced RMS target.
 
 import { RAVDESS_CLASSES, type Emotion } from './labels';
-import { createRng, type Rng } from './random';
+import { createRng, type Rng } from '../common/random';
 
 export const SYNTH_SAMPLE_RATE = 22050;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/train/random';
+import { createRng } from '../../src/common/random';
 import { fitScaler, scalerFromJSON, scalerToJSON, transform } from '../../src/train/scaler';
 
 const ROWS = 82;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SplitError, speakerKFold, speakerSplit, stratifiedSplit, type SplitExample } from '../../src/train/splits';
-import { createRng } from '../../src/train/random';
+import { createRng } from '../../src/common/random';
 
 const CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry'];
 

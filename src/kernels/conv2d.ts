@@ -1,0 +1,254 @@
+// 2-D convolution forward, y = act(conv(x, w) + bias), as an implicit GEMM: M = N*Ho*Wo output pixels,
+// Ncols = Cout, K = KH*KW*Cin, with im2col computed on the fly while loading (never materialised).
+// Layout: NHWC activations [N,H,W,C] row-major, filters [KH,KW,Cin,Cout] (Keras), bias [Cout].
+// Padding: zeros; 'same' follows Keras (total max((ceil(H/s)-1)*s + KH - H, 0), smaller half on top/left).
+// Tiling: register blocking, no workgroup memory: each invocation computes 4 pixels x 4 channels; for
+// each filter tap (kh, kw) it resolves its 4 source pixels once and then walks the channels, as vec4
+// when the source channel count is a multiple of 4 (scalar otherwise, e.g. Cin = 1), with weights read
+// as vec4 over output channels when their count is a multiple of 4 (bounded scalars otherwise).
+// The same gather kernel computes the input gradient (see conv2d-grad.ts) with the index map inverted.
+// Limits: pixel groups beyond 65535 workgroups fold onto the grid's z dimension.
+
+import { wgsl } from './wgsl';
+import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
+import { expectDtype, expectRank } from './checks';
+
+export type Conv2dPadding = 'same' | 'valid' | { top: number; bottom: number; left: number; right: number };
+
+export interface Conv2dGeometryOptions {
+  stride?: [number, number];
+  padding?: Conv2dPadding;
+}
+
+export interface Conv2dOptions extends Conv2dGeometryOptions {
+  /** [Cout] added to every output pixel. */
+  bias?: Tensor;
+  activation?: 'none' | 'relu';
+}
+
+/** Everything a conv kernel bakes in: sizes, stride and the resolved zero padding. */
+export interface Conv2dGeometry {
+  N: number; H: number; W: number; Cin: number;
+  KH: number; KW: number; Cout: number;
+  strideH: number; strideW: number;
+  top: number; bottom: number; left: number; right: number;
+  Ho: number; Wo: number;
+}
+
+const DEFAULT_STRIDE: [number, number] = [1, 1];
+const DEFAULT_PADDING: Conv2dPadding = 'valid';
+
+const WG_X = 8;
+const WG_Y = 8;
+const MAX_GROUPS = 65535;
+
+function samePads(size: number, k: number, s: number): [number, number] {
+  const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** Resolve and validate the geometry of a conv of an input [N,H,W,Cin] with a filter [KH,KW,Cin,Cout]. */
+export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dGeometryOptions): Conv2dGeometry {
+  if (xShape.length !== 4) throw new ShapeError(`${op}: input ${fmtShape(xShape)} must be NHWC (rank 4)`);
+  if (wShape.length !== 4) throw new ShapeError(`${op}: filter ${fmtShape(wShape)} must be [KH, KW, Cin, Cout] (rank 4)`);
+  const [N, H, W, Cin] = xShape as [number, number, number, number];
+  const [KH, KW, wCin, Cout] = wShape as [number, number, number, number];
+  if (wCin !== Cin) throw new ShapeError(`${op}: input ${fmtShape(xShape)} has ${Cin} channels, filter ${fmtShape(wShape)} expects ${wCin}`);
+  const [strideH, strideW] = opts.stride ?? DEFAULT_STRIDE;
+  if (![strideH, strideW].every((s) => Number.isInteger(s) && s >= 1)) {
+    throw new ShapeError(`${op}: stride ${JSON.stringify(opts.stride)} must be two positive integers`);
+  }
+  const padding = opts.padding ?? DEFAULT_PADDING;
+  let pads: [number, number, number, number];
+  if (padding === 'valid') pads = [0, 0, 0, 0];
+  else if (padding === 'same') pads = [...samePads(H, KH, strideH), ...samePads(W, KW, strideW)];
+  else if (typeof padding === 'object' && padding !== null) pads = [padding.top, padding.bottom, padding.left, padding.right];
+  else throw new ShapeError(`${op}: padding ${JSON.stringify(padding)} must be 'same', 'valid' or {top, bottom, left, right}`);
+  if (!pads.every((p) => Number.isInteger(p) && p >= 0)) throw new ShapeError(`${op}: padding ${JSON.stringify(padding)} must be non-negative integers`);
+  const [top, bottom, left, right] = pads;
+  if (H + top + bottom < KH || W + left + right < KW) {
+    throw new ShapeError(`${op}: filter ${KH}x${KW} is larger than the padded input ${H + top + bottom}x${W + left + right} (input ${fmtShape(xShape)})`);
+  }
+  const Ho = Math.floor((H + top + bottom - KH) / strideH) + 1;
+  const Wo = Math.floor((W + left + right - KW) / strideW) + 1;
+  return { N, H, W, Cin, KH, KW, Cout, strideH, strideW, top, bottom, left, right, Ho, Wo };
+}
+
+export const geometryKey = (g: Conv2dGeometry): string =>
+  [g.N, g.H, g.W, g.Cin, g.KH, g.KW, g.Cout, g.strideH, g.strideW, g.top, g.left].join(':');
+
+/** A grid for `groups` workgroups along y, folded onto z past the per-dimension limit. */
+export function foldGrid(groups: number): [number, number] {
+  return groups <= MAX_GROUPS ? [groups, 1] : [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS)];
+}
+
+export interface GatherSpec {
+  op: string;
+  /** 'forward': x -> y; 'input-grad': dy -> dx through the filter transposed to [KH,KW,Cout,Cin]. */
+  mode: 'forward' | 'input-grad';
+  g: Conv2dGeometry;
+  src: Tensor;
+  weights: Tensor;
+  bias?: Tensor;
+  relu: boolean;
+}
+
+/** Record the gather GEMM: out[pixel, d] = sum over taps and source channels s of src · weights. */
+export function gatherConv(gpu: Gpu, spec: GatherSpec): Tensor {
+  const { g, mode } = spec;
+  const fwd = mode === 'forward';
+  // Source and destination image sizes and channel counts, seen from the GEMM.
+  const [SH, SW, SC] = fwd ? [g.H, g.W, g.Cin] : [g.Ho, g.Wo, g.Cout];
+  const [DH, DW, DC] = fwd ? [g.Ho, g.Wo, g.Cout] : [g.H, g.W, g.Cin];
+  const M = g.N * DH * DW;
+  const srcVec = SC % 4 === 0;
+  const dstVec = DC % 4 === 0;
+  const hasBias = !!spec.bias;
+  const out = gpu.empty([g.N, DH, DW, DC], 'f32', spec.op);
+  const gx = Math.ceil(DC / (4 * WG_X));
+  const [gy, gz] = foldGrid(Math.ceil(M / (4 * WG_Y)));
+  const code = () => wgsl`
+@group(0) @binding(0) var<storage, read> S: array<${srcVec ? 'vec4f' : 'f32'}>;
+@group(0) @binding(1) var<storage, read> B: array<${dstVec ? 'vec4f' : 'f32'}>;
+@group(0) @binding(2) var<storage, read_write> Y: array<${dstVec ? 'vec4f' : 'f32'}>;
+#if ${hasBias}
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+#endif
+const M = ${M}u;
+const SH = ${SH};
+const SW = ${SW};
+const SC = ${SC}u;
+const DHW = ${DH * DW}u;
+const DW = ${DW}u;
+const DC = ${DC}u;
+
+// Start of the source pixel feeding destination pixel m through tap (kh, kw), or -1 (zero padding).
+fn source(m: u32, kh: i32, kw: i32) -> i32 {
+  if (m >= M) { return -1; }
+  let n = i32(m / DHW);
+  let r = m % DHW;
+  let dh = i32(r / DW);
+  let dw = i32(r % DW);
+#if ${fwd}
+  let sh = dh * ${g.strideH} + kh - ${g.top};
+  let sw = dw * ${g.strideW} + kw - ${g.left};
+#else
+  let th = dh + ${g.top} - kh;
+  let tw = dw + ${g.left} - kw;
+  if (th < 0 || tw < 0 || th % ${g.strideH} != 0 || tw % ${g.strideW} != 0) { return -1; }
+  let sh = th / ${g.strideH};
+  let sw = tw / ${g.strideW};
+#endif
+  if (sh < 0 || sh >= SH || sw < 0 || sw >= SW) { return -1; }
+  return ((n * SH + sh) * SW + sw) * i32(SC);
+}
+
+fn loadS(s: i32, c: u32) -> ${srcVec ? 'vec4f' : 'f32'} {
+#if ${srcVec}
+  let v = S[(u32(max(s, 0)) + c) / 4u];
+  return select(vec4f(0.0), v, s >= 0);
+#else
+  let v = S[u32(max(s, 0)) + c];
+  return select(0.0, v, s >= 0);
+#endif
+}
+
+// Weights of GEMM row k for destination channels d..d+3 (zero past DC).
+fn loadB(k: u32, d: u32) -> vec4f {
+#if ${dstVec}
+  return B[k * ${DC / 4}u + d / 4u];
+#else
+  var v = vec4f(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    if (d + j < DC) { v[j] = B[k * DC + d + j]; }
+  }
+  return v;
+#endif
+}
+
+@compute @workgroup_size(${WG_X}, ${WG_Y})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let d0 = gid.x * 4u;
+  let m0 = (gid.y + gid.z * ${gy * WG_Y}u) * 4u;
+  if (d0 >= DC || m0 >= M) { return; }
+  var acc: array<vec4f, 4>;
+  for (var kh = 0; kh < ${g.KH}; kh++) {
+    for (var kw = 0; kw < ${g.KW}; kw++) {
+      let s0 = source(m0, kh, kw);
+      let s1 = source(m0 + 1u, kh, kw);
+      let s2 = source(m0 + 2u, kh, kw);
+      let s3 = source(m0 + 3u, kh, kw);
+      if (max(max(s0, s1), max(s2, s3)) < 0) { continue; }
+      let k0 = u32(kh * ${g.KW} + kw) * SC;
+#if ${srcVec}
+      for (var c = 0u; c < SC; c += 4u) {
+        let a0 = loadS(s0, c);
+        let a1 = loadS(s1, c);
+        let a2 = loadS(s2, c);
+        let a3 = loadS(s3, c);
+        for (var j = 0u; j < 4u; j++) {
+          let b = loadB(k0 + c + j, d0);
+          acc[0] = fma(vec4f(a0[j]), b, acc[0]);
+          acc[1] = fma(vec4f(a1[j]), b, acc[1]);
+          acc[2] = fma(vec4f(a2[j]), b, acc[2]);
+          acc[3] = fma(vec4f(a3[j]), b, acc[3]);
+        }
+      }
+#else
+      for (var c = 0u; c < SC; c++) {
+        let b = loadB(k0 + c, d0);
+        acc[0] = fma(vec4f(loadS(s0, c)), b, acc[0]);
+        acc[1] = fma(vec4f(loadS(s1, c)), b, acc[1]);
+        acc[2] = fma(vec4f(loadS(s2, c)), b, acc[2]);
+        acc[3] = fma(vec4f(loadS(s3, c)), b, acc[3]);
+      }
+#endif
+    }
+  }
+#if ${hasBias}
+  var bv = vec4f(0.0);
+  for (var j = 0u; j < 4u; j++) { bv[j] = bias[min(d0 + j, DC - 1u)]; }
+#endif
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + i;
+    if (m >= M) { break; }
+    var v = acc[i];
+#if ${hasBias}
+    v += bv;
+#endif
+#if ${spec.relu}
+    v = max(v, vec4f(0.0));
+#endif
+#if ${dstVec}
+    Y[(m * DC + d0) / 4u] = v;
+#else
+    for (var j = 0u; j < 4u; j++) {
+      if (d0 + j < DC) { Y[m * DC + d0 + j] = v[j]; }
+    }
+#endif
+  }
+}`;
+  gpu.dispatch({
+    name: spec.op,
+    key: `${spec.op}:${mode}:${geometryKey(g)}:${hasBias}:${spec.relu}`,
+    code,
+    bindings: hasBias ? [spec.src, spec.weights, out, spec.bias!] : [spec.src, spec.weights, out],
+    workgroups: [gx, gy, gz],
+  });
+  return out;
+}
+
+/** y [N,Ho,Wo,Cout] = act(conv2d(x [N,H,W,Cin], w [KH,KW,Cin,Cout]) + bias). */
+export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  expectDtype(op, x, 'f32');
+  expectDtype(op, w, 'f32');
+  expectRank(op, x, 4);
+  expectRank(op, w, 4);
+  const g = conv2dGeometry(op, x.shape, w.shape, opts);
+  if (opts.bias) {
+    expectDtype(op, opts.bias, 'f32');
+    if (opts.bias.size !== g.Cout) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${g.Cout} output channels`);
+  }
+  return gatherConv(gpu, { op, mode: 'forward', g, src: x, weights: w, bias: opts.bias, relu: (opts.activation ?? 'none') === 'relu' });
+}

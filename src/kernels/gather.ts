@@ -1,0 +1,49 @@
+// Row gather: out[b, :] = src[idx[b], :] for a [N, ...] tensor and u32 indices [B]. The training loop
+// keeps the whole data set on the GPU and builds each batch with this (features and labels), so a step
+// uploads only B indices. Layout: rows of D = size/N contiguous 32-bit elements; one invocation per
+// output element on a grid1d grid (vec4 when D % 4 == 0). An index past N writes NaN bits (f32) or
+// 0xffffffff, never reading out of bounds.
+
+import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
+import { expectDtype } from './checks';
+import { wgsl } from './wgsl';
+
+const WG = 256;
+
+export function gatherRows(gpu: Gpu, src: Tensor, idx: Tensor): Tensor {
+  const op = 'gatherRows';
+  expectDtype(op, idx, 'u32');
+  if (idx.shape.length !== 1) throw new ShapeError(`${op}: indices ${fmtShape(idx.shape)} must be one-dimensional`);
+  const N = src.shape[0]!;
+  const D = src.size / N;
+  const B = idx.size;
+  const vec = D % 4 === 0;
+  const lanes = vec ? D / 4 : D;
+  const total = B * lanes;
+  const ty = src.dtype === 'f32' ? 'f32' : src.dtype === 'i32' ? 'i32' : 'u32';
+  const T = vec ? `vec4<${ty}>` : ty;
+  // NaN bits built from the runtime index: a constant NaN is a WGSL compile error.
+  const bad = ty === 'f32' ? 'bitcast<f32>(r | 0x7fc00000u)' : `${ty}(0xffffffffu)`;
+  const out = gpu.empty([B, ...src.shape.slice(1)], src.dtype, op);
+  const [gx, gy] = grid1d(total, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${ty}:${N}:${lanes}:${B}:${vec}:${gx}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> src: array<${T}>;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${total}u) { return; }
+  let b = i / ${lanes}u;
+  let j = i % ${lanes}u;
+  let r = idx[b];
+  if (r < ${N}u) { out[i] = src[r * ${lanes}u + j]; } else { out[i] = ${T}(${bad}); }
+}`,
+    bindings: [src, idx, out],
+    workgroups: [gx, gy],
+  });
+  return out;
+}
