@@ -82,7 +82,7 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
   const got = await g.readMany([...names.map((k) => params[k]!), ...names.flatMap((k) => [adam.moments(k).m, adam.moments(k).v]), adam.iterations]);
   names.forEach((k, i) => {
     const delta = Array.from(got[i]!, (v, j) => v - w[k]![j]!);
-    expectClose(delta, refW[i]!.map((v, j) => v - w[k]![j]!), 1e-4, `${k}: total update`);
+    expectClose(delta, refW[i]!.map((v, j) => v - w[k]![j]!), TOL_F32, `${k}: total update`);
     expectClose(got[names.length + 2 * i]!, ref.m[i]!, TOL_F32, `${k}: m`);
     expectClose(got[names.length + 2 * i + 1]!, ref.v[i]!, TOL_F32, `${k}: v`);
   });
