@@ -100,6 +100,29 @@ describe('Adam matches the float64 Keras reference over several steps', () => {
     runAdam({ learningRate: 0.01, globalClipnorm: 1 }, 6, (step) => (step <= 3 ? 0.01 : 0.002)));
 });
 
+describe('Adam bias correction', () => {
+  for (const t0 of [299, 5000]) {
+    it(`is accurate after ${t0} iterations (1 - beta^t near and far from 0)`, async () => {
+      const g = gpu();
+      const n = 37;
+      const r = rng(t0);
+      const w0 = Float64Array.from(randn(n, r), (v) => Math.fround(v * 0.01));
+      const grad = Float64Array.from(randn(n, r), (v) => Math.fround(v));
+      const weight = g.upload(Float32Array.from(w0), [n]);
+      const adam = new Adam(g, { weight }, { learningRate: 0.01 });
+      g.write(adam.iterations, [t0]);
+      adam.step({ weight: g.upload(Float32Array.from(grad), [n]) });
+      const refW = [Float64Array.from(w0)];
+      const state = adamInit(refW);
+      state.step = t0;
+      adamStep(refW, [grad], state, { learningRate: 0.01 });
+      const got = await weight.read();
+      expectClose(Array.from(got, (v, i) => v - w0[i]!), refW[0]!.map((v, i) => v - w0[i]!), TOL_F32, 'update');
+      adam.dispose();
+    });
+  }
+});
+
 describe('Adam refuses bad settings and gradients', () => {
   it('validates hyperparameters with clear messages', () => {
     const g = gpu();
