@@ -1,15 +1,15 @@
 // Inverted dropout with a counter-based RNG: y = x / (1 - rate) where kept, 0 elsewhere.
-// The keep decision of element i is a pure function of (seed, step, stream, i), so the backward pass
-// recomputes the mask instead of storing it, and a CPU reference reproduces it bit for bit
-// (test/ref/nnk-extra.ts, dropoutKeepRef):
-//   pcg(v) = the PCG-RXS-M-XS 32-bit output hash (Jarzynski and Olano, "Hash Functions for GPU
-//            Rendering", 2020), all arithmetic mod 2^32
-//   key    = pcg(pcg(pcg(seed) ^ step) ^ stream)
-//   keep_i = (pcg(pcg(i) ^ key) >> 8) >= round(rate * 2^24)
+// The keep decision of element i is a pure function of (seed, step, i), so the backward pass
+// recomputes the mask instead of storing it, and the float64 reference (test/ref/dropout.ts,
+// dropoutKeep) reproduces it bit for bit. All arithmetic on u32, wrapping:
+//   pcg(v)  = the PCG RXS-M-XS hash (Jarzynski and Olano, "Hash Functions for GPU Rendering", 2020)
+//   hash    = pcg(pcg(pcg(seed') ^ step) ^ i),  seed' = seed + stream * 0x9E3779B9
+//   keep_i  = hash >= floor(rate * 2^32)
 // seed and step live on the GPU in a u32 [2] state tensor [step, seed]: advanceDropoutStep records
 // step += 1 (after the backward pass of a training step), so a step needs no CPU write. `stream`
-// separates the dropout layers of one model (baked per layer). Layout: flat, any shape; one
-// invocation per element on a grid1d grid.
+// separates the dropout layers of one model (baked per layer; stream 0 uses the seed as is).
+// Layout: flat, any shape; one invocation per element on a grid1d grid; the first two hash stages
+// depend only on the state and are recomputed per invocation (cheaper than another dispatch).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
@@ -37,9 +37,14 @@ export function advanceDropoutStep(gpu: Gpu, state: Tensor): void {
   incrementCounter(gpu, state);
 }
 
-/** The integer threshold on 24 random bits below which an element is dropped. */
+/** The u32 hash threshold below which an element is dropped. */
 export function dropThreshold(rate: number): number {
-  return Math.round(rate * 2 ** 24);
+  return Math.floor(rate * 2 ** 32);
+}
+
+/** The effective seed of a stream: the hash of stream k uses seed + k * 0x9E3779B9 (mod 2^32). */
+export function streamSeed(seed: number, stream: number): number {
+  return (seed + Math.imul(stream, 0x9e3779b9)) >>> 0;
 }
 
 function checkState(op: string, state: Tensor): void {
@@ -75,8 +80,8 @@ fn pcg(v: u32) -> u32 {
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let i = g.x + g.y * ${gx * WG}u;
   if (i >= ${n}u) { return; }
-  let key = pcg(pcg(pcg(state[1]) ^ state[0]) ^ ${stream}u);
-  let keep = (pcg(pcg(i) ^ key) >> 8u) >= ${threshold}u;
+  let key = pcg(pcg(state[1] + ${streamSeed(0, stream)}u) ^ state[0]);
+  let keep = pcg(key ^ i) >= ${threshold}u;
   y[i] = select(0.0, x[i] * ${f32Lit(scale)}, keep);
 }`,
     bindings: [x, state, y],

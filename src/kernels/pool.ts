@@ -7,7 +7,8 @@
 // the chosen one, else 0; dropped rows and columns get 0.
 // Global average pooling [N, H, W, C] -> [N, C]: one workgroup per (image, 32 channels) with 8 lanes
 // over the H*W positions, reduced in workgroup memory (deterministic); its backward spreads
-// dy / (H*W). Elsewhere one invocation per element, on a grid1d grid.
+// dy / (H*W). Elsewhere one invocation per element (four channels with vec4 when C % 4 == 0), on a
+// grid1d grid.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
@@ -28,7 +29,8 @@ export function maxPool2x2(gpu: Gpu, x: Tensor): { y: Tensor; argmax: Tensor } {
   if (H < 2 || W < 2) throw new ShapeError(`${op}: '${x.label}' ${fmtShape(x.shape)} needs H >= 2 and W >= 2`);
   const Ho = Math.floor(H / 2);
   const Wo = Math.floor(W / 2);
-  const n = N * Ho * Wo * C;
+  const v = lanesOf(C);
+  const n = (N * Ho * Wo * C) / v.L;
   const y = gpu.empty([N, Ho, Wo, C], 'f32', op);
   const argmax = gpu.empty([N, Ho, Wo, C], 'u32', `${op}.argmax`);
   const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
@@ -36,26 +38,28 @@ export function maxPool2x2(gpu: Gpu, x: Tensor): { y: Tensor; argmax: Tensor } {
     name: op,
     key: `${op}:${N}:${H}:${W}:${C}:${gx}`,
     code: () => wgsl`
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-@group(0) @binding(2) var<storage, read_write> argmax: array<u32>;
+@group(0) @binding(0) var<storage, read> x: array<${v.F}>;
+@group(0) @binding(1) var<storage, read_write> y: array<${v.F}>;
+@group(0) @binding(2) var<storage, read_write> argmax: array<${v.U}>;
+const CL = ${C / v.L}u;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let o = g.x + g.y * ${gx * WG}u;
   if (o >= ${n}u) { return; }
-  let c = o % ${C}u;
-  let wo = (o / ${C}u) % ${Wo}u;
-  let ho = (o / ${C * Wo}u) % ${Ho}u;
-  let b = o / ${C * Wo * Ho}u;
-  let base = ((b * ${H}u + 2u * ho) * ${W}u + 2u * wo) * ${C}u + c;
-  // NaN tested on the bits: compilers may fold x != x away.
-  let offsets = array<u32, 4>(0u, ${C}u, ${W * C}u, ${W * C + C}u);
+  let c = o % CL;
+  let wo = (o / CL) % ${Wo}u;
+  let ho = (o / (CL * ${Wo}u)) % ${Ho}u;
+  let b = o / (CL * ${Wo * Ho}u);
+  let base = ((b * ${H}u + 2u * ho) * ${W}u + 2u * wo) * CL + c;
   var best = x[base];
-  var bi = base;
+  var bi = ${v.U}(base * ${v.L}u) + ${v.lane};
   for (var k = 1u; k < 4u; k++) {
-    let i = base + offsets[k];
-    let v = x[i];
-    if (v > best || (bitcast<u32>(best) & 0x7fffffffu) > 0x7f800000u) { best = v; bi = i; }
+    let i = base + (k >> 1u) * ${W}u * CL + (k & 1u) * CL;
+    let e = x[i];
+    // NaN tested on the bits: compilers may fold x != x away.
+    let take = (e > best) | ((bitcast<${v.U}>(best) & ${v.U}(0x7fffffffu)) > ${v.U}(0x7f800000u));
+    best = select(best, e, take);
+    bi = select(bi, ${v.U}(i * ${v.L}u) + ${v.lane}, take);
   }
   y[o] = best;
   argmax[o] = bi;
@@ -81,35 +85,42 @@ export function maxPool2x2Backward(gpu: Gpu, dy: Tensor, argmax: Tensor, xShape:
       throw new ShapeError(`${op}: '${t.label}' ${fmtShape(t.shape)} should be ${fmtShape(want)} for an input of ${fmtShape(xShape)}`);
     }
   }
-  const n = N * H * W * C;
+  const v = lanesOf(C);
+  const n = (N * H * W * C) / v.L;
   const dx = gpu.empty(xShape, 'f32', `${op}.dx`);
   const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
     name: op,
     key: `${op}:${N}:${H}:${W}:${C}:${gx}`,
     code: () => wgsl`
-@group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read> argmax: array<u32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(0) var<storage, read> dy: array<${v.F}>;
+@group(0) @binding(1) var<storage, read> argmax: array<${v.U}>;
+@group(0) @binding(2) var<storage, read_write> dx: array<${v.F}>;
+const CL = ${C / v.L}u;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let i = g.x + g.y * ${gx * WG}u;
   if (i >= ${n}u) { return; }
-  let c = i % ${C}u;
-  let ho = ((i / ${W * C}u) % ${H}u) / 2u;
-  let wo = ((i / ${C}u) % ${W}u) / 2u;
-  let b = i / ${H * W * C}u;
-  var v = 0.0;
+  let c = i % CL;
+  let ho = ((i / (${W}u * CL)) % ${H}u) / 2u;
+  let wo = ((i / CL) % ${W}u) / 2u;
+  let b = i / (${H * W}u * CL);
+  var d = ${v.F}(0.0);
   if (ho < ${Ho}u && wo < ${Wo}u) {
-    let o = ((b * ${Ho}u + ho) * ${Wo}u + wo) * ${C}u + c;
-    if (argmax[o] == i) { v = dy[o]; }
+    let o = ((b * ${Ho}u + ho) * ${Wo}u + wo) * CL + c;
+    d = select(${v.F}(0.0), dy[o], argmax[o] == ${v.U}(i * ${v.L}u) + ${v.lane});
   }
-  dx[i] = v;
+  dx[i] = d;
 }`,
     bindings: [dy, argmax, dx],
     workgroups: [gx, gy],
   });
   return dx;
+}
+
+// Four channels per invocation (vec4 loads) when C allows, else one.
+function lanesOf(C: number): { L: number; F: string; U: string; lane: string } {
+  return C % 4 === 0 ? { L: 4, F: 'vec4f', U: 'vec4u', lane: 'vec4u(0u, 1u, 2u, 3u)' } : { L: 1, F: 'f32', U: 'u32', lane: '0u' };
 }
 
 export function globalAvgPool(gpu: Gpu, x: Tensor): Tensor {

@@ -1,11 +1,13 @@
-// Batch norm (training, inference, backward, fused ReLU, moving statistics) against float64
-// references on odd NHWC shapes, and the reference backward against finite differences.
+// Batch norm (training, inference, backward, fused ReLU, moving statistics) against the float64
+// references of test/ref/norm.ts (checked there against finite differences) on odd NHWC shapes.
 
 import { describe, expect, it } from 'vitest';
 import { batchNormBackward, batchNormInference, batchNormTrain } from '../../src/kernels/batchnorm';
 import { ShapeError } from '../../src/gpu';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
-import { batchNormApplyRef, batchNormBackwardRef, batchNormTrainRef } from '../ref/nnk-extra';
+import { batchNormInference as inferenceRef, batchNormMovingUpdate, batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
+import { reluForward } from '../ref/layers';
+import { tensor } from '../ref/tensor';
 
 const gpu = useGpu();
 const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
@@ -38,17 +40,23 @@ describe('batch norm matches float64 references', () => {
         const { y, mean, invstd } = batchNormTrain(g, x, p, { relu });
         const back = batchNormBackward(g, g.upload(d.dy, shape), x, p.gamma, { mean, invstd }, relu ? { reluOutput: y } : {});
         const [yv, mv, iv, mm, mvar, dx, dgamma, dbeta] = await g.readMany([y, mean, invstd, p.movingMean, p.movingVar, back.dx, back.dgamma, back.dbeta]);
-        const ref = batchNormTrainRef(d.x, d.R, d.C, d.gamma, d.beta, 1e-3, relu);
+        const C = [d.C];
+        const gammaT = tensor(C, d.gamma);
+        const ref = batchNormTrainForward(tensor(shape, d.x), gammaT, tensor(C, d.beta));
+        const yRef = relu ? reluForward(ref.y) : ref.y;
+        const moving = batchNormMovingUpdate(Float64Array.from(d.movingMean), Float64Array.from(d.movingVar), ref);
         expect(y.shape).toEqual(shape);
-        expectClose(yv!, ref.y, TOL_F32, 'y');
+        expectClose(yv!, yRef.data, TOL_F32, 'y');
         expectClose(mv!, ref.mean, TOL_F32, 'batch mean');
-        expectClose(iv!, ref.invstd, d.R === 1 ? TOL_F32 : 1e-4, 'invstd');
-        expectClose(mm!, Array.from(d.movingMean, (v, c) => 0.99 * v + 0.01 * ref.mean[c]!), TOL_F32, 'moving mean');
-        expectClose(mvar!, Array.from(d.movingVar, (v, c) => 0.99 * v + 0.01 * ref.variance[c]!), TOL_F32, 'moving variance (biased)');
-        const bref = batchNormBackwardRef(d.dy, d.x, d.R, d.C, d.gamma, 1e-3, relu ? ref.y : undefined);
-        expectClose(dbeta!, bref.dbeta, TOL_F32, 'dbeta');
-        expectClose(dgamma!, bref.dgamma, 1e-4, 'dgamma');
-        expectClose(dx!, bref.dx, 1e-4, 'dx');
+        expectClose(iv!, ref.invStd, TOL_F32, 'invstd');
+        expectClose(mm!, moving.movingMean, TOL_F32, 'moving mean');
+        expectClose(mvar!, moving.movingVariance, TOL_F32, 'moving variance (biased)');
+        // With fused ReLU the backward sees dy masked where the output is not positive.
+        const dyRef = tensor(shape, Array.from(d.dy, (v, i) => (relu && yRef.data[i]! <= 0 ? 0 : v)));
+        const bref = batchNormTrainBackward(dyRef, ref, gammaT);
+        expectClose(dbeta!, bref.dbeta.data, TOL_F32, 'dbeta');
+        expectClose(dgamma!, bref.dgamma.data, TOL_F32, 'dgamma');
+        expectClose(dx!, bref.dx.data, TOL_F32, 'dx');
       });
     }
   }
@@ -60,8 +68,8 @@ describe('batch norm matches float64 references', () => {
     const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.upload(d.movingMean, [d.C]), movingVar: g.upload(d.movingVar, [d.C]) };
     const y = batchNormInference(g, g.upload(d.x, shape), p, { relu: true });
     const [yv, mm] = await g.readMany([y, p.movingMean]);
-    const invstd = Array.from(d.movingVar, (v) => 1 / Math.sqrt(v + 1e-3));
-    expectClose(yv!, batchNormApplyRef(d.x, d.R, d.C, d.movingMean, invstd, d.gamma, d.beta, true), TOL_F32, 'y');
+    const ref = inferenceRef(tensor(shape, d.x), tensor([d.C], d.gamma), tensor([d.C], d.beta), Float64Array.from(d.movingMean), Float64Array.from(d.movingVar));
+    expectClose(yv!, reluForward(ref).data, TOL_F32, 'y');
     expect(Array.from(mm!)).toEqual(Array.from(d.movingMean));
   });
 
@@ -70,44 +78,16 @@ describe('batch norm matches float64 references', () => {
     const g = gpu();
     const d0 = inputs(shape, 5);
     const p = { gamma: g.upload(d0.gamma, [5]), beta: g.upload(d0.beta, [5]), movingMean: g.zeros([5]), movingVar: g.upload(new Float32Array(5).fill(1), [5]) };
-    const mm = new Float64Array(5);
-    const mv = new Float64Array(5).fill(1);
+    let moving: { movingMean: Float64Array; movingVariance: Float64Array } = { movingMean: new Float64Array(5), movingVariance: new Float64Array(5).fill(1) };
     for (let step = 0; step < 4; step++) {
       const d = inputs(shape, 50 + step);
       g.scope(() => batchNormTrain(g, g.upload(d.x, shape), p, { momentum: 0.9 }));
-      const ref = batchNormTrainRef(d.x, d.R, d.C, d.gamma, d.beta, 1e-3, false);
-      for (let c = 0; c < 5; c++) {
-        mm[c] = 0.9 * mm[c]! + 0.1 * ref.mean[c]!;
-        mv[c] = 0.9 * mv[c]! + 0.1 * ref.variance[c]!;
-      }
+      const ref = batchNormTrainForward(tensor(shape, d.x), tensor([5], d0.gamma), tensor([5], d0.beta));
+      moving = batchNormMovingUpdate(moving.movingMean, moving.movingVariance, ref, { momentum: 0.9 });
     }
     const [a, b] = await g.readMany([p.movingMean, p.movingVar]);
-    expectClose(a!, mm, TOL_F32, 'moving mean after 4 steps');
-    expectClose(b!, mv, TOL_F32, 'moving variance after 4 steps');
-  });
-});
-
-describe('the batch norm reference backward', () => {
-  it('matches central finite differences of sum(dy * y)', () => {
-    const d = inputs([2, 3, 2, 3], 11);
-    const x = Float64Array.from(d.x, (v) => v / 10);
-    const loss = (xx: ArrayLike<number>, gm: ArrayLike<number>, bt: ArrayLike<number>) =>
-      batchNormTrainRef(xx, d.R, d.C, gm, bt, 1e-3, false).y.reduce((a, v, i) => a + v * d.dy[i]!, 0);
-    const ref = batchNormBackwardRef(d.dy, x, d.R, d.C, d.gamma, 1e-3);
-    const h = 1e-6;
-    const fd = (arr: Float64Array, f: (a: Float64Array) => number) =>
-      Array.from(arr, (_, i) => {
-        const p = Float64Array.from(arr);
-        const m = Float64Array.from(arr);
-        p[i]! += h;
-        m[i]! -= h;
-        return (f(p) - f(m)) / (2 * h);
-      });
-    const gm = Float64Array.from(d.gamma);
-    const bt = Float64Array.from(d.beta);
-    expectClose(ref.dx, fd(x, (a) => loss(a, gm, bt)), 1e-6, 'dx');
-    expectClose(ref.dgamma, fd(gm, (a) => loss(x, a, bt)), 1e-6, 'dgamma');
-    expectClose(ref.dbeta, fd(bt, (a) => loss(x, gm, a)), 1e-6, 'dbeta');
+    expectClose(a!, moving.movingMean, TOL_F32, 'moving mean after 4 steps');
+    expectClose(b!, moving.movingVariance, TOL_F32, 'moving variance after 4 steps');
   });
 });
 

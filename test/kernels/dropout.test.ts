@@ -1,11 +1,12 @@
-// Dropout: keep masks bit-exact against the CPU reference hash, keep-rate statistics, masks that change
-// with the GPU-side step and the stream, a backward through the same mask, and argument validation.
+// Dropout: keep masks bit-exact against the float64 reference (test/ref/dropout.ts), keep-rate
+// statistics, masks that change with the GPU-side step and the stream, a backward through the same
+// mask, and argument validation.
 
 import { describe, expect, it } from 'vitest';
-import { advanceDropoutStep, dropout, dropoutBackward, dropoutState } from '../../src/kernels/dropout';
+import { advanceDropoutStep, dropout, dropoutBackward, dropoutState, streamSeed } from '../../src/kernels/dropout';
 import { ShapeError } from '../../src/gpu';
 import { randn, rng, useGpu } from '../harness';
-import { dropoutKeepRef, pcgHash } from '../ref/nnk-extra';
+import { dropoutMask, pcgHash } from '../ref/dropout';
 
 const gpu = useGpu();
 
@@ -33,16 +34,17 @@ describe('dropout matches the reference hash bit for bit', () => {
       const y1 = dropout(g, xt, state, { rate, stream });
       const [a, b, c, s] = await g.readMany([y0, dx0, y1, state]);
       const scale = Math.fround(1 / (1 - rate));
-      const expectMasked = (got: ArrayLike<number>, src: Float32Array, keep: boolean[], what: string) => {
+      const expectMasked = (got: ArrayLike<number>, src: Float32Array, keep: Uint8Array, what: string) => {
         for (let i = 0; i < n; i++) {
           const want = keep[i] ? Math.fround(src[i]! * scale) : 0;
           if (got[i] !== want) throw new Error(`${what}: element ${i} is ${got[i]}, expected ${want} (keep=${keep[i]})`);
         }
       };
-      const keep0 = dropoutKeepRef(seed, 0, stream, n, rate);
+      const seedOf = streamSeed(seed, stream);
+      const keep0 = dropoutMask(n, { p: rate, seed: seedOf, step: 0 });
       expectMasked(a!, x, keep0, 'forward at step 0');
       expectMasked(b!, dy, keep0, 'backward at step 0');
-      expectMasked(c!, x, dropoutKeepRef(seed, 1, stream, n, rate), 'forward at step 1');
+      expectMasked(c!, x, dropoutMask(n, { p: rate, seed: seedOf, step: 1 }), 'forward at step 1');
       expect(Array.from(s!)).toEqual([1, seed]);
     });
   }

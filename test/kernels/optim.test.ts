@@ -1,12 +1,19 @@
-// Gradient norms, both Keras clipping modes and Adam over several steps against the float64 reference,
-// a learning-rate change without recompilation, no submits inside a step, and argument validation.
+// Gradient norms, both Keras clipping modes and Adam over several steps against the float64 references
+// of test/ref/optim.ts, a learning-rate change without recompilation, no submits inside a step, and
+// argument validation.
 
 import { describe, expect, it } from 'vitest';
 import { Adam, type AdamOptions } from '../../src/kernels/adam';
 import { clipScales, squaredNorms } from '../../src/kernels/optim';
 import { ShapeError, type Tensor } from '../../src/gpu';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
-import { adamStepRef, clipRef } from '../ref/nnk-extra';
+import { ADAM_DEFAULTS, adamInit, adamStep, clipByGlobalNorm, clipByNorm } from '../ref/optim';
+
+function clipRef(grads: Float64Array[], mode: { clipnorm?: number; globalClipnorm?: number }): Float64Array[] {
+  if (mode.clipnorm !== undefined) return clipByNorm(grads, mode.clipnorm);
+  if (mode.globalClipnorm !== undefined) return clipByGlobalNorm(grads, mode.globalClipnorm).grads;
+  return grads;
+}
 
 const gpu = useGpu();
 
@@ -57,11 +64,12 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
   const gradT: Record<string, Tensor> = Object.fromEntries(Object.keys(shapes).map((k) => [k, g.zeros(shapes[k]!)]));
   const adam = new Adam(g, params, opts);
   const names = Object.keys(shapes);
-  const ref = { w: names.map((k) => Float64Array.from(w[k]!)), m: names.map((k) => new Float64Array(w[k]!.length)), v: names.map((k) => new Float64Array(w[k]!.length)) };
-  const full = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, ...opts };
+  const refW = names.map((k) => Float64Array.from(w[k]!));
+  const ref = adamInit(refW);
+  const full = { ...ADAM_DEFAULTS, ...opts };
   let compiledAfterFirst = 0;
   for (let step = 1; step <= steps; step++) {
-    const lr = lrAt?.(step) ?? full.lr;
+    const lr = lrAt?.(step) ?? full.learningRate;
     if (lr !== adam.learningRate) adam.setLearningRate(lr);
     const gs = grads(step);
     for (const k of names) g.write(gradT[k]!, Float32Array.from(gs[k]!));
@@ -69,12 +77,12 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
     adam.step(gradT);
     expect(g.counters.submits, 'a step records only; it never submits').toBe(submits);
     if (step === 1) compiledAfterFirst = g.pipelines.compiled;
-    adamStepRef(ref.w, names.map((k) => gs[k]!), ref.m, ref.v, step, { ...full, lr });
+    adamStep(refW, clipRef(names.map((k) => gs[k]!), opts), ref, { ...full, learningRate: lr });
   }
   const got = await g.readMany([...names.map((k) => params[k]!), ...names.flatMap((k) => [adam.moments(k).m, adam.moments(k).v]), adam.iterations]);
   names.forEach((k, i) => {
     const delta = Array.from(got[i]!, (v, j) => v - w[k]![j]!);
-    expectClose(delta, ref.w[i]!.map((v, j) => v - w[k]![j]!), 1e-4, `${k}: total update`);
+    expectClose(delta, refW[i]!.map((v, j) => v - w[k]![j]!), TOL_F32, `${k}: total update`);
     expectClose(got[names.length + 2 * i]!, ref.m[i]!, TOL_F32, `${k}: m`);
     expectClose(got[names.length + 2 * i + 1]!, ref.v[i]!, TOL_F32, `${k}: v`);
   });
@@ -90,6 +98,29 @@ describe('Adam matches the float64 Keras reference over several steps', () => {
   it('with custom betas and epsilon', () => runAdam({ learningRate: 0.02, beta1: 0.5, beta2: 0.9, epsilon: 1e-3 }, 4));
   it('follows a learning rate lowered between steps (reduce on plateau) without recompiling', () =>
     runAdam({ learningRate: 0.01, globalClipnorm: 1 }, 6, (step) => (step <= 3 ? 0.01 : 0.002)));
+});
+
+describe('Adam bias correction', () => {
+  for (const t0 of [299, 5000]) {
+    it(`is accurate after ${t0} iterations (1 - beta^t near and far from 0)`, async () => {
+      const g = gpu();
+      const n = 37;
+      const r = rng(t0);
+      const w0 = Float64Array.from(randn(n, r), (v) => Math.fround(v * 0.01));
+      const grad = Float64Array.from(randn(n, r), (v) => Math.fround(v));
+      const weight = g.upload(Float32Array.from(w0), [n]);
+      const adam = new Adam(g, { weight }, { learningRate: 0.01 });
+      g.write(adam.iterations, [t0]);
+      adam.step({ weight: g.upload(Float32Array.from(grad), [n]) });
+      const refW = [Float64Array.from(w0)];
+      const state = adamInit(refW);
+      state.step = t0;
+      adamStep(refW, [grad], state, { learningRate: 0.01 });
+      const got = await weight.read();
+      expectClose(Array.from(got, (v, i) => v - w0[i]!), refW[0]!.map((v, i) => v - w0[i]!), TOL_F32, 'update');
+      adam.dispose();
+    });
+  }
 });
 
 describe('Adam refuses bad settings and gradients', () => {

@@ -1,12 +1,14 @@
-// Max pooling (2x2 stride 2, floor), global average pooling and the per-channel sum, forward and
-// backward, against float64 references on odd NHWC shapes.
+// Max pooling (2x2 stride 2, floor), global average pooling (references: test/ref/layers.ts) and the
+// per-channel sum (test/ref/nnk-extra.ts), forward and backward, on odd NHWC shapes.
 
 import { describe, expect, it } from 'vitest';
 import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../../src/kernels/pool';
 import { sumToLastAxis } from '../../src/kernels/reduce-axes';
 import { ShapeError } from '../../src/gpu';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
-import { globalAvgPoolRef, maxPoolBackwardRef, maxPoolRef, sumToLastAxisRef } from '../ref/nnk-extra';
+import { sumToLastAxisRef } from '../ref/nnk-extra';
+import { globalAvgPoolBackward as gapBackwardRef, globalAvgPoolForward, maxPool2x2Backward as maxPoolBackwardRef, maxPool2x2Forward } from '../ref/layers';
+import { tensor } from '../ref/tensor';
 
 const gpu = useGpu();
 const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
@@ -27,10 +29,10 @@ describe('max pooling matches the float64 reference', () => {
       const dy = f32(randn(y.size, r));
       const dx = maxPool2x2Backward(g, g.upload(dy, y.shape), argmax, shape);
       const [yv, av, dxv] = await g.readMany([y, argmax, dx]);
-      const ref = maxPoolRef(x, N, H, W, C);
-      expect(Array.from(yv!)).toEqual(Array.from(ref.y));
-      expect(Array.from(av!)).toEqual(ref.argmax);
-      expectClose(dxv!, maxPoolBackwardRef(dy, ref.argmax, x.length), 0, 'dx');
+      const ref = maxPool2x2Forward(tensor(shape, x));
+      expect(Array.from(yv!)).toEqual(Array.from(ref.y.data));
+      expect(Array.from(av!)).toEqual(Array.from(ref.argmax));
+      expectClose(dxv!, maxPoolBackwardRef(tensor(y.shape as number[], dy), ref, shape).data, 0, 'dx');
     });
   }
 
@@ -56,7 +58,7 @@ describe('max pooling matches the float64 reference', () => {
 describe('global average pooling matches the float64 reference', () => {
   for (const shape of [...shapes, [3, 1, 1, 5] as [number, number, number, number]]) {
     it(`forward and backward on ${JSON.stringify(shape)}`, async () => {
-      const [N, H, W, C] = shape;
+      const [N, , , C] = shape;
       const r = rng(7 + size(shape));
       const x = f32(randn(size(shape), r));
       const dy = f32(randn(N * C, r));
@@ -65,9 +67,8 @@ describe('global average pooling matches the float64 reference', () => {
       const dx = globalAvgPoolBackward(g, g.upload(dy, [N, C]), shape);
       const [yv, dxv] = await g.readMany([y, dx]);
       expect(y.shape).toEqual([N, C]);
-      expectClose(yv!, globalAvgPoolRef(x, N, H * W, C), TOL_F32, 'y');
-      const dref = Float64Array.from({ length: x.length }, (_, i) => dy[Math.floor(i / (H * W * C)) * C + (i % C)]! / (H * W));
-      expectClose(dxv!, dref, TOL_F32, 'dx');
+      expectClose(yv!, globalAvgPoolForward(tensor(shape, x)).data, TOL_F32, 'y');
+      expectClose(dxv!, gapBackwardRef(tensor([N, C], dy), shape).data, TOL_F32, 'dx');
     });
   }
 
