@@ -115,10 +115,12 @@ export function modelForward(
   const conv = (name: string, input: Tensor) => conv2dForward(input, p(`${name}.w`), p(`${name}.b`), { padding: 'same' });
 
   const stemConv = conv('stem.conv', x);
-  const stemAct = reluForward(bn('stem.bn', stemConv));
+  const stemNorm = bn('stem.bn', stemConv);
+  const stemAct = reluForward(stemNorm);
   const pool = maxPool2x2Forward(stemAct);
   const conv1 = conv('block.conv1', pool.y);
-  const act1 = reluForward(bn('block.bn1', conv1));
+  const norm1 = bn('block.bn1', conv1);
+  const act1 = reluForward(norm1);
   const conv2 = conv('block.conv2', act1);
   const main = bn('block.bn2', conv2);
   const shortcut = bn('block.shortcutBn', conv('block.shortcut', pool.y));
@@ -155,9 +157,9 @@ export function modelForward(
     const { da: dMain, db: dShortcut } = addBackward(dSum);
     const dPoolShortcut = convBack('block.shortcut', bnBack('block.shortcutBn', dShortcut), pool.y);
     const dAct1 = convBack('block.conv2', bnBack('block.bn2', dMain), act1);
-    const dPoolMain = convBack('block.conv1', bnBack('block.bn1', reluBackward(dAct1, act1)), pool.y);
+    const dPoolMain = convBack('block.conv1', bnBack('block.bn1', reluBackward(dAct1, norm1)), pool.y);
     const dStemAct = maxPool2x2Backward(addForward(dPoolMain, dPoolShortcut), pool, stemAct.shape);
-    convBack('stem.conv', bnBack('stem.bn', reluBackward(dStemAct, stemAct)), x);
+    convBack('stem.conv', bnBack('stem.bn', reluBackward(dStemAct, stemNorm)), x);
     return grads;
   };
   return { logits, probs: ce.probs, loss: ce.loss, moving: newMoving, backward };
