@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerFeatures } from './features';
+import { registerEvaluate } from './evaluate';
 import { registerInfo } from './info';
+import { registerPredict } from './predict';
 import { registerTrain } from './train';
 
 const program = new Command()
@@ -17,6 +19,8 @@ registerInfo(program);
 registerBench(program);
 registerFeatures(program);
 registerTrain(program);
+registerEvaluate(program);
+registerPredict(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -25,6 +25,8 @@ interface TrainFlags {
   resume?: string;
   cache: string;
   json?: boolean;
+  bnMomentum: number;
+  labelSmoothing: number;
 }
 
 export function registerTrain(program: Command): void {
@@ -43,6 +45,8 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch')
     .option('--cache <dir>', 'folder for cached features and the synthetic corpus', '.cache')
+    .option('--bn-momentum <m>', 'batch-norm moving-average momentum (Keras: 0.99; lower suits short runs)', fraction, 0.99)
+    .option('--label-smoothing <s>', 'label smoothing of the cross-entropy', (v) => (v === '0' ? 0 : fraction(v)), 0.1)
     .option('--json', 'print the final report as JSON')
     .action(async (flags: TrainFlags) => {
       if (!['random', 'speaker'].includes(flags.split)) throw new Error(`--split must be 'random' or 'speaker', got '${flags.split}'`);
@@ -59,6 +63,8 @@ export function registerTrain(program: Command): void {
       const bar = new SingleBar({
         format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted}',
         hideCursor: true,
+        noTTYOutput: true, // logs and CI get a line every few seconds instead of nothing
+        notTTYSchedule: 10_000,
         stream: process.stderr,
       });
       let barEpoch = -1;
@@ -72,6 +78,7 @@ export function registerTrain(program: Command): void {
           resume: !!flags.resume,
           cacheDir: flags.cache,
           lr: flags.lr,
+          model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing },
           loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience },
           log,
           shouldStop: () => stop,

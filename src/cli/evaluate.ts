@@ -1,0 +1,43 @@
+// `ser evaluate --model DIR --data DIR`: accuracy, UAR, macro F1, per-class precision and recall, the
+// confusion matrix (counts and row %) and the largest confusions of a trained model on a data set.
+
+import type { Command } from 'commander';
+import { createNodeGpu } from '../gpu/node.node.ts';
+import { loadDataset } from '../train/datasets.node.ts';
+import { predictFiles } from '../train/infer.node.ts';
+import { classificationReport, formatReport } from '../train/metrics';
+import { loadModel } from '../train/saved-model.node.ts';
+import { makeExtractor } from './extractor';
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('evaluate a trained model on a labelled data folder or CSV manifest')
+    .requiredOption('--model <dir>', 'folder written by `ser train`')
+    .requiredOption('--data <dir>', 'data folder or CSV manifest (same conventions as `ser train`)')
+    .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
+    .option('--cache <dir>', 'folder of cached features', '.cache/features')
+    .action(async (opts: { model: string; data: string; json?: boolean; cache: string }) => {
+      const gpu = await createNodeGpu();
+      try {
+        const loaded = await loadModel(gpu, opts.model);
+        const classes = loaded.meta.classes;
+        const dataset = loadDataset(opts.data);
+        const usable = dataset.items.filter((i) => classes.includes(i.label));
+        const foreign = dataset.items.length - usable.length;
+        if (usable.length === 0) throw new Error(`${opts.data}: no files of the model's classes (${classes.join(', ')})`);
+        if (foreign > 0) console.error(`ignoring ${foreign} files whose class the model does not know`);
+        const { predictions, skipped } = await predictFiles(gpu, loaded, usable.map((i) => i.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache });
+        const pairs = usable.map((item, i) => ({ item, p: predictions[i] })).filter((e) => e.p);
+        const report = classificationReport(pairs.map((e) => classes.indexOf(e.item.label)), pairs.map((e) => classes.indexOf(e.p!.label)), classes);
+        for (const s of skipped) console.error(`skipped ${s.name}: ${s.reason}`);
+        if (opts.json) {
+          console.log(JSON.stringify({ accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, classes, confusion: report.confusion, perClass: report.perClass, n: report.total }));
+        } else {
+          console.log(formatReport(report, { topK: 5 }));
+        }
+      } finally {
+        gpu.destroy();
+      }
+    });
+}

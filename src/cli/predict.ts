@@ -1,0 +1,36 @@
+// `ser predict --model DIR <audio...>`: the emotion of each file with every class probability.
+
+import type { Command } from 'commander';
+import { createNodeGpu } from '../gpu/node.node.ts';
+import { predictFiles } from '../train/infer.node.ts';
+import { loadModel } from '../train/saved-model.node.ts';
+import { makeExtractor } from './extractor';
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description('predict the emotion of audio files with a trained model')
+    .argument('<audio...>', 'audio files (WAV, FLAC, MP3, OGG)')
+    .requiredOption('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors)')
+    .option('--json', 'print one {"file", "label", "probabilities"} object per file')
+    .option('--cache <dir>', 'reuse cached features from this folder')
+    .action(async (files: string[], opts: { model: string; json?: boolean; cache?: string }) => {
+      const gpu = await createNodeGpu();
+      try {
+        const loaded = await loadModel(gpu, opts.model);
+        const { predictions, skipped } = await predictFiles(gpu, loaded, files, (c) => makeExtractor(gpu, c), { cacheDir: opts.cache });
+        for (const p of predictions) {
+          if (!p) continue;
+          if (opts.json) console.log(JSON.stringify(p));
+          else {
+            const probs = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}%`).join(', ');
+            console.log(`${p.file}: ${p.label}  (${probs})`);
+          }
+        }
+        for (const s of skipped) console.error(`skipped ${s.name}: ${s.reason}`);
+        if (skipped.length > 0) process.exitCode = 1;
+      } finally {
+        gpu.destroy();
+      }
+    });
+}
