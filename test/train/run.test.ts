@@ -1,0 +1,145 @@
+// `ser train` end to end on a tiny config: train, evaluate and predict on a generated corpus; resume
+// after an interruption ends with exactly the weights of an uninterrupted run; checkpoints of another
+// config are refused; bad data folders and flags fail with clear messages before any training.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FeatureConfig } from '../../src/dsp/config';
+import type { Gpu } from '../../src/gpu';
+import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
+import { defaultLoopOptions } from '../../src/train/loop';
+import { predictFiles } from '../../src/train/infer.node.ts';
+import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
+import { loadModel } from '../../src/train/saved-model.node.ts';
+import { synthCorpus } from '../../src/train/synth';
+import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { useGpu } from '../harness';
+
+const gpu = useGpu();
+const BIN = join(__dirname, '../../bin/ser.mjs');
+
+function corpus(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ser-run-'));
+  const clips = synthCorpus({ speakers: 2, clipsPerClassPerSpeaker: 2, seed: 3, classes: ['neutral', 'happy', 'sad', 'angry'] });
+  writeSynthCorpus(dir, clips, { layout: 'ravdess' });
+  return dir;
+}
+
+function options(g: Gpu, data: string, out: string, epochs: number, extra: Partial<TrainRunOptions> = {}): [Gpu, (c: FeatureConfig) => GpuFeatureExtractor, TrainRunOptions] {
+  return [
+    g,
+    (c) => new GpuFeatureExtractor(g, c),
+    {
+      data,
+      split: 'random',
+      val: 0.25,
+      out,
+      cacheDir: join(out, 'cache'),
+      lr: 3e-3,
+      loop: { ...defaultLoopOptions, epochs, batch: 4, seed: 5, patience: 0, readEvery: 2 },
+      model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+      features: { frames: 16 },
+      log: () => {},
+      ...extra,
+    },
+  ];
+}
+
+describe('ser train on a tiny config', () => {
+  const data = corpus();
+
+  it('trains, writes the model files and report, and the saved model evaluates and predicts', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-out-'));
+    const r = await trainRun(...options(gpu(), data, out, 2));
+    expect(r.classes).toEqual(['neutral', 'happy', 'sad', 'angry']);
+    expect(r.state.history).toHaveLength(2);
+    expect(r.split.val.length).toBe(4);
+    const { writeReport } = await import('../../src/train/report.node.ts');
+    await writeReport(r);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.protocol.kind).toBe('stratified');
+    expect(readFileSync(join(out, 'confusion.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg/);
+    const loaded = await loadModel(gpu(), out);
+    expect(loaded.meta.classes).toEqual(r.classes);
+    expect(loaded.meta.featureConfig.frames).toBe(16);
+    const files = [join(data, 'Actor_01', readdir(join(data, 'Actor_01'))[0]!)];
+    const { predictions } = await predictFiles(gpu(), loaded, files, (c) => new GpuFeatureExtractor(gpu(), c));
+    const p = predictions[0]!;
+    expect(Object.keys(p.probabilities)).toEqual(r.classes);
+    expect(Object.values(p.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(r.classes).toContain(p.label);
+    loaded.model.dispose();
+    // The CLI over the same files: predict --json and evaluate --json.
+    const json = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--model', out, '--json', files[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(json.file).toBe(files[0]);
+    expect(json.probabilities[json.label]).toBeGreaterThan(0);
+    const ev = JSON.parse(execFileSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', data, '--json', '--cache', join(out, 'cache', 'features')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(Object.keys(ev)).toEqual(['accuracy', 'uar', 'macroF1', 'classes', 'confusion', 'perClass', 'n']);
+    expect(ev.n).toBe(16);
+  });
+
+  it('resumes after an interruption and ends with the same weights as an uninterrupted run', async () => {
+    const full = mkdtempSync(join(tmpdir(), 'ser-full-'));
+    await trainRun(...options(gpu(), data, full, 3));
+    const cut = mkdtempSync(join(tmpdir(), 'ser-cut-'));
+    // Interrupted during epoch 2 (as Ctrl-C or kill would): epoch 1 stays checkpointed.
+    let steps = 0;
+    await trainRun(...options(gpu(), data, cut, 3, { onProgress: () => void steps++, shouldStop: () => steps >= 5 }));
+    const mid = JSON.parse(readFileSync(join(cut, 'checkpoint.json'), 'utf8'));
+    expect(mid.loop.epoch).toBe(1);
+    await trainRun(...options(gpu(), data, cut, 3, { resume: true }));
+    const a = readFileSync(join(full, 'checkpoint.safetensors'));
+    const b = readFileSync(join(cut, 'checkpoint.safetensors'));
+    expect(b.equals(a)).toBe(true);
+    expect(readFileSync(join(cut, 'model.safetensors')).equals(readFileSync(join(full, 'model.safetensors')))).toBe(true);
+  });
+
+  it('refuses to resume a checkpoint of another model config, and a tampered one', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-cfg-'));
+    await trainRun(...options(gpu(), data, out, 1));
+    const other = options(gpu(), data, out, 2, { resume: true });
+    other[2].model = { ...other[2].model, dense: [{ units: 16, dropout: 0.1 }] };
+    await expect(trainRun(...other)).rejects.toThrow(/written for another model config/);
+    const st = join(out, 'checkpoint.safetensors');
+    const bytes = readFileSync(st);
+    bytes[bytes.length - 3] ^= 0xff;
+    writeFileSync(st, bytes);
+    await expect(trainRun(...options(gpu(), data, out, 2, { resume: true }))).rejects.toThrow(/SHA-256/);
+  });
+});
+
+describe('ser train refuses bad input clearly', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8' });
+
+  it('a missing or empty data folder, or one with no recognised file names', () => {
+    const missing = run('--data', '/nonexistent/folder', '--epochs', '1');
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/nonexistent\/folder/);
+    const empty = mkdtempSync(join(tmpdir(), 'ser-empty-'));
+    const e = run('--data', empty, '--epochs', '1');
+    expect(e.status).not.toBe(0);
+    expect(e.stderr).toMatch(/empty|no audio/i);
+    writeFileSync(join(empty, 'hello.wav'), 'x');
+    const unknown = run('--data', empty, '--epochs', '1');
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/RAVDESS/);
+  });
+
+  it('invalid flag values', () => {
+    for (const [flag, value, msg] of [['--epochs', '0', /positive integer/], ['--lr', '-1', /positive number/], ['--val', '1.5', /between 0 and 1/], ['--batch', 'x', /positive integer/]] as const) {
+      const r = run(flag, value);
+      expect(r.status, `${flag} ${value}`).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+    }
+    const split = run('--split', 'sideways');
+    expect(split.stderr).toMatch(/--split must be 'random' or 'speaker'/);
+  });
+});
+
+function readdir(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.wav')).sort();
+}
