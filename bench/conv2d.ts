@@ -2,6 +2,8 @@
 // input gradient and filter gradient of each, in GFLOP/s counted as 2*M*N*K of the nominal GEMM.
 // Run directly: `npx tsx bench/conv2d.ts [--runs 5] [--filter 64->128]` prints the median of the
 // runs after one warm-up run per case; conv2dCases() offers the same cases to bench/index.ts.
+// Besides wall-clock GFLOP/s it prints GFLOP per CPU-second of this process (lavapipe's worker threads
+// included): on a shared machine wall time measures the neighbours, CPU time still compares kernels.
 
 import type { Gpu, Tensor } from '../src/gpu';
 import { createNodeGpu } from '../src/gpu/node.node.ts';
@@ -69,22 +71,26 @@ export function conv2dCases(): BenchCase[] {
   return LAYERS.flatMap((l) => (['fwd', 'dgrad', 'wgrad'] as const).map((p) => layerCase(l, p)));
 }
 
-async function timeCase(gpu: Gpu, c: BenchCase, runs: number): Promise<{ ms: number; gflops: number }> {
+async function timeCase(gpu: Gpu, c: BenchCase, runs: number): Promise<{ ms: number; gflops: number; cpuGflops: number }> {
   const { run, dispose } = c.setup(gpu);
   try {
     await run();
     await gpu.sync();
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     for (let i = 0; i < runs; i++) {
       await gpu.sync();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await run();
       await gpu.sync();
       times.push(performance.now() - t0);
+      const cpu = process.cpuUsage(c0);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
     }
-    times.sort((a, b) => a - b);
-    const ms = times[Math.floor(times.length / 2)]!;
-    return { ms, gflops: c.flops! / (ms * 1e6) };
+    const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const ms = median(times);
+    return { ms, gflops: c.flops! / (ms * 1e6), cpuGflops: c.flops! / (median(cpuTimes) * 1e6) };
   } finally {
     dispose();
   }
@@ -102,12 +108,12 @@ async function main(): Promise<void> {
   try {
     const a = gpu.adapter;
     console.log(`adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' | ')}; ${new Date().toISOString()}; median of ${runs} runs`);
-    console.log('| layer | pass | median ms | GFLOP/s |\n|---|---|---|---|');
+    console.log('| layer | pass | median ms | GFLOP/s | GFLOP per CPU-s |\n|---|---|---|---|---|');
     for (const c of conv2dCases()) {
       if (filter && !c.name.includes(filter)) continue;
-      const { ms, gflops } = await timeCase(gpu, c, runs);
+      const { ms, gflops, cpuGflops } = await timeCase(gpu, c, runs);
       const pass = c.name.split(' ').pop();
-      console.log(`| ${c.name.slice(0, -pass!.length - 1)} | ${pass} | ${ms.toFixed(1)} | ${gflops.toFixed(2)} |`);
+      console.log(`| ${c.name.slice(0, -pass!.length - 1)} | ${pass} | ${ms.toFixed(1)} | ${gflops.toFixed(2)} | ${cpuGflops.toFixed(2)} |`);
     }
   } finally {
     gpu.destroy();
