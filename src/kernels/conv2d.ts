@@ -39,7 +39,7 @@ const DEFAULT_STRIDE: [number, number] = [1, 1];
 const DEFAULT_PADDING: Conv2dPadding = 'valid';
 
 const WG = 64;
-const DEFAULT_BLOCK: GatherBlock = { px: 2, cv: 4 };
+const DEFAULT_BLOCK: GatherBlock = { px: 4, cv: 2 };
 const MAX_GROUPS = 65535;
 
 function samePads(size: number, k: number, s: number): [number, number] {
