@@ -2,10 +2,13 @@
 // Ncols = Cout, K = KH*KW*Cin, with im2col computed on the fly while loading (never materialised).
 // Layout: NHWC activations [N,H,W,C] row-major, filters [KH,KW,Cin,Cout] (Keras), bias [Cout].
 // Padding: zeros; 'same' follows Keras (total max((ceil(H/s)-1)*s + KH - H, 0), smaller half on top/left).
-// Tiling: register blocking, no workgroup memory: each invocation computes 4 pixels x 4 channels; for
-// each filter tap (kh, kw) it resolves its 4 source pixels once and then walks the channels, as vec4
-// when the source channel count is a multiple of 4 (scalar otherwise, e.g. Cin = 1), with weights read
-// as vec4 over output channels when their count is a multiple of 4 (bounded scalars otherwise).
+// Tiling: register blocking, no workgroup memory, code unrolled in TypeScript: each invocation computes
+// 4 pixels x 8 output channels (two vec4 accumulators per pixel); the 64 invocations of a workgroup take
+// consecutive pixels and share their output channels, so weight loads are the same across the workgroup
+// (software adapters load them once; only the activations are gathered per lane). For each filter tap it
+// resolves its 4 source pixels once and walks the source channels as vec4 when their count is a multiple
+// of 4 (scalar otherwise, e.g. Cin = 1); weights are vec4 over output channels when Cout % 4 == 0.
+// Measured on lavapipe (bench/conv2d.ts): 4x8 per invocation >= 4x4 >= 2x16 (2x16 was 3x slower).
 // The same gather kernel computes the input gradient (see conv2d-grad.ts) with the index map inverted.
 // Limits: pixel groups beyond 65535 workgroups fold onto the grid's z dimension.
 
