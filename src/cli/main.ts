@@ -3,6 +3,7 @@
 
 import { Command } from 'commander';
 import { registerBench } from './bench';
+import { registerFeatures } from './features';
 import { registerInfo } from './info';
 
 const program = new Command()
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerInfo(program);
 registerBench(program);
+registerFeatures(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RAVDESS_CODES } from './labels';
 import { SYNTH_SAMPLE_RATE, type SynthClip } from './synth';
-import { encodeWav } from './wav';
+import { writeWav } from '../dsp/wav';
 
 const RAVDESS_CODE_OF = new Map(Object.entries(RAVDESS_CODES).map(([code, label]) => [label, code]));
 const two = (n: number): string => String(n).padStart(2, '0');
@@ -34,7 +34,7 @@ export function writeSynthCorpus(dir: string, clips: readonly SynthClip[], optio
     }
     const path = join(dir, ...rel.split('/'));
     mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, encodeWav(clip.samples, SYNTH_SAMPLE_RATE));
+    writeFileSync(path, writeWav([clip.samples], SYNTH_SAMPLE_RATE));
     files.push(path);
   }
   if (layout === 'ravdess') return { files };

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatasetError, type Dataset } from '../../src/train/datasets';
 import { loadDataset } from '../../src/train/datasets.node.ts';
-import { encodeWav } from '../../src/train/wav';
+import { writeWav } from '../../src/dsp/wav';
 
-const EMPTY_WAV = encodeWav(new Float32Array(0), 22050);
+const EMPTY_WAV = writeWav([new Float32Array(0)], 22050);
 const dirs: string[] = [];
 
 /** A temp folder holding an empty-but-valid WAV at each audio path and junk text elsewhere. */
