@@ -2,10 +2,13 @@
 // Ncols = Cout, K = KH*KW*Cin, with im2col computed on the fly while loading (never materialised).
 // Layout: NHWC activations [N,H,W,C] row-major, filters [KH,KW,Cin,Cout] (Keras), bias [Cout].
 // Padding: zeros; 'same' follows Keras (total max((ceil(H/s)-1)*s + KH - H, 0), smaller half on top/left).
-// Tiling: register blocking, no workgroup memory: each invocation computes 4 pixels x 4 channels; for
-// each filter tap (kh, kw) it resolves its 4 source pixels once and then walks the channels, as vec4
-// when the source channel count is a multiple of 4 (scalar otherwise, e.g. Cin = 1), with weights read
-// as vec4 over output channels when their count is a multiple of 4 (bounded scalars otherwise).
+// Tiling: register blocking, no workgroup memory, code unrolled in TypeScript: each invocation computes
+// 4 pixels x 8 output channels (two vec4 accumulators per pixel); the 64 invocations of a workgroup take
+// consecutive pixels and share their output channels, so weight loads are the same across the workgroup
+// (software adapters load them once; only the activations are gathered per lane). For each filter tap it
+// resolves its 4 source pixels once and walks the source channels as vec4 when their count is a multiple
+// of 4 (scalar otherwise, e.g. Cin = 1); weights are vec4 over output channels when Cout % 4 == 0.
+// Measured on lavapipe (bench/conv2d.ts): 4x8 per invocation >= 4x4 >= 2x16 (2x16 was 3x slower).
 // The same gather kernel computes the input gradient (see conv2d-grad.ts) with the index map inverted.
 // Limits: pixel groups beyond 65535 workgroups fold onto the grid's z dimension.
 
@@ -38,8 +41,8 @@ export interface Conv2dGeometry {
 const DEFAULT_STRIDE: [number, number] = [1, 1];
 const DEFAULT_PADDING: Conv2dPadding = 'valid';
 
-const WG_X = 8;
-const WG_Y = 8;
+const WG = 64;
+const DEFAULT_BLOCK: GatherBlock = { px: 4, cv: 2 };
 const MAX_GROUPS = 65535;
 
 function samePads(size: number, k: number, s: number): [number, number] {
@@ -93,20 +96,34 @@ export interface GatherSpec {
   relu: boolean;
 }
 
+/** Register block of the gather kernel: pixels per invocation and vec4 groups of output channels. */
+export interface GatherBlock {
+  px: number;
+  cv: number;
+}
+
+const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join('\n');
+
 /** Record the gather GEMM: out[pixel, d] = sum over taps and source channels s of src · weights. */
-export function gatherConv(gpu: Gpu, spec: GatherSpec): Tensor {
+export function gatherConv(gpu: Gpu, spec: GatherSpec, block: GatherBlock = DEFAULT_BLOCK): Tensor {
   const { g, mode } = spec;
   const fwd = mode === 'forward';
   // Source and destination image sizes and channel counts, seen from the GEMM.
   const [SH, SW, SC] = fwd ? [g.H, g.W, g.Cin] : [g.Ho, g.Wo, g.Cout];
   const [DH, DW, DC] = fwd ? [g.Ho, g.Wo, g.Cout] : [g.H, g.W, g.Cin];
   const M = g.N * DH * DW;
+  const PX = block.px;
+  const CV = Math.min(block.cv, Math.ceil(DC / 4));
   const srcVec = SC % 4 === 0;
   const dstVec = DC % 4 === 0;
   const hasBias = !!spec.bias;
   const out = gpu.empty([g.N, DH, DW, DC], 'f32', spec.op);
-  const gx = Math.ceil(DC / (4 * WG_X));
-  const [gy, gz] = foldGrid(Math.ceil(M / (4 * WG_Y)));
+  const [gx, gz] = foldGrid(Math.ceil(M / (PX * WG)));
+  const gy = Math.ceil(DC / (4 * CV));
+  const P = [...Array(PX).keys()];
+  const V = [...Array(CV).keys()];
+  const fma = (a: (p: number) => string, b: (v: number) => string) =>
+    P.map((p) => V.map((v) => `acc${p}_${v} = fma(vec4f(${a(p)}), ${b(v)}, acc${p}_${v});`).join(' ')).join('\n');
   const code = () => wgsl`
 @group(0) @binding(0) var<storage, read> S: array<${srcVec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(1) var<storage, read> B: array<${dstVec ? 'vec4f' : 'f32'}>;
@@ -153,9 +170,11 @@ fn loadS(s: i32, c: u32) -> ${srcVec ? 'vec4f' : 'f32'} {
 #endif
 }
 
-// Weights of GEMM row k for destination channels d..d+3 (zero past DC).
+// Weights of GEMM row k for destination channels d..d+3 (zero past DC). The same for every invocation
+// of a workgroup, which lets software adapters load them once instead of gathering per lane.
 fn loadB(k: u32, d: u32) -> vec4f {
 #if ${dstVec}
+  if (d >= DC) { return vec4f(0.0); }
   return B[k * ${DC / 4}u + d / 4u];
 #else
   var v = vec4f(0.0);
@@ -166,71 +185,57 @@ fn loadB(k: u32, d: u32) -> vec4f {
 #endif
 }
 
-@compute @workgroup_size(${WG_X}, ${WG_Y})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let d0 = gid.x * 4u;
-  let m0 = (gid.y + gid.z * ${gy * WG_Y}u) * 4u;
-  if (d0 >= DC || m0 >= M) { return; }
-  var acc: array<vec4f, 4>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let dBase = wid.y * ${4 * CV}u;
+  let m0 = (gid.x + gid.z * ${gx * WG}u) * ${PX}u;
+  if (m0 >= M) { return; }
+${lines(PX * CV, (i) => `  var acc${Math.floor(i / CV)}_${i % CV} = vec4f(0.0);`)}
   for (var kh = 0; kh < ${g.KH}; kh++) {
     for (var kw = 0; kw < ${g.KW}; kw++) {
-      let s0 = source(m0, kh, kw);
-      let s1 = source(m0 + 1u, kh, kw);
-      let s2 = source(m0 + 2u, kh, kw);
-      let s3 = source(m0 + 3u, kh, kw);
-      if (max(max(s0, s1), max(s2, s3)) < 0) { continue; }
+${lines(PX, (p) => `      let s${p} = source(m0 + ${p}u, kh, kw);`)}
       let k0 = u32(kh * ${g.KW} + kw) * SC;
 #if ${srcVec}
       for (var c = 0u; c < SC; c += 4u) {
-        let a0 = loadS(s0, c);
-        let a1 = loadS(s1, c);
-        let a2 = loadS(s2, c);
-        let a3 = loadS(s3, c);
-        for (var j = 0u; j < 4u; j++) {
-          let b = loadB(k0 + c + j, d0);
-          acc[0] = fma(vec4f(a0[j]), b, acc[0]);
-          acc[1] = fma(vec4f(a1[j]), b, acc[1]);
-          acc[2] = fma(vec4f(a2[j]), b, acc[2]);
-          acc[3] = fma(vec4f(a3[j]), b, acc[3]);
-        }
+${lines(PX, (p) => `        let a${p} = loadS(s${p}, c);`)}
+${lines(4, (j) => `${lines(CV, (v) => `        let b${j}_${v} = loadB(k0 + c + ${j}u, dBase + ${4 * v}u);`)}
+${fma((p) => `a${p}[${j}]`, (v) => `b${j}_${v}`)}`)}
       }
 #else
       for (var c = 0u; c < SC; c++) {
-        let b = loadB(k0 + c, d0);
-        acc[0] = fma(vec4f(loadS(s0, c)), b, acc[0]);
-        acc[1] = fma(vec4f(loadS(s1, c)), b, acc[1]);
-        acc[2] = fma(vec4f(loadS(s2, c)), b, acc[2]);
-        acc[3] = fma(vec4f(loadS(s3, c)), b, acc[3]);
+${lines(CV, (v) => `        let b${v} = loadB(k0 + c, dBase + ${4 * v}u);`)}
+${lines(PX, (p) => `        let a${p} = loadS(s${p}, c);`)}
+${fma((p) => `a${p}`, (v) => `b${v}`)}
       }
 #endif
     }
   }
-#if ${hasBias}
-  var bv = vec4f(0.0);
-  for (var j = 0u; j < 4u; j++) { bv[j] = bias[min(d0 + j, DC - 1u)]; }
-#endif
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + i;
-    if (m >= M) { break; }
-    var v = acc[i];
-#if ${hasBias}
-    v += bv;
-#endif
+${lines(CV, (v) => `  let d${v} = dBase + ${4 * v}u;
+  var bias${v} = vec4f(0.0);${hasBias ? `
+  for (var j = 0u; j < 4u; j++) { bias${v}[j] = bias[min(d${v} + j, DC - 1u)]; }` : ''}`)}
+${lines(PX, (p) => `  if (m0 + ${p}u < M) {
+${lines(CV, (v) => `    store(m0 + ${p}u, d${v}, acc${p}_${v} + bias${v});`)}
+  }`)}
+}
+
+fn store(m: u32, d: u32, acc: vec4f) {
+  if (d >= DC) { return; }
 #if ${spec.relu}
-    v = max(v, vec4f(0.0));
+  let v = max(acc, vec4f(0.0));
+#else
+  let v = acc;
 #endif
 #if ${dstVec}
-    Y[(m * DC + d0) / 4u] = v;
+  Y[(m * DC + d) / 4u] = v;
 #else
-    for (var j = 0u; j < 4u; j++) {
-      if (d0 + j < DC) { Y[m * DC + d0 + j] = v[j]; }
-    }
-#endif
+  for (var j = 0u; j < 4u; j++) {
+    if (d + j < DC) { Y[m * DC + d + j] = v[j]; }
   }
+#endif
 }`;
   gpu.dispatch({
     name: spec.op,
-    key: `${spec.op}:${mode}:${geometryKey(g)}:${hasBias}:${spec.relu}`,
+    key: `${spec.op}:${mode}:${geometryKey(g)}:${hasBias}:${spec.relu}:${PX}x${CV}`,
     code,
     bindings: hasBias ? [spec.src, spec.weights, out, spec.bias!] : [spec.src, spec.weights, out],
     workgroups: [gx, gy, gz],

@@ -1,16 +1,16 @@
 // conv2d forward and its three gradients against float64 direct-loop references, on random shapes that
 // include odd ones (H, W, C not multiples of 4: the scalar paths; Cin = 1: the model's first layer),
 // stride 1 and 2, 'same', 'valid' and explicit padding, 1x1 and 3x3 filters; plus fused bias + ReLU and
-// argument errors. Tolerance: relative L2 1e-5 (TOL_F32) for every comparison.
+// argument errors. The references are test/ref/conv.ts (float64, checked there against finite
+// differences). Tolerance: relative L2 1e-5 (TOL_F32) for every comparison.
 
 import { describe, expect, it } from 'vitest';
 import { conv2d, type Conv2dPadding } from '../../src/kernels/conv2d';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
 import { ShapeError } from '../../src/gpu';
 import { TOL_F32, expectClose, randint, randn, rng, useGpu } from '../harness';
-import {
-  conv2dBackwardBiasRef, conv2dBackwardFilterRef, conv2dBackwardInputRef, conv2dRef, convGeom,
-} from '../ref/conv-direct';
+import { conv2dBackward, conv2dForward, convGeometry } from '../ref/conv';
+import { tensor } from '../ref/tensor';
 
 const gpu = useGpu();
 
@@ -58,29 +58,36 @@ function inputs(c: Case, seed: number) {
   const x = Float32Array.from(randn(c.x.reduce((a, b) => a * b, 1), r));
   const w = Float32Array.from(randn(KH * KW * cin * c.cout, r));
   const wShape = [KH, KW, cin, c.cout];
-  const g = convGeom(c.x, wShape, c.stride, c.padding);
-  const dy = Float32Array.from(randn(g.N * g.Ho * g.Wo * g.Cout, r));
-  return { x, w, wShape, g, dy };
+  const opts = { stride: c.stride, padding: c.padding };
+  const geo = convGeometry(c.x, wShape, opts);
+  const yShape = [geo.N, geo.OH, geo.OW, geo.cout];
+  const dy = Float32Array.from(randn(yShape.reduce((a, b) => a * b, 1), r));
+  const forwardRef = (bias?: Float32Array, relu = false) => {
+    const y = conv2dForward(tensor(c.x, x), tensor(wShape, w), bias ? tensor([c.cout], bias) : null, opts).data;
+    return relu ? y.map((v) => Math.max(v, 0)) : y;
+  };
+  const backwardRef = () => conv2dBackward(tensor(yShape, dy), tensor(c.x, x), tensor(wShape, w), opts);
+  return { x, w, wShape, yShape, dy, forwardRef, backwardRef };
 }
 
 describe('conv2d forward matches the float64 reference', () => {
   cases().forEach((c, i) => {
     it(fmt(c), async () => {
-      const { x, w, wShape, g } = inputs(c, 100 + i);
+      const { x, w, wShape, yShape, forwardRef } = inputs(c, 100 + i);
       const gg = gpu();
       const y = conv2d(gg, gg.upload(x, c.x), gg.upload(w, wShape), { stride: c.stride, padding: c.padding });
-      expect(y.shape).toEqual([g.N, g.Ho, g.Wo, g.Cout]);
-      expectClose(await y.read(), conv2dRef(x, w, g), TOL_F32, 'conv2d');
+      expect(y.shape).toEqual(yShape);
+      expectClose(await y.read(), forwardRef(), TOL_F32, 'conv2d');
     });
   });
 
   it('fuses a bias and ReLU', async () => {
     const c: Case = { x: [2, 9, 6, 3], k: [3, 3], cout: 6, stride: [1, 1], padding: 'same' };
-    const { x, w, wShape, g } = inputs(c, 5);
+    const { x, w, wShape, forwardRef } = inputs(c, 5);
     const bias = Float32Array.from(randn(c.cout, rng(6)));
     const gg = gpu();
     const y = conv2d(gg, gg.upload(x, c.x), gg.upload(w, wShape), { padding: 'same', bias: gg.upload(bias, [c.cout]), activation: 'relu' });
-    const expected = conv2dRef(x, w, g, bias, true);
+    const expected = forwardRef(bias, true);
     expect(expected.some((v) => v === 0) && expected.some((v) => v > 0)).toBe(true);
     expectClose(await y.read(), expected, TOL_F32, 'conv2d+bias+relu');
   });
@@ -91,30 +98,32 @@ describe('conv2d gradients match the float64 reference backward', () => {
   const gradCases = cases().filter((_, i) => i !== 3 && i !== 9 && i !== 11);
   gradCases.forEach((c, i) => {
     it(fmt(c), async () => {
-      const { x, w, wShape, g, dy } = inputs(c, 200 + i);
+      const { x, w, wShape, yShape, dy, backwardRef } = inputs(c, 200 + i);
       const gg = gpu();
       const opts = { stride: c.stride, padding: c.padding };
-      const dyT = gg.upload(dy, [g.N, g.Ho, g.Wo, g.Cout]);
+      const dyT = gg.upload(dy, yShape);
       const dx = conv2dBackwardInput(gg, dyT, gg.upload(w, wShape), c.x, opts);
       const dw = conv2dBackwardFilter(gg, gg.upload(x, c.x), dyT, wShape, opts);
       const db = conv2dBackwardBias(gg, dyT);
       expect(dx.shape).toEqual(c.x);
       expect(dw.shape).toEqual(wShape);
       const [dxv, dwv, dbv] = await gg.readMany([dx, dw, db]);
-      expectClose(dxv!, conv2dBackwardInputRef(dy, w, g), TOL_F32, 'dx');
-      expectClose(dwv!, conv2dBackwardFilterRef(x, dy, g), TOL_F32, 'dw');
-      expectClose(dbv!, conv2dBackwardBiasRef(dy, g.Cout), TOL_F32, 'db');
+      const ref = backwardRef();
+      expectClose(dxv!, ref.dx.data, TOL_F32, 'dx');
+      expectClose(dwv!, ref.dw.data, TOL_F32, 'dw');
+      expectClose(dbv!, ref.db.data, TOL_F32, 'db');
     });
   });
 
   it('splits the filter-gradient reduction over many chunks on a large batch (Cin = 1, the first layer)', async () => {
     const c: Case = { x: [8, 41, 32, 1], k: [3, 3], cout: 32, stride: [1, 1], padding: 'same' };
-    const { x, wShape, g, dy } = inputs(c, 9);
+    const { x, wShape, yShape, dy, backwardRef } = inputs(c, 9);
     const gg = gpu();
-    const dyT = gg.upload(dy, [g.N, g.Ho, g.Wo, g.Cout]);
+    const dyT = gg.upload(dy, yShape);
     const [dwv, dbv] = await gg.readMany([conv2dBackwardFilter(gg, gg.upload(x, c.x), dyT, wShape, { padding: 'same' }), conv2dBackwardBias(gg, dyT)]);
-    expectClose(dwv!, conv2dBackwardFilterRef(x, dy, g), TOL_F32, 'dw');
-    expectClose(dbv!, conv2dBackwardBiasRef(dy, g.Cout), TOL_F32, 'db');
+    const ref = backwardRef();
+    expectClose(dwv!, ref.dw.data, TOL_F32, 'dw');
+    expectClose(dbv!, ref.db.data, TOL_F32, 'db');
   });
 
   it('refuses an output gradient whose shape does not match the conv output', () => {
@@ -123,32 +132,6 @@ describe('conv2d gradients match the float64 reference backward', () => {
     expect(() => conv2dBackwardInput(g, g.zeros([1, 5, 5, 4]), w, [1, 5, 5, 2])).toThrow(/output gradient \[1, 5, 5, 4\] does not match the conv output \[1, 3, 3, 4\]/);
     expect(() => conv2dBackwardFilter(g, g.zeros([1, 5, 5, 3]), g.zeros([1, 3, 3, 4]), [3, 3, 2, 4])).toThrow(/has 3 channels, filter \[3, 3, 2, 4\] expects 2/);
     expect(() => conv2dBackwardBias(g, g.zeros([4, 4]))).toThrow(/rank 4/);
-  });
-});
-
-describe('the float64 reference backward matches finite differences of the reference forward', () => {
-  it('on a small strided, padded conv with odd channel counts', () => {
-    const c: Case = { x: [2, 5, 4, 3], k: [3, 2], cout: 2, stride: [2, 1], padding: 'same' };
-    const { x, w, g, dy } = inputs(c, 11);
-    const xs = Float64Array.from(x);
-    const ws = Float64Array.from(w);
-    // L = sum(dy * conv(x, w) + bias): its gradients are exactly what the reference backward computes.
-    const bias = new Float64Array(g.Cout);
-    const loss = (xx: Float64Array, ww: Float64Array, bb: Float64Array) => conv2dRef(xx, ww, g, bb).reduce((s, v, i) => s + v * dy[i]!, 0);
-    const numeric = (v: Float64Array) => Float64Array.from(v, (_, i) => {
-      const h = 1e-5;
-      const orig = v[i]!;
-      v[i] = orig + h;
-      const up = loss(xs, ws, bias);
-      v[i] = orig - h;
-      const down = loss(xs, ws, bias);
-      v[i] = orig;
-      return (up - down) / (2 * h);
-    });
-    const tol = 1e-8;
-    expectClose(conv2dBackwardInputRef(dy, w, g), numeric(xs), tol, 'dx by finite differences');
-    expectClose(conv2dBackwardFilterRef(x, dy, g), numeric(ws), tol, 'dw by finite differences');
-    expectClose(conv2dBackwardBiasRef(dy, g.Cout), numeric(bias), tol, 'db by finite differences');
   });
 });
 
