@@ -13,6 +13,7 @@ import { TUNING_BINS, clipStats } from '../kernels/clipstats';
 import { twiddleTable } from '../kernels/fft';
 import { contrastBands, pitchRange, spectralFrames, statColumns, type SpectralConstants } from '../kernels/spectral';
 import { stft } from '../kernels/stft';
+import { contrastExtremes } from '../kernels/contrast';
 import { defaultFeatureConfig, type FeatureConfig } from './config';
 import { clipBatch } from './gpu-batch';
 import { chromaFilterbank } from './reference/chroma';
@@ -162,6 +163,7 @@ export class GpuFeatureExtractor {
       const counts = g.upload(batch.counts, [4], 'u32', 'features.counts');
       const { power } = stft(g, { signal, clips, frameClip, counts, window: t.window, twiddles: t.twiddles }, { nFft: c.nFft, hop: c.hop });
       const sp = spectralFrames(g, { power, signal, clips, frameClip, counts, melRuns: t.melRuns, melWeights: t.melWeights }, this.spectral);
+      contrastExtremes(g, power, counts, sp.stats, { nFft: c.nFft, bands: this.spectral.contrast, statColumns: this.post.statColumns });
       const cs = clipStats(
         g,
         { clips, mel: sp.mel, stats: sp.stats, pitch: sp.pitch, pitchCount: sp.pitchCount },

@@ -52,10 +52,10 @@ export function postFrames(gpu: Gpu, inputs: PostFrameInputs, o: PostFrameOption
   const R = postColumns(o);
   const S = o.statColumns;
   const nb = o.contrastBands;
-  const parts = Math.floor(WG / o.nChroma);
   const out = gpu.empty([frames, R], 'f32', 'postFrames');
   const [gx, gy] = grid1d(frames, 1, gpu.limits.maxComputeWorkgroupsPerDimension);
   const chromaAt = o.nMfcc;
+  const rowsSummed = o.nMfcc + o.nChroma;
   const scalarsAt = chromaAt + o.nChroma;
   gpu.dispatch({
     name: op,
@@ -76,7 +76,8 @@ export function postFrames(gpu: Gpu, inputs: PostFrameInputs, o: PostFrameOption
 const BINS = ${bins}u;
 var<workgroup> pw: array<f32, ${bins}>;
 var<workgroup> db: array<f32, ${o.nMels}>;
-var<workgroup> partial: array<f32, ${WG}>;
+var<workgroup> partial: array<f32, ${(o.nMfcc + o.nChroma) * WG}>;
+var<workgroup> rowSum: array<f32, ${o.nMfcc + o.nChroma}>;
 
 fn toDb(x: f32) -> f32 { return 3.0102999566398120 * log2(max(x, 1e-10)); }
 
@@ -91,29 +92,33 @@ fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u
   for (var m = l; m < ${o.nMels}u; m += ${WG}u) { db[m] = max(toDb(mel[f * ${o.nMels}u + m]), cs.x - ${o.topDb}.0); }
   workgroupBarrier();
 
-  for (var r = l; r < ${o.nMfcc}u; r += ${WG}u) {
-    var acc = 0.0;
-    for (var m = 0u; m < ${o.nMels}u; m++) { acc += dct[r * ${o.nMels}u + m] * db[m]; }
-    post[p * ${R}u + r] = acc;
+  // Each invocation accumulates every MFCC and chroma row over its share of mel bands and bins
+  // (neighbouring invocations read neighbouring elements), then the partials are summed per row.
+  var mf: array<f32, ${o.nMfcc}>;
+  for (var m = l; m < ${o.nMels}u; m += ${WG}u) {
+    let x = db[m];
+${Array.from({ length: o.nMfcc }, (_, r) => `    mf[${r}] += dct[${r * o.nMels}u + m] * x;`).join('\n')}
   }
-
-  // Chroma: ${parts} invocations per chroma row, each over every ${parts}th bin.
-  var acc = 0.0;
-  if (l < ${parts * o.nChroma}u) {
-    let row = (bank[c] * ${o.nChroma}u + l / ${parts}u) * BINS;
-    for (var k = l % ${parts}u; k < BINS; k += ${parts}u) { acc += chromaBanks[row + k] * pw[k]; }
+  var ch: array<f32, ${o.nChroma}>;
+  let bankRows = bank[c] * ${o.nChroma * bins}u;
+  for (var k = l; k < BINS; k += ${WG}u) {
+    let x = pw[k];
+${Array.from({ length: o.nChroma }, (_, r) => `    ch[${r}] += chromaBanks[bankRows + ${r * bins}u + k] * x;`).join('\n')}
   }
-  partial[l] = acc;
+${Array.from({ length: o.nMfcc }, (_, r) => `  partial[l * ${rowsSummed}u + ${r}u] = mf[${r}];`).join('\n')}
+${Array.from({ length: o.nChroma }, (_, r) => `  partial[l * ${rowsSummed}u + ${o.nMfcc + r}u] = ch[${r}];`).join('\n')}
   workgroupBarrier();
+  if (l < ${o.nMfcc + o.nChroma}u) {
+    var s = 0.0;
+    for (var i = 0u; i < ${WG}u; i++) { s += partial[i * ${rowsSummed}u + l]; }
+    rowSum[l] = s;
+  }
+  workgroupBarrier();
+  if (l < ${o.nMfcc}u) { post[p * ${R}u + l] = rowSum[l]; }
   if (l < ${o.nChroma}u) {
     var peak = 0.0;
-    var mine = 0.0;
-    for (var r = 0u; r < ${o.nChroma}u; r++) {
-      var s = 0.0;
-      for (var q = 0u; q < ${parts}u; q++) { s += partial[r * ${parts}u + q]; }
-      peak = max(peak, abs(s));
-      if (r == l) { mine = s; }
-    }
+    for (var r = 0u; r < ${o.nChroma}u; r++) { peak = max(peak, abs(rowSum[${o.nMfcc}u + r])); }
+    let mine = rowSum[${o.nMfcc}u + l];
     post[p * ${R}u + ${chromaAt}u + l] = select(mine / peak, mine, peak < 1.17549435e-38);
   }
 

@@ -3,16 +3,14 @@
 //  - mel power: a sparse filterbank, each mel row one contiguous run of weights (runs [nMels, 4] u32 = [
 //    first bin, count, offset of its weights, 0] u32; weights packed row after row);
 //  - centroid, bandwidth (p = 2) and roll-off of the L1-normalised magnitude (an all-zero frame gives 0);
-//  - spectral contrast before its dB step: per band the mean of the n smallest (valley) and n largest
-//    (peak) magnitudes, with librosa's band quirks baked into `contrastBands`; one invocation per band
-//    and side keeps its n extremes in registers (n <= 15 for n_fft 2048);
 //  - piptrack peaks for estimate_tuning: local maxima of the power gated at threshold x frame max,
 //    between fmin and fmax, parabolic interpolation; written unordered into a fixed slot per frame;
 //  - zero-crossing rate of the frame of the signal with edge padding (frame length n_fft).
 // Outputs: mel [F, nMels]; stats [F, 4 + 2 (nBands+1)] = centroid, bandwidth, rolloff, zcr, peaks,
-// valleys; pitch [F, maxPeaks] vec2f (frequency, magnitude) with the count per frame in pitchCount [F].
-// Each invocation owns a contiguous chunk of bins (roll-off needs prefix sums); totals are summed by
-// every invocation from the partials in workgroup memory, which costs less than a barrier tree here.
+// valleys (the contrast columns are written by contrast.ts); pitch [F, maxPeaks] vec2f (frequency, magnitude) with the count per frame in pitchCount [F].
+// Invocations stride over bins (neighbours read neighbours), except for the roll-off's prefix sums,
+// where each owns a contiguous chunk; totals are summed by every invocation from the partials in
+// workgroup memory, which costs less than a barrier tree here.
 
 import { wgsl } from './wgsl';
 import { grid1d, type Gpu, type Tensor } from '../gpu';
@@ -119,10 +117,8 @@ export function spectralFrames(gpu: Gpu, inputs: SpectralInputs, c: SpectralCons
   expectDtype(op, melRuns, 'u32');
   const bins = c.nFft / 2 + 1;
   const frames = frameClip.size;
-  const nb = c.contrast.length;
   const S = statColumns(c);
   const chunk = Math.ceil(bins / WG);
-  const nMax = Math.max(...c.contrast.map((b) => b.n));
   const { lo, hi, threshold, maxPeaks } = c.pitch;
   const mel = gpu.empty([frames, c.nMels], 'f32', 'spectral.mel');
   const stats = gpu.empty([frames, S], 'f32', 'spectral.stats');
@@ -130,8 +126,7 @@ export function spectralFrames(gpu: Gpu, inputs: SpectralInputs, c: SpectralCons
   const pitchCount = gpu.empty([frames], 'u32', 'spectral.pitchCount');
   const [gx, gy] = grid1d(frames, 1, gpu.limits.maxComputeWorkgroupsPerDimension);
   const binHz = f32Lit(binFrequency(1, c.sampleRate, c.nFft));
-  const bandTable = c.contrast.map((b) => `vec3u(${b.first}u, ${b.sorted}u, ${b.n}u)`).join(', ');
-  const key = [op, c.sampleRate, c.nFft, c.hop, c.nMels, c.rollPercent, lo, hi, threshold, bandTable].join(':');
+  const key = [op, c.sampleRate, c.nFft, c.hop, c.nMels, c.rollPercent, lo, hi, threshold, S].join(':');
   gpu.dispatch({
     name: op,
     key,
@@ -151,47 +146,18 @@ export function spectralFrames(gpu: Gpu, inputs: SpectralInputs, c: SpectralCons
 const BINS = ${bins}u;
 const CHUNK = ${chunk}u;
 const BIN_HZ = ${binHz};
-const NMAX = ${nMax}u;
-const BANDS = array<vec3u, ${nb}>(${bandTable});
 var<workgroup> pw: array<f32, ${bins}>;
 var<workgroup> mg: array<f32, ${bins}>;
 var<workgroup> partA: array<f32, ${WG}>;
 var<workgroup> partB: array<f32, ${WG}>;
 var<workgroup> partC: array<f32, ${WG}>;
+var<workgroup> totals: vec3f;
 var<workgroup> rollBin: atomic<u32>;
 var<workgroup> peaks: atomic<u32>;
 
 fn gated(k: i32, gate: f32) -> f32 {
   let v = pw[clamp(k, 0, ${bins - 1})];
   return select(0.0, v, v > gate);
-}
-
-// Whether a is further from the kept extremes than b: the first to be replaced.
-fn worse(a: f32, b: f32, top: bool) -> bool {
-  return select(a > b, a < b, top);
-}
-
-// Mean of the n smallest (largest when top) magnitudes of a band, kept unordered in registers.
-fn extremeMean(band: vec3u, top: bool) -> f32 {
-  var keep: array<f32, NMAX>;
-  let n = band.z;
-  var out = 0u;
-  for (var i = 0u; i < n; i++) {
-    keep[i] = mg[band.x + i];
-    if (worse(keep[i], keep[out], top)) { out = i; }
-  }
-  for (var i = n; i < band.y; i++) {
-    let v = mg[band.x + i];
-    if (worse(keep[out], v, top)) {
-      keep[out] = v;
-      for (var j = 0u; j < n; j++) {
-        if (worse(keep[j], keep[out], top)) { out = j; }
-      }
-    }
-  }
-  var s = 0.0;
-  for (var i = 0u; i < n; i++) { s += keep[i]; }
-  return s / f32(n);
 }
 
 @compute @workgroup_size(${WG})
@@ -202,45 +168,59 @@ fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u
     atomicStore(&rollBin, BINS - 1u);
     atomicStore(&peaks, 0u);
   }
-  for (var k = l; k < BINS; k += ${WG}u) {
-    let p = power[f * BINS + k];
-    pw[k] = p;
-    mg[k] = sqrt(p);
-  }
-  workgroupBarrier();
-
-  let k0 = l * CHUNK;
-  let k1 = min(k0 + CHUNK, BINS);
+  // Neighbouring invocations take neighbouring bins wherever the order of summation is free.
   var sum = 0.0;
   var sumF = 0.0;
   var peak = 0.0;
-  for (var k = k0; k < k1; k++) {
-    sum += mg[k];
-    sumF += f32(k) * BIN_HZ * mg[k];
-    peak = max(peak, pw[k]);
+  for (var k = l; k < BINS; k += ${WG}u) {
+    let p = power[f * BINS + k];
+    let m = sqrt(p);
+    pw[k] = p;
+    mg[k] = m;
+    sum += m;
+    sumF += f32(k) * BIN_HZ * m;
+    peak = max(peak, p);
   }
   partA[l] = sum;
   partB[l] = sumF;
   partC[l] = peak;
   workgroupBarrier();
-  var total = 0.0;
-  var totalF = 0.0;
-  var before = 0.0;
-  var framePeak = 0.0;
-  for (var i = 0u; i < ${WG}u; i++) {
-    if (i == l) { before = total; }
-    total += partA[i];
-    totalF += partB[i];
-    framePeak = max(framePeak, partC[i]);
+  if (l == 0u) {
+    var t = vec3f(0.0);
+    for (var i = 0u; i < ${WG}u; i++) { t = vec3f(t.x + partA[i], t.y + partB[i], max(t.z, partC[i])); }
+    totals = t;
   }
+  workgroupBarrier();
+  let total = totals.x;
+  let totalF = totals.y;
+  let framePeak = totals.z;
   let norm = select(total, 1.0, total < 1.17549435e-38);
   let centroid = totalF / norm;
   var dev = 0.0;
-  for (var k = k0; k < k1; k++) {
+  for (var k = l; k < BINS; k += ${WG}u) {
     let d = f32(k) * BIN_HZ - centroid;
     dev += mg[k] / norm * d * d;
   }
-  let rollTarget = ${f32Lit(c.rollPercent)} * total;
+  // Roll-off needs prefix sums in bin order: here each invocation owns a contiguous chunk.
+  let k0 = l * CHUNK;
+  let k1 = min(k0 + CHUNK, BINS);
+  var chunkSum = 0.0;
+  for (var k = k0; k < k1; k++) { chunkSum += mg[k]; }
+  partC[l] = chunkSum;
+  workgroupBarrier();
+  if (l == 0u) {
+    var run = 0.0;
+    for (var i = 0u; i < ${WG}u; i++) {
+      let v = partC[i];
+      partC[i] = run;
+      run += v;
+    }
+    totals.x = run;
+  }
+  workgroupBarrier();
+  let before = partC[l];
+  let rollTotal = totals.x;
+  let rollTarget = ${f32Lit(c.rollPercent)} * rollTotal;
   var cum = before;
   for (var k = k0; k < k1; k++) {
     cum += mg[k];
@@ -271,14 +251,13 @@ fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u
   let base = clips[clip];
   let len = i32(clips[clip + 1u]);
   let start = i32((f - clips[clip + 2u]) * ${c.hop}u) - ${c.nFft / 2};
-  let zc = ${c.nFft / WG}u;
   var crossings = 0.0;
   if (len > 0) {
-    var prev = signal[base + u32(clamp(start + i32(l * zc) - 1, 0, len - 1))] < -1e-10;
-    for (var i = l * zc; i < (l + 1u) * zc; i++) {
-      let neg = signal[base + u32(clamp(start + i32(i), 0, len - 1))] < -1e-10;
+    for (var i = l; i < ${c.nFft}u; i += ${WG}u) {
+      let j = start + i32(i);
+      let neg = signal[base + u32(clamp(j, 0, len - 1))] < -1e-10;
+      let prev = signal[base + u32(clamp(j - 1, 0, len - 1))] < -1e-10;
       if (i > 0u && neg != prev) { crossings += 1.0; }
-      prev = neg;
     }
   }
   workgroupBarrier();
@@ -291,11 +270,6 @@ fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u
     var acc = 0.0;
     for (var i = 0u; i < run.y; i++) { acc += melWeights[run.z + i] * pw[run.x + i]; }
     mel[f * ${c.nMels}u + m] = acc;
-  }
-  if (l < ${2 * nb}u) {
-    let band = l / 2u;
-    let top = (l & 1u) == 0u;
-    stats[f * ${S}u + 4u + select(${nb}u, 0u, top) + band] = extremeMean(BANDS[band], top);
   }
   if (l == 0u) {
     var spread = 0.0;
