@@ -52,13 +52,13 @@ export interface TrainRunResult {
 
 /** The embedded default corpus: synthetic, deterministic, written once into the cache folder. */
 function syntheticData(cacheDir: string, seed: number, log: (l: string) => void): string {
-  const dir = join(cacheDir, `synthetic-v1-seed${seed}`);
+  const dir = join(cacheDir, `synthetic-v2-seed${seed}`);
   // The marker (beside the folder, so the loader never sees it) is written last: a corpus interrupted
   // mid-write is regenerated next time.
   const marker = `${dir}.complete`;
   if (!existsSync(marker)) {
-    log(`generating the synthetic emotional-speech corpus into ${dir} (8 classes, 8 speakers; NOT real speech)`);
-    writeSynthCorpus(dir, synthCorpus({ speakers: 8, clipsPerClassPerSpeaker: 6, seed }), { layout: 'ravdess' });
+    log(`generating the synthetic emotional-speech corpus into ${dir} (8 classes, 6 speakers, 192 clips; NOT real speech)`);
+    writeSynthCorpus(dir, synthCorpus({ speakers: 6, clipsPerClassPerSpeaker: 4, seed }), { layout: 'ravdess' });
     writeFileSync(marker, '');
   }
   return dir;
