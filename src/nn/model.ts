@@ -2,9 +2,10 @@
 //   stem:   conv3x3 -> BN -> ReLU -> maxpool 2x2 -> dropout
 //   blocks: [conv3x3 -> BN -> ReLU -> conv3x3 -> BN] + [conv1x1 -> BN] -> add -> ReLU -> maxpool -> dropout
 //   head:   global average pooling -> (dense -> ReLU -> dropout)* -> dense K (softmax lives in the loss)
-// Parameters are registered by name (e.g. "block1.conv_a.w"), He-normal initialised from a seed
-// (Keras he_normal: truncated normal, stddev sqrt(2 / fan_in) / 0.8796); biases and BN shifts 0, BN
-// scales 1, moving means 0 and variances 1. Weights and BN moving statistics save and load by name.
+// Parameters are registered by name (e.g. "block1.conv_a.w"), initialised from a seed: layers followed
+// by ReLU He-normal (Keras he_normal: truncated normal, stddev sqrt(2 / fan_in) / 0.8796); the linear
+// output layer Glorot-uniform (Keras' Dense default), since He scaling there starts training with
+// needlessly large logits; biases and BN shifts 0, BN scales 1, moving means 0 and variances 1. Weights and BN moving statistics save and load by name.
 
 import { createRng } from '../common/random';
 import { ShapeError, type Gpu, type Tensor } from '../gpu';
@@ -124,10 +125,15 @@ export class SerModel {
       conv(`block${i + 1}.shortcut`, 1, cin, b.filters);
       cin = b.filters;
     });
+    const glorotUniform = (fanIn: number, fanOut: number): Float32Array => {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      return Float32Array.from({ length: fanIn * fanOut }, () => (2 * rng.next() - 1) * limit);
+    };
     let fin = cin;
     [...config.dense.map((d) => d.units), config.classes].forEach((units, i) => {
-      const name = i === config.dense.length ? 'logits' : `dense${i + 1}`;
-      param(`${name}.w`, [fin, units], heNormal([fin, units], fin));
+      const isLogits = i === config.dense.length;
+      const name = isLogits ? 'logits' : `dense${i + 1}`;
+      param(`${name}.w`, [fin, units], isLogits ? glorotUniform(fin, units) : heNormal([fin, units], fin));
       param(`${name}.b`, [units], 0);
       fin = units;
     });
