@@ -1,0 +1,92 @@
+// Softmax cross-entropy with label smoothing against a hand-computed value and finite differences;
+// clipnorm / global_clipnorm and Keras Adam on tiny cases computed by hand (values from an independent
+// Python evaluation of the same formulas).
+
+import { describe, expect, it } from 'vitest';
+import { gradCheck } from './gradcheck';
+import { softmaxCrossEntropy } from './loss';
+import { adamInit, adamStep, clipByGlobalNorm, clipByNorm, globalNorm } from './optim';
+import { mulberry32, randn, tensor } from './tensor';
+
+describe('softmax cross-entropy reference', () => {
+  it('matches a hand-computed value with label smoothing 0.1 (Keras targets onehot*(1-s) + s/K)', () => {
+    // z = [1, 2, 3], label 2, K = 3: t = [1/30, 1/30, 28/30]; loss = logsumexp(z) - t.z
+    const { loss, probs, dlogits } = softmaxCrossEntropy(tensor([1, 3], [1, 2, 3]), [2], { labelSmoothing: 0.1 });
+    expect(loss).toBeCloseTo(0.5076059644443801, 14);
+    const e = [Math.E, Math.E ** 2, Math.E ** 3];
+    const z = e[0]! + e[1]! + e[2]!;
+    expect(probs.data[2]).toBeCloseTo(e[2]! / z, 14);
+    expect(dlogits.data[0]).toBeCloseTo(e[0]! / z - 1 / 30, 14);
+  });
+
+  it('without smoothing is -log p(label), averaged over the batch, and stays finite for huge logits', () => {
+    const { loss } = softmaxCrossEntropy(tensor([2, 2], [0, 0, 1000, 0]), [1, 0]);
+    expect(loss).toBeCloseTo((Math.log(2) + Math.log1p(Math.exp(-1000))) / 2, 14);
+    expect(softmaxCrossEntropy(tensor([1, 2], [0, 1000]), [0]).loss).toBeCloseTo(1000, 10);
+  });
+
+  it('dlogits = (softmax - t) / N matches finite differences (N = 5, K = 7, s = 0.1)', () => {
+    const rand = mulberry32(3);
+    const logits = randn([5, 7], rand, 3);
+    const labels = [0, 6, 3, 3, 1];
+    const { dlogits } = softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1 });
+    const report = gradCheck(([z]) => softmaxCrossEntropy({ data: z!, shape: [5, 7] }, labels, { labelSmoothing: 0.1 }).loss,
+      [logits.data], [dlogits.data]);
+    expect(report.failures).toEqual([]);
+  });
+
+  it('refuses labels outside [0, K)', () => {
+    expect(() => softmaxCrossEntropy(tensor([1, 3]), [3])).toThrow(/not in \[0, 3\)/);
+  });
+});
+
+describe('gradient clipping reference', () => {
+  const grads = () => [Float64Array.from([3, 4]), Float64Array.from([0, 0.5]), new Float64Array(2)];
+
+  it('clipnorm rescales each tensor on its own, leaving small and zero ones alone', () => {
+    const clipped = clipByNorm(grads(), 1);
+    expect(Array.from(clipped[0]!)).toEqual([0.6000000000000001, 0.8]);
+    expect(Array.from(clipped[1]!)).toEqual([0, 0.5]);
+    expect(Array.from(clipped[2]!)).toEqual([0, 0]);
+  });
+
+  it('global_clipnorm scales every tensor by min(1, c / global norm)', () => {
+    const g = grads();
+    expect(globalNorm(g)).toBeCloseTo(Math.sqrt(25.25), 14);
+    const { grads: clipped, scale } = clipByGlobalNorm(g, 1);
+    expect(scale).toBeCloseTo(1 / Math.sqrt(25.25), 14);
+    expect(clipped[1]![1]).toBeCloseTo(0.5 / Math.sqrt(25.25), 14);
+    expect(clipped[0]![0]).toBeCloseTo(3 / Math.sqrt(25.25), 14);
+    expect(clipByGlobalNorm(g, 10).scale).toBe(1);
+  });
+});
+
+describe('Adam reference (Keras)', () => {
+  it('takes two hand-computed steps with the defaults lr 1e-3, b1 0.9, b2 0.999, eps 1e-7', () => {
+    const w = [Float64Array.from([1])];
+    const state = adamInit(w);
+    adamStep(w, [Float64Array.from([0.5])], state);
+    expect(w[0]![0]).toBeCloseTo(0.9990000063245154, 15);
+    adamStep(w, [Float64Array.from([-1])], state);
+    expect(w[0]![0]).toBeCloseTo(0.9993661088159534, 15);
+    expect(state.step).toBe(2);
+    expect(state.m[0]![0]).toBeCloseTo(0.9 * 0.05 - 0.1, 15);
+    expect(state.v[0]![0]).toBeCloseTo(0.999 * 0.00025 + 0.001, 15);
+  });
+
+  it('adds eps to sqrt(v) outside the bias correction, as Keras does (visible for tiny gradients)', () => {
+    const w = [Float64Array.from([1])];
+    adamStep(w, [Float64Array.from([1e-9])], adamInit(w));
+    // The paper's form m_hat / (sqrt(v_hat) + eps) would move w by about lr * 0.0099 = 9.9e-6 here.
+    expect(w[0]![0]).toBeCloseTo(0.9999996838722024, 15);
+  });
+
+  it('honours explicit options and updates several tensors independently', () => {
+    const w = [Float64Array.from([0, 0]), Float64Array.from([5])];
+    adamStep(w, [Float64Array.from([2, -3]), Float64Array.from([0])], adamInit(w), { learningRate: 0.1 });
+    // First step: m / sqrt(v) = sign(g) * 0.1 / sqrt(0.001), lr_t = lr * sqrt(0.001) / 0.1.
+    expect(w[0]![0]).toBeCloseTo(-0.1 * 2 / (2 + 1e-7 / Math.sqrt(0.001)), 12);
+    expect(w[0]![1]).toBeCloseTo(0.1 * 3 / (3 + 1e-7 / Math.sqrt(0.001)), 12);
+    expect(w[1]![0]).toBe(5);
+  });
+});
