@@ -10,7 +10,7 @@ import { softmaxCrossEntropy } from '../../src/nn/layers';
 import { Tape } from '../../src/nn/tape';
 import { Trainer } from '../../src/nn/train-step';
 import { validateTrainingData } from '../../src/train/validate';
-import { NonFiniteLossError, epochOrder, trainLoop, defaultLoopOptions } from '../../src/train/loop';
+import { NonFiniteLossError, defaultLoopOptions, trainLoop } from '../../src/train/loop';
 import { expectClose, randn, rng, useGpu } from '../harness';
 import { gradCheck } from '../ref/gradcheck';
 import { maxAbs, tensor } from '../ref/tensor';
@@ -261,42 +261,42 @@ describe('bad input is rejected before any GPU work', () => {
 });
 
 describe('trainLoop', () => {
-  it('stops with NonFiniteLossError naming the step once a NaN example poisons the loss', async () => {
-    const g = gpu();
-    const model = new SerModel(g, TINY, 2);
-    const trainer = new Trainer(model);
-    const n = 24;
-    const data = randomBatch(TINY, n, 31);
-    const poisoned = 13;
-    data.x[poisoned * TINY.inputRows * TINY.inputFrames + 17] = NaN;
-    const opts = { ...defaultLoopOptions, epochs: 2, batch: 4, readEvery: 2, seed: 3, patience: 0 };
-    const train = Array.from({ length: n }, (_, i) => i);
-    const position = epochOrder(train, opts.seed, 0).indexOf(poisoned);
-    const badStep = Math.floor(position / opts.batch) + 1;
-    const steps = n / opts.batch;
-    const reported = Math.min(Math.ceil(badStep / opts.readEvery) * opts.readEvery, steps);
-    const { x, y } = uploadBatch(g, TINY, data);
-    const run = trainLoop(g, trainer, { x, y, labels: data.labels }, { train, val: [] }, opts);
-    await expect(run).rejects.toThrow(NonFiniteLossError);
-    await expect(run).rejects.toThrow(new RegExp(`training loss became NaN by step ${reported} \\(epoch 1, batch ${reported}\\)`));
-    for (const t of [x, y]) t.dispose();
-    trainer.dispose();
-    model.dispose();
-  });
-
-  it('stops with NonFiniteLossError when a huge learning rate blows the weights up', async () => {
+  // A NaN feature does not reliably reach the loss: WGSL leaves max(NaN, 0) to the implementation and
+  // lavapipe's ReLU returns 0, so the poisoned batch trains NaN into the weights while the loss stays
+  // finite. That is why validateTrainingData runs on the whole set before upload. A blow-up of the
+  // weights does reach the loss, and the loop must name the step.
+  async function failingStep(readEvery: number): Promise<{ message: string; step: number; epoch: number; batch: number }> {
     const g = gpu();
     const model = new SerModel(g, TINY, 2);
     const trainer = new Trainer(model, { learningRate: 1e35 });
     const data = randomBatch(TINY, 16, 32);
     const { x, y } = uploadBatch(g, TINY, data);
     const train = Array.from({ length: 16 }, (_, i) => i);
-    const run = trainLoop(g, trainer, { x, y, labels: data.labels }, { train, val: [] }, { ...defaultLoopOptions, epochs: 5, batch: 4, readEvery: 1, patience: 0 });
-    await expect(run).rejects.toThrow(/training loss became (NaN|Infinity|-Infinity) by step \d+ \(epoch \d+, batch \d+\)/);
-    await expect(run).rejects.toBeInstanceOf(NonFiniteLossError);
+    const opts = { ...defaultLoopOptions, epochs: 5, batch: 4, readEvery, patience: 0 };
+    let error: unknown = null;
+    try {
+      await trainLoop(g, trainer, { x, y, labels: data.labels }, { train, val: [] }, opts);
+    } catch (e) {
+      error = e;
+    }
     for (const t of [x, y]) t.dispose();
     trainer.dispose();
     model.dispose();
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    const message = (error as Error).message;
+    const m = /training loss became (?:NaN|-?Infinity) by step (\d+) \(epoch (\d+), batch (\d+)\)/.exec(message);
+    expect(m, message).not.toBeNull();
+    return { message, step: Number(m![1]), epoch: Number(m![2]), batch: Number(m![3]) };
+  }
+
+  it('stops with NonFiniteLossError naming the step when a huge learning rate blows the weights up', async () => {
+    const exact = await failingStep(1);
+    expect(exact.step, exact.message).toBe((exact.epoch - 1) * 4 + exact.batch);
+    // Read every 3 steps, the same divergence is reported at the next read of that epoch (batch 3, or
+    // its last batch, 4).
+    const coarse = await failingStep(3);
+    const batch = exact.batch <= 3 ? 3 : 4;
+    expect(coarse, coarse.message).toMatchObject({ epoch: exact.epoch, batch, step: (exact.epoch - 1) * 4 + batch });
   });
 });
 
