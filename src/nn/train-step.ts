@@ -1,14 +1,29 @@
 // One training step, recorded into the runtime's encoder with no readback: forward through the model
 // on the tape, fused softmax cross-entropy, backward, Adam with clipping (norms, scale and update on the
 // GPU), then the dropout step counter advances. Returns the step's [mean loss, correct] statistics
-// (the caller reads them back every N steps, not each step). Every intermediate is freed at the end.
+// (the caller reads them back every N steps, not each step). Every intermediate is freed at the end, also
+// when a kernel throws. Batch shapes and dtypes are checked before any GPU work; label ranges and NaN
+// features cannot be seen without a readback, so they are checked once per data set
+// (src/train/validate.ts).
 
-import type { Gpu, Tensor } from '../gpu';
+import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { Adam, type AdamOptions } from '../kernels/adam';
 import { advanceDropoutStep } from '../kernels/dropout';
 import { softmaxCrossEntropy } from './layers';
-import type { SerModel } from './model';
+import type { ModelConfig, SerModel } from './model';
 import { Tape } from './tape';
+
+/** Input f32 [B, rows, frames, 1] for the model and, when given, labels u32 [B]. */
+export function validateBatch(config: ModelConfig, x: Tensor, labels?: Tensor): void {
+  const want = `[B, ${config.inputRows}, ${config.inputFrames}, 1]`;
+  const [b, h, w, c] = x.shape;
+  if (x.dtype !== 'f32' || x.shape.length !== 4 || !(b! >= 1) || h !== config.inputRows || w !== config.inputFrames || c !== 1) {
+    throw new ShapeError(`train step: input '${x.label}' ${x.dtype}${fmtShape(x.shape)} must be f32 ${want}`);
+  }
+  if (labels && (labels.dtype !== 'u32' || labels.shape.length !== 1 || labels.shape[0] !== b)) {
+    throw new ShapeError(`train step: labels '${labels.label}' ${labels.dtype}${fmtShape(labels.shape)} must be u32 [${b}], one class index per input`);
+  }
+}
 
 export class Trainer {
   readonly adam: Adam;
@@ -25,30 +40,35 @@ export class Trainer {
 
   /** Record one step on a batch x [B, rows, frames, 1] with labels [B] (u32); returns stats [2]. */
   step(x: Tensor, labels: Tensor): Tensor {
+    validateBatch(this.model.config, x, labels);
     const gpu = this.gpu;
     const tape = new Tape(gpu);
-    const logits = this.model.forward(tape, tape.input(x));
-    const loss = softmaxCrossEntropy(tape, logits, labels, this.model.config.labelSmoothing);
-    tape.backward(loss);
-    const grads: Record<string, Tensor> = {};
-    for (const [name, p] of this.model.params) {
-      if (!p.grad) throw new Error(`train step: parameter '${name}' received no gradient`);
-      grads[name] = p.grad;
+    try {
+      const logits = this.model.forward(tape, tape.input(x));
+      const loss = softmaxCrossEntropy(tape, logits, labels, this.model.config.labelSmoothing);
+      tape.backward(loss);
+      const grads: Record<string, Tensor> = {};
+      for (const [name, p] of this.model.params) {
+        if (!p.grad) throw new Error(`train step: parameter '${name}' received no gradient`);
+        grads[name] = p.grad;
+      }
+      this.adam.step(grads);
+      advanceDropoutStep(gpu, this.model.dropoutState);
+      const stats = gpu.empty([2], 'f32', 'step.stats');
+      gpu.copy(loss.value, stats);
+      return stats;
+    } finally {
+      tape.release();
+      for (const p of this.model.params.values()) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
     }
-    this.adam.step(grads);
-    advanceDropoutStep(gpu, this.model.dropoutState);
-    const stats = gpu.empty([2], 'f32', 'step.stats');
-    gpu.copy(loss.value, stats);
-    tape.release();
-    for (const p of this.model.params.values()) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
-    return stats;
   }
 
   /** Logits [B, classes] in inference mode (moving BN statistics, no dropout, nothing recorded). */
   predict(x: Tensor): Tensor {
+    validateBatch(this.model.config, x);
     const tape = new Tape(this.gpu);
     tape.training = false;
     const logits = tape.noGrad(() => this.model.forward(tape, tape.input(x)));
