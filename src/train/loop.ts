@@ -1,7 +1,7 @@
 // The epoch loop. The whole (scaled) feature set and its labels live on the GPU; each step uploads only
 // its batch indices, gathers the batch on the GPU and records one training step. Loss and accuracy are
 // read back every `readEvery` steps (a readback drains the queue, so not each step), which is also when
-// a non-finite loss is detected and reported with its step. Each epoch ends with validation, early
+// divergence (a non-finite loss or non-finite weights) is detected and reported with its step. Each epoch ends with validation, early
 // stopping (the best weights are kept and restored) and learning-rate reduction on plateau.
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
@@ -9,6 +9,7 @@ import { createRng } from '../common/random';
 import type { Gpu, Tensor } from '../gpu';
 import { add, mul } from '../kernels/elementwise';
 import { gatherRows } from '../kernels/gather';
+import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
 
 export interface LoopOptions {
@@ -137,6 +138,8 @@ export async function trainLoop(
   const state: LoopState = resume ?? { epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, sinceBest: 0, sinceLrChange: 0 };
   const classes = trainer.model.config.classes;
   const steps = Math.ceil(split.train.length / opts.batch);
+  const names = [...trainer.model.params.keys()];
+  const weights = names.map((n) => trainer.model.params.get(n)!.value);
   let globalStep = state.epoch * steps;
   while (state.epoch < opts.epochs) {
     const started = performance.now();
@@ -163,9 +166,16 @@ export async function trainLoop(
       seen += ids.length;
       globalStep++;
       if ((s + 1) % opts.readEvery === 0 || s === steps - 1) {
-        const [sumLoss, correct] = (await acc.read()) as Float32Array;
-        if (!Number.isFinite(sumLoss!)) {
-          throw new NonFiniteLossError(`training loss became ${sumLoss} by step ${globalStep} (epoch ${state.epoch + 1}, batch ${s + 1}); lower the learning rate or check the inputs for NaN/Inf`);
+        // The weights' norms are read with the loss: lavapipe's max(NaN, 0) is 0, so NaN weights can
+        // sit behind a ReLU while the loss stays finite.
+        const norms = squaredNorms(gpu, weights);
+        const [accRead, normsRead] = await gpu.readMany([acc, norms]);
+        norms.dispose();
+        const [sumLoss, correct] = accRead as Float32Array;
+        const bad = names.filter((_, i) => !Number.isFinite(normsRead![i]!));
+        if (!Number.isFinite(sumLoss!) || bad.length > 0) {
+          const what = !Number.isFinite(sumLoss!) ? `loss became ${sumLoss}` : `weights became non-finite (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`;
+          throw new NonFiniteLossError(`training diverged: ${what} by step ${globalStep} (epoch ${state.epoch + 1}, batch ${s + 1}); lower the learning rate or check the inputs for NaN/Inf`);
         }
         lastRead = { loss: sumLoss! / seen, accuracy: correct! / seen };
       } else {

@@ -22,6 +22,7 @@ import { saveModel } from './saved-model.node.ts';
 import { speakerSplit, stratifiedSplit, type Split } from './splits';
 import { synthCorpus } from './synth';
 import { writeSynthCorpus } from './synth.node.ts';
+import { validateTrainingData } from './validate';
 
 export interface TrainRunOptions {
   data?: string;
@@ -101,10 +102,12 @@ export async function trainRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   const labels = Uint32Array.from(keep.map((e) => classes.indexOf(e.item.label)));
 
   const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: pipeline.rowNames.length, inputFrames: fc.frames });
+  const shape = [keep.length, pipeline.rowNames.length, fc.frames, 1];
+  validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, mc);
   const model = new SerModel(gpu, mc, opts.loop.seed);
   const trainer = new Trainer(model, { learningRate: opts.lr, clipnorm: 1.0 });
   const data: DataOnGpu = {
-    x: gpu.upload(xAll, [keep.length, pipeline.rowNames.length, fc.frames, 1], 'f32', 'dataset.x'),
+    x: gpu.upload(xAll, shape, 'f32', 'dataset.x'),
     y: gpu.upload(labels, [keep.length], 'u32', 'dataset.y'),
     labels,
   };

@@ -194,7 +194,7 @@ describe('SerModel training runs', () => {
     expect(at1000.inUseBytes).toBe(at10.inUseBytes);
     trainer.dispose();
     model.dispose();
-  });
+  }, 600_000);
 });
 
 describe('bad input is rejected before any GPU work', () => {
@@ -284,7 +284,7 @@ describe('trainLoop', () => {
     model.dispose();
     expect(error).toBeInstanceOf(NonFiniteLossError);
     const message = (error as Error).message;
-    const m = /training loss became (?:NaN|-?Infinity) by step (\d+) \(epoch (\d+), batch (\d+)\)/.exec(message);
+    const m = /training diverged: (?:loss became (?:NaN|-?Infinity)|weights became non-finite \(.+\)) by step (\d+) \(epoch (\d+), batch (\d+)\)/.exec(message);
     expect(m, message).not.toBeNull();
     return { message, step: Number(m![1]), epoch: Number(m![2]), batch: Number(m![3]) };
   }
@@ -302,7 +302,8 @@ describe('trainLoop', () => {
 
 describe('the full seed-report model', () => {
   // Dropout 0: on a 2-core lavapipe machine a batch-32 step of the full model takes seconds, and the
-  // few dozen steps that fit the budget are not enough to memorise through dropout noise.
+  // few dozen steps a test can afford are not enough to memorise through dropout noise. A fixed step
+  // limit, not a time budget, so the outcome does not depend on how loaded the machine is.
   it('memorises 64 fixed random 82x64 examples at batch 32 (dropout 0): 100% training accuracy, loss halved', async () => {
     const g = gpu();
     const config = modelConfig({
@@ -314,12 +315,10 @@ describe('the full seed-report model', () => {
     const model = new SerModel(g, config, 0);
     const trainer = new Trainer(model, { learningRate: 1e-3, clipnorm: 1 });
     const batches = [0, 1].map((k) => uploadBatch(g, config, randomBatch(config, 32, 200 + k)));
-    const MAX_STEPS = 40;
-    const BUDGET_S = 200;
-    const started = performance.now();
+    const MAX_STEPS = 24;
     const stepSeconds: number[] = [];
     const epochs: { loss: number; correct: number }[] = [];
-    for (let s = 0; s < MAX_STEPS && (performance.now() - started) / 1000 < BUDGET_S; s += 2) {
+    for (let s = 0; s < MAX_STEPS; s += 2) {
       const epoch = { loss: 0, correct: 0 };
       for (const { x, y } of batches) {
         const t0 = performance.now();
@@ -341,5 +340,5 @@ describe('the full seed-report model', () => {
     for (const { x, y } of batches) for (const t of [x, y]) t.dispose();
     trainer.dispose();
     model.dispose();
-  }, 300_000);
+  }, 900_000);
 });
