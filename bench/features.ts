@@ -6,6 +6,7 @@
 // Run: npx tsx bench/features.ts [--clips 64] [--runs 5] [--data /work/shared/data/ravdess]
 
 import { readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { featureConfig } from '../src/dsp/config';
@@ -46,30 +47,43 @@ const gpu = await createNodeGpu();
 const extractor = new GpuFeatureExtractor(gpu, config);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function timeRuns(batch: Float32Array[], n: number): Promise<number> {
+/** Median wall and process CPU seconds (lavapipe's threads are in-process) per run. */
+async function timeRuns(batch: Float32Array[], n: number): Promise<{ wall: number; cpu: number }> {
   await extractor.extract(batch);
-  const times: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await extractor.extract(batch);
-    times.push((performance.now() - t0) / 1000);
+    wall.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
   }
-  return median(times);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 const a = gpu.adapter;
 console.log(`adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' | ')}`);
 console.log(`clips: ${signals.length} from ${values.data}, ${audioSeconds(signals).toFixed(1)} s of trimmed audio at ${config.sampleRate} Hz`);
-const batchS = await timeRuns(signals, runs);
-console.log(`batch of ${signals.length}: ${batchS.toFixed(3)} s per batch, ${(audioSeconds(signals) / batchS).toFixed(0)} s of audio per second, ${(signals.length / batchS).toFixed(1)} clips/s`);
+// On a shared machine wall time depends on the other load; CPU seconds show the work itself.
+const batch = await timeRuns(signals, runs);
+const total = audioSeconds(signals);
+console.log(
+  `batch of ${signals.length}: ${batch.wall.toFixed(3)} s wall per batch, ${(total / batch.wall).toFixed(0)} s of audio per second; ` +
+    `${batch.cpu.toFixed(3)} CPU s, ${(total / batch.cpu).toFixed(0)} s of audio per CPU second; load average ${loadavg()[0]!.toFixed(1)}`,
+);
 const singles = signals.slice(0, Math.min(16, signals.length));
-let singleTotal = 0;
-await extractor.extract([singles[0]!]);
+let singleWall = 0;
+let singleCpu = 0;
 for (const s of singles) {
-  const t0 = performance.now();
-  await extractor.extract([s]);
-  singleTotal += (performance.now() - t0) / 1000;
+  const t = await timeRuns([s], 1);
+  singleWall += t.wall;
+  singleCpu += t.cpu;
 }
-console.log(`single files (${singles.length}, one extract each): ${(singleTotal / singles.length * 1000).toFixed(1)} ms per file, ${(audioSeconds(singles) / singleTotal).toFixed(0)} s of audio per second`);
+console.log(
+  `single files (${singles.length}, one extract each): ${((singleWall / singles.length) * 1000).toFixed(1)} ms wall per file, ` +
+    `${(audioSeconds(singles) / singleWall).toFixed(0)} s of audio per second; ${(audioSeconds(singles) / singleCpu).toFixed(0)} s of audio per CPU second`,
+);
 extractor.dispose();
 gpu.destroy();

@@ -1,8 +1,9 @@
 // The GPU half of the feature pipeline: trimmed signals -> [clips, 82, frames] float32 features, with
-// librosa 0.11 semantics (see test/fixtures/librosa/README.md). A batch of clips goes through five
+// librosa 0.11 semantics (see test/fixtures/librosa/README.md). A batch of clips goes through six
 // dispatches recorded into one submit: stft (power), spectralFrames (mel, centroid, bandwidth,
-// roll-off, zcr, contrast extremes, piptrack peaks), clipStats (top_db maxima, estimated tuning),
-// postFrames (MFCC, chroma, contrast dB) and assemble (deltas, stacking, padding). The constant tables
+// roll-off, zcr, piptrack peaks), contrastExtremes (band peaks and valleys), clipStats (top_db maxima,
+// tuning estimated on the GPU), postFrames (MFCC, chroma, contrast dB) and assemble (deltas,
+// stacking, padding). Pipelines depend on the config only, never on the batch's sizes. The constant tables
 // (window, twiddles, sparse mel filterbank, DCT, the 100 chroma filterbanks of the tuning grid,
 // Savitzky-Golay weights) are built once on the CPU in float64 with the reference builders and
 // uploaded once. Browser-safe: no node-only imports.
@@ -16,6 +17,7 @@ import { stft } from '../kernels/stft';
 import { contrastExtremes } from '../kernels/contrast';
 import { defaultFeatureConfig, type FeatureConfig } from './config';
 import { clipBatch } from './gpu-batch';
+import type { FeatureExtractor } from './pipeline';
 import { chromaFilterbank } from './reference/chroma';
 import { linspace, melFilterbank } from './reference/mel';
 import { savgolWeights } from './reference/mfcc';
@@ -69,7 +71,7 @@ function dctOrtho(nMfcc: number, nMels: number): Float32Array {
   return out;
 }
 
-export class GpuFeatureExtractor {
+export class GpuFeatureExtractor implements FeatureExtractor {
   readonly config: FeatureConfig;
   private readonly spectral: SpectralConstants;
   private readonly post: PostFrameOptions;

@@ -2,11 +2,12 @@
 // Method: the N real samples are packed as M = N/2 complex points z[n] = x[2n] + i x[2n+1], a complex
 // Stockham autosort FFT of M points runs in workgroup memory (one radix-2 stage first when log2(M) is
 // odd, then radix-4 stages), and the half-length spectrum is unpacked into the N/2+1 bins of the real
-// transform. Every stage reads its butterfly inputs into registers, waits at a barrier, then writes the
-// outputs back into the same workgroup array, so one M-point vec2f array is all the workgroup memory
-// it needs (8 KiB for N = 2048, 16 KiB for N = 4096). Twiddles e^{-2πi m/N}, m < N, are computed once
+// transform. Each stage reads its butterfly inputs into registers and writes the outputs to the other
+// of two M-point vec2f arrays, one barrier per stage (16 KiB for N = 2048). Where two arrays would pass
+// the 16 KiB guaranteed to every adapter (N = 4096), one array is used, with a barrier between a
+// stage's reads and its writes. Twiddles e^{-2πi m/N}, m < N, are computed once
 // in float64 on the CPU and read from a storage buffer; the M-point twiddles are its even entries.
-// Workgroups have min(64, M/4) invocations (see fftPlan), each holding M/WG points in registers.
+// Workgroups have 64 invocations (M/16 past N = 2048, see fftPlan), each holding M/WG points in registers.
 // This file generates the shared WGSL (used by stft.ts too) and launches the plain row transform.
 
 import { wgsl } from './wgsl';
@@ -23,7 +24,12 @@ export interface FftPlan {
   perThread: number;
   /** Radix of each stage, first to last. */
   radices: number[];
+  /** Two workgroup arrays, so a stage can write while others still read (half the barriers). */
+  pingPong: boolean;
 }
+
+/** The workgroup memory every kernel may count on (WebGPU's default limit, SwiftShader's). */
+const WORKGROUP_BYTES = 16384;
 
 /**
  * `maxWorkgroup` 64 measured best on lavapipe for N = 2048 (47k frames/s against 20k with 256: fewer
@@ -36,8 +42,9 @@ export function fftPlan(n: number, maxWorkgroup = 64): FftPlan {
   const m = n / 2;
   const log2m = Math.log2(m);
   const radices = [...(log2m % 2 === 1 ? [2] : []), ...Array<number>(Math.floor(log2m / 2)).fill(4)];
-  const workgroup = Math.min(maxWorkgroup, m / 4);
-  return { n, m, workgroup, perThread: m / workgroup, radices };
+  // At most 16 points per invocation: longer unrolled stages take minutes to compile on lavapipe.
+  const workgroup = Math.min(256, Math.max(maxWorkgroup, m / 16), m / 4);
+  return { n, m, workgroup, perThread: m / workgroup, radices, pingPong: 2 * m * 8 <= WORKGROUP_BYTES };
 }
 
 /** e^{-2πi m/N} for m < N as interleaved (cos, sin) float32, computed in float64. */
@@ -54,7 +61,7 @@ export function twiddleTable(n: number): Float32Array {
 /** Declarations the FFT body needs: the workgroup array and the complex helpers. `tw` is a binding. */
 export function fftDeclarations(plan: FftPlan): string {
   return `
-var<workgroup> buf: array<vec2f, ${plan.m}>;
+var<workgroup> buf: array<vec2f, ${plan.m}>;${plan.pingPong ? `\nvar<workgroup> tmp: array<vec2f, ${plan.m}>;` : ''}
 fn cmul(a: vec2f, b: vec2f) -> vec2f { return vec2f(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }
 // Multiplication by -i.
 fn mulNegI(a: vec2f) -> vec2f { return vec2f(a.y, -a.x); }`;
@@ -70,6 +77,9 @@ export function fftBody(plan: FftPlan, load: (index: string) => string): string 
   const { m, workgroup: wg, perThread } = plan;
   const lines: string[] = [];
   let ns = 1;
+  const stages = plan.radices.length;
+  // With two arrays the last stage must land in buf: stages alternate backwards from it.
+  const target = (stage: number) => (!plan.pingPong || (stages - 1 - stage) % 2 === 0 ? 'buf' : 'tmp');
   plan.radices.forEach((r, stage) => {
     const per = perThread / r;
     const stride = m / r;
@@ -78,10 +88,10 @@ export function fftBody(plan: FftPlan, load: (index: string) => string): string 
     for (let b = 0; b < per; b++) {
       for (let q = 0; q < r; q++) {
         const idx = `l + ${b * wg + q * stride}u`;
-        lines.push(`  v[${b * r + q}] = ${stage === 0 ? load(idx) : `buf[${idx}]`};`);
+        lines.push(`  v[${b * r + q}] = ${stage === 0 ? load(idx) : `${target(stage - 1)}[${idx}]`};`);
       }
     }
-    if (stage > 0) lines.push('  workgroupBarrier();');
+    if (stage > 0 && !plan.pingPong) lines.push('  workgroupBarrier();');
     for (let b = 0; b < per; b++) {
       const o = b * r;
       lines.push(`  {`);
@@ -99,7 +109,7 @@ export function fftBody(plan: FftPlan, load: (index: string) => string): string 
         lines.push(`    v[${o}] = a0 + a2; v[${o + 1}] = a1 + a3; v[${o + 2}] = a0 - a2; v[${o + 3}] = a1 - a3;`);
       }
       lines.push(`    let d = (j / ${ns}u) * ${ns * r}u + k;`);
-      for (let q = 0; q < r; q++) lines.push(`    buf[d + ${q * ns}u] = v[${o + q}];`);
+      for (let q = 0; q < r; q++) lines.push(`    ${target(stage)}[d + ${q * ns}u] = v[${o + q}];`);
       lines.push(`  }`);
     }
     lines.push('  workgroupBarrier();');
@@ -135,19 +145,22 @@ export function rfft(gpu: Gpu, x: Tensor, twiddles: Tensor): Tensor {
   const bins = n / 2 + 1;
   const out = gpu.empty([rows, bins, 2], 'f32', op);
   const [gx, gy] = grid1d(rows, 1, gpu.limits.maxComputeWorkgroupsPerDimension);
+  // The row count travels in a buffer so that one pipeline serves every batch size.
+  const count = gpu.upload([rows], [1], 'u32', 'rfft.rows');
   gpu.dispatch({
     name: op,
-    key: `${op}:${rows}:${n}:${gx}`,
+    key: `${op}:${n}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<vec2f>;
 @group(0) @binding(1) var<storage, read> tw: array<vec2f>;
 @group(0) @binding(2) var<storage, read_write> out: array<vec2f>;
+@group(0) @binding(3) var<storage, read> rows: u32;
 ${fftDeclarations(plan)}
 ${realBinFunction(plan)}
 @compute @workgroup_size(${plan.workgroup})
-fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u) {
-  let row = w.x + w.y * ${gx}u;
-  if (row >= ${rows}u) { return; }
+fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let row = w.x + w.y * nw.x;
+  if (row >= rows) { return; }
   let base = row * ${plan.m}u;
   var v: array<vec2f, ${plan.perThread}>;
 ${fftBody(plan, (i) => `x[base + ${i}]`)}
@@ -155,8 +168,9 @@ ${fftBody(plan, (i) => `x[base + ${i}]`)}
     out[row * ${bins}u + k] = rbin(k);
   }
 }`,
-    bindings: [x, twiddles, out],
+    bindings: [x, twiddles, out, count],
     workgroups: [gx, gy],
   });
+  count.dispose();
   return out;
 }

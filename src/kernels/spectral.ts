@@ -1,13 +1,14 @@
 // Per-frame spectral features from the STFT power, one frame per workgroup, everything the whole-clip
 // steps need before the clip statistics exist (librosa 0.11 semantics, magnitude = sqrt(power)):
-//  - mel power: a sparse filterbank, each mel row one contiguous run of weights (runs [nMels, 4] u32 = [
-//    first bin, count, offset of its weights, 0] u32; weights packed row after row);
+//  - mel power: a sparse filterbank, each mel row one contiguous run of weights (runs [nMels, 4] u32:
+//    first bin, count, offset of its weights, 0; the weights packed row after row);
 //  - centroid, bandwidth (p = 2) and roll-off of the L1-normalised magnitude (an all-zero frame gives 0);
 //  - piptrack peaks for estimate_tuning: local maxima of the power gated at threshold x frame max,
 //    between fmin and fmax, parabolic interpolation; written unordered into a fixed slot per frame;
 //  - zero-crossing rate of the frame of the signal with edge padding (frame length n_fft).
 // Outputs: mel [F, nMels]; stats [F, 4 + 2 (nBands+1)] = centroid, bandwidth, rolloff, zcr, peaks,
-// valleys (the contrast columns are written by contrast.ts); pitch [F, maxPeaks] vec2f (frequency, magnitude) with the count per frame in pitchCount [F].
+// valleys (those contrast columns are written by contrast.ts); pitch [F, maxPeaks] vec2f (frequency,
+// magnitude) with the count per frame in pitchCount [F].
 // Invocations stride over bins (neighbours read neighbours), except for the roll-off's prefix sums,
 // where each owns a contiguous chunk; totals are summed by every invocation from the partials in
 // workgroup memory, which costs less than a barrier tree here.
