@@ -5,7 +5,8 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
+    // Generous: a shared 2-core machine under load runs the software GPU many times slower.
+    testTimeout: 300_000,
     hookTimeout: 120_000,
     fileParallelism: true,
     maxWorkers: 2,
