@@ -40,7 +40,7 @@ export async function parseCheckpoint(text: string, bytes: Uint8Array, from: Che
   }
   const actual = await sha256Hex(bytes);
   if (meta.tensorsSha256 !== actual) {
-    throw new CheckpointError(`${from.tensors}: SHA-256 ${actual.slice(0, 12)}… does not match ${String(meta.tensorsSha256).slice(0, 12)}… recorded in ${from.json} (truncated, corrupted or modified)`);
+    throw new CheckpointError(`${from.tensors}: SHA-256 ${actual.slice(0, 12)}… does not match ${String(meta.tensorsSha256).slice(0, 12)}… recorded in ${from.json.split(/[\\/]/).pop()} (truncated, corrupted or modified)`);
   }
   return { tensors: decodeSafetensors(bytes, from.tensors).tensors, meta };
 }
