@@ -3,7 +3,8 @@
 // software driver already installed) nothing is touched. When it has none, on Debian/Ubuntu as root (or
 // with passwordless sudo), install the software Vulkan driver (Mesa lavapipe): on Debian 12 from
 // bookworm-backports (bookworm's own Mesa 22.3 lacks a feature Dawn needs), elsewhere the
-// distribution's own. Idempotent; prints what it found and what it did.
+// distribution's own. Also installs Debian's chromium for the browser tests when absent (a step that
+// never fails the set-up). Idempotent; prints what it found and what it did.
 //
 //   node scripts/setup.mjs           check, install when needed, check again (exit 1 if still none)
 //   node scripts/setup.mjs --check   check only (exit 1 if no adapter)
@@ -90,10 +91,34 @@ function installLavapipe() {
   return true;
 }
 
+/**
+ * The browser tests (test/browser) drive Debian's chromium through playwright-core. A separate step
+ * that never changes the exit status: without chromium those tests are skipped with the reason.
+ */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) {
+    log('chromium: /usr/bin/chromium present (browser tests run)');
+    return;
+  }
+  const os = osRelease();
+  const prefix = process.platform === 'linux' && ['debian', 'ubuntu'].includes(os.ID) ? asRoot() : null;
+  if (!prefix) {
+    log('chromium: absent and not installable here (needs root on Debian/Ubuntu); the browser tests will be skipped');
+    return;
+  }
+  try {
+    run(prefix, 'apt-get', ['update', '-q']);
+    run(prefix, 'apt-get', ['install', '-y', '-q', '-o', 'Dpkg::Use-Pty=0', 'chromium']);
+  } catch (e) {
+    log(`chromium: install failed (${e.message}); the browser tests will be skipped`);
+  }
+}
+
 function main() {
   if (args.has('--auto') && process.env.INIT_CWD && process.env.INIT_CWD !== process.cwd()) {
     return 0; // installed as someone else's dependency: leave their machine alone
   }
+  if (!args.has('--check')) ensureChromium();
   const found = probe();
   if (found) {
     log(`WebGPU adapter: ${found.vendor} ${found.architecture} ${found.description}`.trim() + ' — nothing to install');

@@ -7,7 +7,9 @@
 import { BufferUsage } from './usage';
 
 const MIN_BYTES = 256;
-export const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+// UNIFORM too: kernels at the storage-buffer limit (10 on SwiftShader) read small parameter tensors
+// such as counts [4] as var<uniform>.
+export const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.UNIFORM | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 export interface PoolStats {
   /** Bytes held by all live pooled buffers (in use, pending and free). */

@@ -71,7 +71,7 @@ export function postFrames(gpu: Gpu, inputs: PostFrameInputs, o: PostFrameOption
 @group(0) @binding(7) var<storage, read> dct: array<f32>;
 @group(0) @binding(8) var<storage, read> chromaBanks: array<f32>;
 @group(0) @binding(9) var<storage, read_write> post: array<f32>;
-@group(0) @binding(10) var<storage, read> counts: vec4u;
+@group(0) @binding(10) var<uniform> counts: vec4u;
 
 const BINS = ${bins}u;
 var<workgroup> pw: array<f32, ${bins}>;

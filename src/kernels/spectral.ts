@@ -142,7 +142,7 @@ export function spectralFrames(gpu: Gpu, inputs: SpectralInputs, c: SpectralCons
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(8) var<storage, read_write> pitch: array<vec2f>;
 @group(0) @binding(9) var<storage, read_write> pitchCount: array<u32>;
-@group(0) @binding(10) var<storage, read> counts: vec4u;
+@group(0) @binding(10) var<uniform> counts: vec4u;
 
 const BINS = ${bins}u;
 const CHUNK = ${chunk}u;

@@ -1,76 +1,32 @@
-// A trained model on disk, as `ser train` writes it: model.safetensors (weights and BN moving
-// statistics) and model.json (model config, feature config, scaler, classes, split, seed, per-epoch
-// metrics, the weights' SHA-256). Loading validates all of it against a freshly built model, so a
-// checkpoint of another config or a tampered file is refused before any prediction.
+// A trained model on disk (model.json + model.safetensors in a folder, as `ser train` writes them):
+// saving, and loading as a file reader over loadModelFromBytes (saved-model.ts), which validates.
 
-import type { FeatureConfig } from '../dsp/config';
-import { featureConfig } from '../dsp/config';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Gpu } from '../gpu';
-import { SerModel, modelConfig, type ModelConfig } from '../nn/model';
-import { expectTensors, readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
-import type { EpochMetrics } from './loop';
+import type { SerModel } from '../nn/model';
+import { writeCheckpoint } from './checkpoint.node.ts';
 import { CheckpointError } from './safetensors';
-import { scalerFromJSON, scalerToJSON, type ScalerStats } from './scaler';
-import type { SplitDescription } from './splits';
+import { loadModelFromBytes, type LoadedModel, type ModelMeta } from './saved-model';
+import { scalerToJSON } from './scaler';
 
-export interface ModelMeta {
-  modelConfig: ModelConfig;
-  featureConfig: FeatureConfig;
-  scaler: ScalerStats;
-  classes: string[];
-  split?: SplitDescription;
-  seed?: number;
-  history?: EpochMetrics[];
-  metrics?: Record<string, unknown>;
-}
+export type { LoadedModel, ModelMeta } from './saved-model';
 
 export async function saveModel(dir: string, model: SerModel, meta: ModelMeta, name = 'model', extra: Record<string, unknown> = {}): Promise<string> {
   const tensors = await model.exportTensors();
   return writeCheckpoint(dir, name, tensors, { ...meta, scaler: scalerToJSON(meta.scaler), ...extra });
 }
 
-export interface LoadedModel {
-  model: SerModel;
-  meta: ModelMeta;
-  raw: Record<string, unknown>;
-}
-
 export async function loadModel(gpu: Gpu, dir: string, name = 'model'): Promise<LoadedModel> {
-  const { tensors, meta } = await readCheckpoint(dir, name);
-  const where = `${dir}/${name}.json`;
-  const field = (k: string) => {
-    if (!(k in meta)) throw new CheckpointError(`${where}: missing '${k}'`);
-    return meta[k];
-  };
-  let mc: ModelConfig;
-  let fc: FeatureConfig;
+  const from = { json: join(dir, `${name}.json`), tensors: join(dir, `${name}.safetensors`) };
+  let json: string;
+  let safetensors: Uint8Array;
   try {
-    mc = modelConfig(field('modelConfig') as Partial<ModelConfig>);
-    fc = featureConfig(field('featureConfig') as Partial<FeatureConfig>);
+    json = await readFile(from.json, 'utf8');
+    safetensors = new Uint8Array(await readFile(from.tensors));
   } catch (e) {
-    throw new CheckpointError(`${where}: invalid config (${(e as Error).message})`);
+    const err = e as NodeJS.ErrnoException;
+    throw new CheckpointError(`${dir}: not a checkpoint (${err.code === 'ENOENT' ? `missing ${err.path}` : err.message})`);
   }
-  const classes = field('classes');
-  if (!Array.isArray(classes) || classes.length !== mc.classes || !classes.every((c) => typeof c === 'string')) {
-    throw new CheckpointError(`${where}: 'classes' must list ${mc.classes} class names`);
-  }
-  let scaler: ScalerStats;
-  try {
-    scaler = scalerFromJSON(field('scaler'));
-  } catch (e) {
-    throw new CheckpointError(`${where}: invalid scaler (${(e as Error).message})`);
-  }
-  const model = new SerModel(gpu, mc, 0);
-  try {
-    expectTensors(tensors, model.tensorShapes(), `${dir}/${name}.safetensors`);
-    model.importTensors(tensors);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return {
-    model,
-    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[] },
-    raw: meta,
-  };
+  return loadModelFromBytes(gpu, { json, safetensors, from });
 }

@@ -1,0 +1,81 @@
+// A trained model from its two files' contents, as `ser train` writes them: model.json (model config,
+// feature config, scaler, classes, split, seed, per-epoch metrics, the weights' SHA-256) and
+// model.safetensors (weights and BN moving statistics). Everything is validated against a freshly
+// built model, so a checkpoint of another config or a tampered file is refused before any
+// prediction. Browser-safe: the caller fetches or reads the bytes (saved-model.node.ts reads files).
+
+import type { FeatureConfig } from '../dsp/config';
+import { featureConfig } from '../dsp/config';
+import type { Gpu } from '../gpu';
+import { SerModel, modelConfig, type ModelConfig } from '../nn/model';
+import { expectTensors, parseCheckpoint, type CheckpointSource } from './checkpoint';
+import type { EpochMetrics } from './loop';
+import { CheckpointError } from './safetensors';
+import { scalerFromJSON, type ScalerStats } from './scaler';
+import type { SplitDescription } from './splits';
+
+export interface ModelMeta {
+  modelConfig: ModelConfig;
+  featureConfig: FeatureConfig;
+  scaler: ScalerStats;
+  classes: string[];
+  split?: SplitDescription;
+  seed?: number;
+  history?: EpochMetrics[];
+  metrics?: Record<string, unknown>;
+}
+
+export interface LoadedModel {
+  model: SerModel;
+  meta: ModelMeta;
+  raw: Record<string, unknown>;
+}
+
+export interface ModelFiles {
+  /** Text of model.json. */
+  json: string;
+  /** Bytes of model.safetensors. */
+  safetensors: Uint8Array;
+  /** Names of the two files for messages (defaults: model.json, model.safetensors). */
+  from?: CheckpointSource;
+}
+
+export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<LoadedModel> {
+  const from = files.from ?? { json: 'model.json', tensors: 'model.safetensors' };
+  const { tensors, meta } = await parseCheckpoint(files.json, files.safetensors, from);
+  const field = (k: string) => {
+    if (!(k in meta)) throw new CheckpointError(`${from.json}: missing '${k}'`);
+    return meta[k];
+  };
+  let mc: ModelConfig;
+  let fc: FeatureConfig;
+  try {
+    mc = modelConfig(field('modelConfig') as Partial<ModelConfig>);
+    fc = featureConfig(field('featureConfig') as Partial<FeatureConfig>);
+  } catch (e) {
+    throw new CheckpointError(`${from.json}: invalid config (${(e as Error).message})`);
+  }
+  const classes = field('classes');
+  if (!Array.isArray(classes) || classes.length !== mc.classes || !classes.every((c) => typeof c === 'string')) {
+    throw new CheckpointError(`${from.json}: 'classes' must list ${mc.classes} class names`);
+  }
+  let scaler: ScalerStats;
+  try {
+    scaler = scalerFromJSON(field('scaler'));
+  } catch (e) {
+    throw new CheckpointError(`${from.json}: invalid scaler (${(e as Error).message})`);
+  }
+  const model = new SerModel(gpu, mc, 0);
+  try {
+    expectTensors(tensors, model.tensorShapes(), from.tensors);
+    model.importTensors(tensors);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return {
+    model,
+    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[] },
+    raw: meta,
+  };
+}
