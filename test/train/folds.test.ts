@@ -131,6 +131,17 @@ describe('ser train --folds on a tiny config', () => {
     expect(readFileSync(join(out, 'confusion.svg'), 'utf8')).toMatch(/^<svg/);
   });
 
+  it('the CLI prints the summary as JSON on stdout with --json', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-folds-cli-'));
+    const r = spawnSync(process.execPath, [BIN, 'train', '--data', data, '--folds', '2', '--epochs', '1', '--batch', '8', '--out', out, '--cache', join(out, 'cache'), '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ out, folds: 2, seed: 0, classes: CLASSES });
+    expect(json.perFold).toHaveLength(2);
+    expect(json.accuracy.mean).toBeCloseTo((json.perFold[0].accuracy + json.perFold[1].accuracy) / 2, 12);
+    expect(r.stderr).toMatch(/fold 1: validation speakers/);
+  });
+
   describe('bad fold settings fail clearly', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'train', '--epochs', '1', ...args], { encoding: 'utf8' });
     const cache = mkdtempSync(join(tmpdir(), 'ser-folds-cache-'));
