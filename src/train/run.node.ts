@@ -122,6 +122,14 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
       onEpochEnd: async (s, improved) => {
+        const e = s.history[s.history.length - 1];
+        if (e) {
+          const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
+          log(
+            `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)} | val loss ${e.valLoss?.toFixed(4) ?? '-'} acc ${pct(e.valAccuracy)}` +
+              ` | lr ${e.lr.toExponential(2)} | ${e.seconds.toFixed(0)} s, ${e.samplesPerSecond.toFixed(1)} samples/s${improved ? ' | best so far' : ''}`,
+          );
+        }
         if (improved) {
           best = await model.exportTensors();
           await saveModel(opts.out, model, { ...meta, history: s.history });
