@@ -25,7 +25,7 @@ import { restoreState, saveState } from './resume.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
 import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './splits';
-import { validateTrainingData } from './validate';
+import { checkFitsDevice, validateTrainingData } from './validate';
 
 export interface TrainRunOptions {
   data?: string;
@@ -97,6 +97,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: fc.frames });
   const shape = [total, rows, fc.frames, 1];
   validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, mc);
+  checkFitsDevice(gpu.limits, mc, opts.loop.batch, total);
   const model = new SerModel(gpu, mc, opts.loop.seed);
   const trainer = new Trainer(model, { learningRate: opts.lr, clipnorm: 1.0 });
   const onGpu: DataOnGpu = {
