@@ -31,6 +31,7 @@ interface TrainFlags {
   cache: string;
   json?: boolean;
   bnMomentum: number;
+  bnRecalibrate: number;
   labelSmoothing: number;
   augment?: boolean;
   augmentCopies: number;
@@ -84,6 +85,7 @@ export function registerTrain(program: Command): void {
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (not with --folds)')
     .option('--cache <dir>', 'folder for cached features and the synthetic corpus', '.cache')
     .option('--bn-momentum <m>', 'batch-norm moving-average momentum (Keras: 0.99; lower suits short runs)', fraction, 0.99)
+    .option('--bn-recalibrate <n>', 'before each validation, set BN statistics from this many training clips without dropout (0: Keras moving averages)', nonNegativeInt, 256)
     .option('--label-smoothing <s>', 'label smoothing of the cross-entropy', (v) => (v === '0' ? 0 : fraction(v)), 0.1)
     .option('--augment', 'add augmented copies of the training clips (never of validation clips): speed, shift, gain, noise')
     .option('--augment-copies <m>', `augmented copies per training clip (${L.copies.join('..')})`, numberWithin(L.copies[0], L.copies[1], true), D.copies)
@@ -120,7 +122,7 @@ export function registerTrain(program: Command): void {
         cacheDir: flags.cache,
         lr: flags.lr,
         model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing },
-        loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience },
+        loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate },
         augment: augmentConfig(flags),
         log,
         shouldStop: () => stop,

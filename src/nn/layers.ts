@@ -37,7 +37,7 @@ export function batchNorm(tape: Tape, x: Var, p: BatchNormVars, opts: { relu?: b
   const gpu = tape.gpu;
   const params = { gamma: p.gamma.value, beta: p.beta.value, movingMean: p.movingMean, movingVar: p.movingVar };
   if (!tape.training) return tape.record([x, p.gamma, p.beta], batchNormInference(gpu, x.value, params, opts), () => [null, null, null]);
-  const { y, mean, invstd } = batchNormTrain(gpu, x.value, params, opts);
+  const { y, mean, invstd } = batchNormTrain(gpu, x.value, params, tape.bnMomentum === null ? opts : { ...opts, momentum: tape.bnMomentum });
   return tape.record(
     [x, p.gamma, p.beta],
     y,
@@ -63,7 +63,7 @@ export function globalAvgPool(tape: Tape, x: Var): Var {
  * kernel hashes with `layer` and the element index, so a step's masks are reproducible.
  */
 export function dropout(tape: Tape, x: Var, rate: number, seed: Tensor, layer: number): Var {
-  if (!tape.training || rate === 0) return x;
+  if (!tape.training || !tape.dropout || rate === 0) return x;
   const gpu = tape.gpu;
   const y = dropoutKernel(gpu, x.value, seed, { rate, stream: layer });
   return tape.record([x], y, (dy) => [dropoutBackward(gpu, dy!, seed, { rate, stream: layer })]);

@@ -48,6 +48,13 @@ export class Tape {
   gradEnabled = true;
   /** Training mode: dropout active, batch norm uses batch statistics. */
   training = true;
+  /** In training mode, apply dropout (false for batch-norm recalibration passes). */
+  dropout = true;
+  /**
+   * In training mode, the weight of the old BN moving statistics in this pass, overriding each layer's
+   * momentum (a recalibration pass sets (i-1)/i for its i-th batch: a running mean of batch statistics).
+   */
+  bnMomentum: number | null = null;
 
   constructor(readonly gpu: Gpu) {}
 

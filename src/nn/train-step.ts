@@ -66,6 +66,23 @@ export class Trainer {
     }
   }
 
+  /**
+   * One batch of a batch-norm recalibration: a forward pass on x with batch statistics and no dropout
+   * whose BN layers blend their moving statistics with weight `momentum` on the old values (nothing is
+   * recorded; weights and the optimiser are untouched).
+   */
+  refreshBatchNorm(x: Tensor, momentum: number): void {
+    validateBatch(this.model.config, x);
+    const tape = new Tape(this.gpu);
+    tape.dropout = false;
+    tape.bnMomentum = momentum;
+    try {
+      tape.noGrad(() => this.model.forward(tape, tape.input(x)));
+    } finally {
+      tape.release();
+    }
+  }
+
   /** Logits [B, classes] in inference mode (moving BN statistics, no dropout, nothing recorded). */
   predict(x: Tensor): Tensor {
     validateBatch(this.model.config, x);
