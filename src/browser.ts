@@ -16,6 +16,7 @@ export { defaultFeatureConfig, featureConfig, type FeatureConfig } from './dsp/c
 export { FeatureError, FeaturePipeline, ReferenceExtractor, prepareClip, type ClipFeatures, type FeatureExtractor } from './dsp/pipeline';
 export { GpuFeatureExtractor } from './dsp/gpu-features';
 export { StreamingPreparer } from './dsp/stream';
+export { StreamingGpuFeatures } from './dsp/gpu-stream';
 export { featureRowNames } from './dsp/reference/features82';
 export { CheckpointError, decodeSafetensors } from './train/safetensors';
 export { loadModelFromBytes, type LoadedModel, type ModelFiles, type ModelMeta } from './train/saved-model';

@@ -1,14 +1,15 @@
 // The microphone path of the demo, streaming: every chunk from the recorder goes into a
-// StreamingPreparer (resampling, pre-emphasis and frame RMS of completed hops happen while recording),
-// and about once a second, while the GPU is idle, a live preview runs features and the model on the
-// sound so far (trimmed, at most PREVIEW_SECONDS). At stop only the rest remains: the resampler's
-// tail and the trim (CPU), the features of the whole clip and one forward pass (GPU). A preview still
-// running at stop is cut short after its features step and waited for; the wait is reported.
+// StreamingPreparer (resampling, pre-emphasis and frame RMS as samples arrive), whose pre-emphasised
+// signal feeds StreamingGpuFeatures (the per-frame GPU features of each completed block of frames).
+// About once a second, while the GPU is idle, a live preview predicts from the sound so far, as if the
+// recording stopped then. At stop only the rest remains: the last samples and the trim (CPU), the
+// frames at the trimmed clip's edges, the whole-clip feature stage and one forward pass (GPU). A
+// preview still running at stop is cut short after its features step and waited for; the wait is
+// reported.
 
-import { StreamingPreparer, type AudioPrediction, type ClassProbabilities, type Recogniser } from '../src/browser';
+import { StreamingPreparer, type AudioPrediction, type ClassProbabilities, type Recogniser, type StreamingGpuFeatures } from '../src/browser';
 
 const PREVIEW_EVERY_MS = 1000;
-const PREVIEW_SECONDS = 3;
 
 export interface LivePreview extends ClassProbabilities {
   features: Float32Array;
@@ -19,8 +20,8 @@ export interface LivePreview extends ClassProbabilities {
 
 export interface LiveResult {
   prediction: AudioPrediction;
-  /** CPU time spent preparing chunks during the recording. */
-  streamedPrepareMs: number;
+  /** CPU time spent during the recording on preparing chunks and recording GPU blocks. */
+  streamedMs: number;
   /** Time the final prediction waited for a preview that was running at stop. */
   previewWaitMs: number;
   previews: number;
@@ -28,6 +29,7 @@ export interface LiveResult {
 
 export class LiveSession {
   private readonly preparer: StreamingPreparer;
+  private readonly gpuFeatures: StreamingGpuFeatures;
   private preview: Promise<void> | null = null;
   private lastPreviewAt = -Infinity;
   private stopping = false;
@@ -40,6 +42,7 @@ export class LiveSession {
     maxSeconds = 10,
   ) {
     this.preparer = new StreamingPreparer(sampleRate, recogniser.loaded.meta.featureConfig, { expectSeconds: maxSeconds });
+    this.gpuFeatures = recogniser.streamFeatures(maxSeconds);
   }
 
   /** The raw recording so far (a view; valid until the next push). */
@@ -49,19 +52,21 @@ export class LiveSession {
 
   push(chunk: Float32Array): void {
     this.preparer.push(chunk);
+    const e = this.preparer.emphasised;
+    this.gpuFeatures.advance(e, e.length);
     const now = performance.now();
     if (!this.preview && !this.stopping && now - this.lastPreviewAt >= PREVIEW_EVERY_MS && this.preparer.seconds >= 1) {
-      const signal = this.preparer.snapshot(PREVIEW_SECONDS);
-      if (!signal) return;
+      const span = this.preparer.snapshotSpan();
+      if (!span) return;
       this.lastPreviewAt = now;
       const seconds = this.preparer.seconds;
-      this.preview = this.runPreview(signal, seconds).finally(() => void (this.preview = null));
+      this.preview = this.runPreview(span, seconds).finally(() => void (this.preview = null));
     }
   }
 
-  private async runPreview(signal: Float32Array, seconds: number): Promise<void> {
+  private async runPreview(span: { start: number; end: number; emphasised: Float32Array }, seconds: number): Promise<void> {
     try {
-      const f = await this.recogniser.features(signal);
+      const f = await this.gpuFeatures.finish(span.emphasised, span.start, span.end);
       if (this.stopping) return;
       const c = await this.recogniser.classify(f.features);
       if (this.stopping) return;
@@ -75,16 +80,37 @@ export class LiveSession {
   /** The prediction of the whole recording (FeatureError when it is silent or too short). */
   async finish(name = 'recording'): Promise<LiveResult> {
     this.stopping = true;
-    const w0 = performance.now();
-    await this.preview;
-    const previewWaitMs = performance.now() - w0;
-    const streamedPrepareMs = this.preparer.workMs;
-    const p0 = performance.now();
-    const signal = this.preparer.finish(name);
-    const prepareMs = performance.now() - p0;
-    const samples = this.preparer.samples;
-    const audio = { samples, sampleRate: this.sampleRate, channels: 1, durationS: samples.length / this.sampleRate };
-    const prediction = await this.recogniser.predictPrepared(signal, audio, prepareMs);
-    return { prediction, streamedPrepareMs, previewWaitMs, previews: this.previews };
+    try {
+      const w0 = performance.now();
+      await this.preview;
+      const previewWaitMs = performance.now() - w0;
+      const streamedMs = this.preparer.workMs + this.gpuFeatures.workMs;
+      const t0 = performance.now();
+      const span = this.preparer.finishSpan(name);
+      const t1 = performance.now();
+      const f = await this.gpuFeatures.finish(span.emphasised, span.start, span.end);
+      const t2 = performance.now();
+      const c = await this.recogniser.classify(f.features);
+      const t3 = performance.now();
+      const samples = this.preparer.samples;
+      const audio = { samples, sampleRate: this.sampleRate, channels: 1, durationS: samples.length / this.sampleRate };
+      const prediction: AudioPrediction = {
+        ...c.prediction,
+        timings: { decodeMs: 0, prepareMs: t1 - t0, featuresMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
+        features: f.features,
+        rowNames: this.recogniser.rowNames,
+        frames: f.frames,
+        audio,
+      };
+      return { prediction, streamedMs, previewWaitMs, previews: this.previews };
+    } finally {
+      this.gpuFeatures.dispose();
+    }
+  }
+
+  /** Release the GPU store without a prediction (the recording failed). */
+  dispose(): void {
+    this.stopping = true;
+    this.gpuFeatures.dispose();
   }
 }

@@ -2,7 +2,8 @@
 // shipped models/ravdess-8/ when the server has it) or from two picked files, then an audio file or
 // a microphone recording through decode -> prepare -> GPU features -> GPU inference, with the
 // waveform, the feature heat map, the class probabilities and each stage's time. Recordings are
-// processed while they are made (live.ts) and the stop-to-answer latency is shown. The last result
+// processed while they are made (live.ts: CPU preparation and per-frame GPU features as the audio
+// arrives, live previews) and the stop-to-answer latency is shown. The last result
 // (or error) is also left in window.__ser for automated checks.
 
 import {
@@ -113,7 +114,7 @@ async function record(): Promise<void> {
       maxSeconds: MAX_SECONDS,
       onStart: (rate) => {
         live = new LiveSession(r, rate, (p) => {
-          showFeatures(p.features, r.rowNames.length, p.frames, ` — live, first ${p.seconds.toFixed(1)} s`);
+          showFeatures(p.features, r.rowNames.length, p.frames, ` — live, ${p.seconds.toFixed(1)} s so far`);
           showClasses(p.label, p.probabilities, true);
           page.previews = (page.previews ?? 0) + 1;
         }, MAX_SECONDS);
@@ -141,18 +142,19 @@ async function record(): Promise<void> {
     const stopToAnswerMs = performance.now() - rec.stoppedAt;
     const t = p.timings;
     showTimings([
-      ['resample + frame RMS, streamed while recording (CPU)', out.streamedPrepareMs],
+      ['while recording (CPU: resample, RMS, GPU blocks)', out.streamedMs],
       ...(out.previewWaitMs >= 0.05 ? ([['at stop: end of a live preview', out.previewWaitMs]] as [string, number][]) : []),
-      ['at stop: resample tail + trim (CPU)', t.prepareMs],
-      ['at stop: features (GPU)', t.featuresMs],
+      ['at stop: last samples + trim (CPU)', t.prepareMs],
+      ['at stop: edge frames + clip features (GPU)', t.featuresMs],
       ['at stop: inference (GPU)', t.inferenceMs],
       ['stop → answer shown', stopToAnswerMs],
     ]);
     page.previews = out.previews;
     page.recording = { samples: p.audio.samples, sampleRate: p.audio.sampleRate, features: p.features };
-    finished(p, 'microphone', { ...t, streamedPrepareMs: out.streamedPrepareMs, previewWaitMs: out.previewWaitMs, stopToAnswerMs }, stopToAnswerMs);
+    finished(p, 'microphone', { ...t, streamedMs: out.streamedMs, previewWaitMs: out.previewWaitMs, stopToAnswerMs }, stopToAnswerMs);
   } catch (e) {
     recorder.finish();
+    (live as LiveSession | null)?.dispose();
     fail(e);
   } finally {
     $('record').textContent = '● Record';

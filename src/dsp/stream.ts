@@ -3,7 +3,7 @@
 // frame RMS of whatever is already final, so at the end only the last few hundred samples and the
 // trim (which needs the loudest frame of the whole clip) remain. finish() returns exactly what
 // prepareSignal/prepareClip return for the whole recording (bit-identical; test/dsp/stream.test.ts),
-// and snapshot() a trimmed view of what has arrived so far, for live previews. Browser-safe.
+// and snapshotSpan() the same for what has arrived so far, for live previews. Browser-safe.
 
 import type { FeatureConfig } from './config';
 import { preemphasisRange } from './preemphasis';
@@ -32,7 +32,7 @@ export class StreamingPreparer {
   private readonly raw: Grow<Float32Array>;
   /** Resampled input (the raw buffer itself when the rates match). */
   private readonly resampled: Grow<Float32Array> | null;
-  private readonly emphasised: Grow<Float32Array>;
+  private readonly pre: Grow<Float32Array>;
   private readonly rms = new Grow(new Float64Array(256));
   private readonly filter: PolyphaseFilter | null;
   private peak = 0;
@@ -50,7 +50,7 @@ export class StreamingPreparer {
     this.raw = new Grow(new Float32Array(Math.ceil(seconds * inputRate) + 1024));
     this.filter = inputRate === config.sampleRate ? null : polyphaseFilter(inputRate, config.sampleRate);
     this.resampled = this.filter ? new Grow(new Float32Array(Math.ceil(seconds * config.sampleRate) + 1024)) : null;
-    this.emphasised = new Grow(new Float32Array(Math.ceil(seconds * config.sampleRate) + 1024));
+    this.pre = new Grow(new Float32Array(Math.ceil(seconds * config.sampleRate) + 1024));
   }
 
   /** Raw samples received so far (a view; valid until the next push). */
@@ -91,7 +91,7 @@ export class StreamingPreparer {
       y = r;
     }
     // Pre-emphasis: sample 0 waits for sample 1 (its initial state), unless the signal ends first.
-    const e = this.emphasised;
+    const e = this.pre;
     const n = y.length;
     const from = e.length;
     const to = n >= 2 || last ? n : 0;
@@ -110,33 +110,42 @@ export class StreamingPreparer {
     }
   }
 
+  /** The pre-emphasised signal at the feature rate so far: every value in it is final (a view). */
+  get emphasised(): Float32Array {
+    return this.pre.view();
+  }
+
   /**
    * The prepared clip of the whole recording: the trimmed, pre-emphasised signal at the feature rate,
    * as prepareClip computes it (FeatureError for an all-silent or too short recording).
    */
   finish(name = 'recording'): Float32Array {
+    return this.finishSpan(name).signal;
+  }
+
+  /** finish(), with where the clip lies in the whole pre-emphasised signal: signal = emphasised[start, end). */
+  finishSpan(name = 'recording'): { signal: Float32Array; start: number; end: number; emphasised: Float32Array } {
     if (!this.done) {
       this.advance(true);
       this.done = true;
     }
     refuseSilent(name, this.peak);
-    const e = this.emphasised;
+    const e = this.pre;
     const { start, end } = trimBounds(this.rms.data, this.rms.length, e.length, this.config.topDb, this.config.hop);
-    return refuseShort(name, e.data.subarray(start, end), this.config);
+    return { signal: refuseShort(name, e.data.subarray(start, end), this.config), start, end, emphasised: e.view() };
   }
 
   /**
-   * The part of what has arrived so far that would survive trimming, cut to at most maxSeconds from
-   * its start (a copy), or null while there is too little sound for features. For previews only: the
-   * final clip may trim differently once louder frames arrive.
+   * What finishSpan would give if the recording stopped now (the trim from the frames complete so
+   * far), or null while there is too little sound for features. For live previews: the final clip may
+   * trim differently once louder frames arrive. The views stay valid: later pushes only append.
    */
-  snapshot(maxSeconds = Infinity): Float32Array | null {
+  snapshotSpan(): { signal: Float32Array; start: number; end: number; emphasised: Float32Array } | null {
     const c = this.config;
     if (this.peak === 0 || this.rms.length === 0) return null;
-    const e = this.emphasised;
+    const e = this.pre.view();
     const { start, end } = trimBounds(this.rms.data, this.rms.length, e.length, c.topDb, c.hop);
-    const stop = Math.min(end, start + Math.floor(maxSeconds * c.sampleRate));
-    if (stop - start < (c.deltaWidth - 1) * c.hop) return null;
-    return e.data.slice(start, stop);
+    if (end - start < (c.deltaWidth - 1) * c.hop) return null;
+    return { signal: e.subarray(start, end), start, end, emphasised: e };
   }
 }

@@ -3,10 +3,12 @@
 // WGSL feature pipeline, read back) and inference (scaler, forward pass, softmax). Browser-safe: the
 // browser entry's predictAudio and the node parity test run exactly this code. The first call also
 // pays for compiling the GPU pipelines (warmUp() pays it ahead); later calls reuse them. The stages
-// are also callable one by one (features, classify) for the microphone's streaming path.
+// are also callable one by one (features or streamFeatures, classify) for the microphone's streaming
+// path.
 
 import { decodeAudio, type DecodedAudio } from '../dsp/decode';
 import { GpuFeatureExtractor } from '../dsp/gpu-features';
+import { StreamingGpuFeatures } from '../dsp/gpu-stream';
 import { prepareClip } from '../dsp/pipeline';
 import { featureRowNames } from '../dsp/reference/features82';
 import type { Gpu } from '../gpu';
@@ -78,6 +80,11 @@ export class Recogniser {
     const t0 = performance.now();
     const { features, frames } = await this.extractor.extract([signal]);
     return { features, frames: frames[0]!, ms: performance.now() - t0 };
+  }
+
+  /** GPU features of a recording computed while it grows (dispose it after the recording). */
+  streamFeatures(maxSeconds = 10): StreamingGpuFeatures {
+    return new StreamingGpuFeatures(this.gpu, this.extractor, maxSeconds);
   }
 
   /** Scaler, forward pass and softmax of one features block. */

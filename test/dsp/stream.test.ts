@@ -60,21 +60,24 @@ describe('StreamingPreparer gives exactly prepareClip of the whole recording', (
     expect(() => p.push(new Float32Array(4))).toThrow(/after finish/);
   });
 
-  it('a snapshot is a trimmed view of the audio so far, cut to maxSeconds, and null without sound', () => {
+  it('a snapshot is the trimmed span of the audio so far, and null without sound', () => {
     const rate = 48000;
     const y = recording(rate, 3, 9);
     const p = new StreamingPreparer(rate, config);
-    expect(p.snapshot()).toBeNull();
+    expect(p.snapshotSpan()).toBeNull();
     p.push(new Float32Array(rate));
-    expect(p.snapshot()).toBeNull();
-    pushInChunks(p, y, [128]);
-    const snap = p.snapshot(1);
+    expect(p.snapshotSpan()).toBeNull();
+    pushInChunks(p, y.subarray(0, 2 * rate), [128]);
+    const snap = p.snapshotSpan()!;
     expect(snap).not.toBeNull();
-    expect(snap!.length).toBeLessThanOrEqual(config.sampleRate);
-    expect(snap!.length).toBeGreaterThanOrEqual((config.deltaWidth - 1) * config.hop);
-    const whole = p.finish();
-    // The whole recording's trim starts where the sound starts, as the snapshot's did.
-    expectBitIdentical(snap!, whole.subarray(0, snap!.length));
+    expectBitIdentical(snap.signal, snap.emphasised.subarray(snap.start, snap.end));
+    expect(snap.start % config.hop).toBe(0);
+    pushInChunks(p, y.subarray(2 * rate), [128]);
+    const whole = p.finishSpan();
+    // The sound started before the snapshot and went on after it.
+    expect(whole.start).toBe(snap.start);
+    expect(whole.end).toBeGreaterThan(snap.end);
+    expectBitIdentical(whole.emphasised.subarray(0, snap.emphasised.length), snap.emphasised);
   });
 
   it('refuses an all-silent and a too short recording as prepareClip does', () => {
