@@ -1,6 +1,7 @@
 // The demo page's stage timings in headless Chromium, measured the way a user meets them: a fixture
 // clip through the file input, and recordings of a few lengths from Chromium's fake microphone
-// (playing the same clip, looped) stopped by a click, each repeated; prints the adapter, the median
+// (playing the same clip, looped) stopped by a click, each repeated, and each recording again through
+// the whole-clip path (what stopping would cost without streaming); prints the adapter, the median
 // and range of every stage and of the stop-to-answer latency, with the machine's load, as markdown
 // for docs/BROWSER.md, and optionally a screenshot of the page after the last recording. Uses
 // models/ravdess-8/ when present (or --model DIR), else a seed-size model.
@@ -104,6 +105,18 @@ for (const seconds of opts.seconds.split(',').map(Number)) {
     const group = `microphone ${seconds} s`;
     for (const k of ['streamedMs', 'previewWaitMs', 'prepareMs', 'featuresMs', 'inferenceMs', 'stopToAnswerMs']) add(group, k, t[k]!);
     add(group, 'previews', s.previews ?? 0);
+    // The same recording through the whole-clip path (no streaming), in the same page, for comparison.
+    const whole = (await page.evaluate(`(async () => {
+      const ser = await import('/dist/ser-webgpu.browser.js');
+      if (!window.__whole) {
+        window.__whole = await ser.createRecogniser({ model: '/models/m/' });
+        await window.__whole.warmUp();
+      }
+      const rec = window.__ser.recording;
+      const audio = { samples: rec.samples, sampleRate: rec.sampleRate, channels: 1, durationS: rec.samples.length / rec.sampleRate };
+      return (await window.__whole.predictDecoded(audio, { fileName: 'recording' })).timings;
+    })()`)) as Record<string, number>;
+    for (const k of ['prepareMs', 'featuresMs', 'inferenceMs', 'totalMs']) add(`${group}, whole-clip path at stop (not streamed)`, k, whole[k]!);
   }
 }
 const load1 = loadavg();
