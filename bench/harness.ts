@@ -16,6 +16,14 @@ export interface BenchCase {
   bytes?: number;
   /** Items processed per run and their unit (for throughput, e.g. samples/s). */
   items?: { count: number; unit: string };
+  /** Peer library that runs this case (e.g. "tfjs-webgpu"); absent for our own kernels. */
+  peer?: string;
+  /** `group/name` of our case doing the same work: the ours/peer ratio pairs them (bench/peers/ratios.ts). */
+  compareTo?: string;
+  /** Slow case: left out of the default and --quick runs, run only when --filter matches it. */
+  optIn?: boolean;
+  /** Sampling for slow cases, overriding the run's (benchmark.js minSamples, maxTime in s). */
+  sampling?: { minSamples: number; maxTime: number };
   /** Allocate inputs; returns the function that records one run, and a cleanup. */
   setup(gpu: Gpu): { run: () => void | Promise<void>; dispose: () => void };
 }
@@ -46,8 +54,8 @@ export async function measure(gpu: Gpu, c: BenchCase, opts: { maxTime?: number; 
     await gpu.sync();
     const bench = new Benchmark(`${c.group}/${c.name}`, {
       defer: true,
-      minSamples: opts.minSamples ?? 5,
-      maxTime: opts.maxTime ?? 3,
+      minSamples: c.sampling?.minSamples ?? opts.minSamples ?? 5,
+      maxTime: c.sampling?.maxTime ?? opts.maxTime ?? 3,
       initCount: 1,
       fn: (deferred: Benchmark.Deferred) => {
         Promise.resolve(run())

@@ -29,3 +29,26 @@ export function fraction(value: string): number {
 export function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
+
+/** A parser of `lo:hi` (lo <= hi, both within [min, max]). */
+export function rangeWithin(min: number, max: number): (value: string) => [number, number] {
+  return (value) => {
+    const parts = value.split(':').map((p) => Number(p.trim()));
+    const [lo, hi] = parts;
+    if (parts.length !== 2 || !Number.isFinite(lo) || !Number.isFinite(hi) || lo! > hi! || lo! < min || hi! > max) {
+      throw new InvalidArgumentError(`expected lo:hi with ${min} <= lo <= hi <= ${max}, got '${value}'`);
+    }
+    return [lo!, hi!];
+  };
+}
+
+/** A parser of a number within [min, max] (integers only when `integer`). */
+export function numberWithin(min: number, max: number, integer = false): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got '${value}'`);
+    }
+    return n;
+  };
+}

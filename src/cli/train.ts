@@ -1,21 +1,26 @@
 // `ser train`: train the residual CNN on a data folder (or the embedded synthetic corpus) and write
-// the model, checkpoints, report and plots. Ctrl-C stops cleanly: the last completed epoch stays
-// checkpointed and `--resume DIR` continues from it.
+// the model, checkpoints, report and plots; `--folds K` runs a k-fold cross-validation by speaker
+// instead (one model per fold, then the mean and spread); `--augment` adds augmented copies of the
+// training clips. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and
+// `--resume DIR` continues from it (single runs only).
 
 import { SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp/augment';
 import { createNodeGpu } from '../gpu/node.node.ts';
+import { foldsRun } from '../train/folds.node.ts';
 import { defaultLoopOptions } from '../train/loop';
-import { trainRun } from '../train/run.node.ts';
 import { writeReport } from '../train/report.node.ts';
+import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { makeExtractor } from './extractor';
-import { fraction, list, nonNegativeInt, positiveInt, positiveNumber } from './options';
+import { fraction, list, nonNegativeInt, numberWithin, positiveInt, positiveNumber, rangeWithin } from './options';
 
 interface TrainFlags {
   data?: string;
   split: 'random' | 'speaker';
   val: number;
   valSpeakers?: string[];
+  folds?: number;
   epochs: number;
   batch: number;
   lr: number;
@@ -27,6 +32,38 @@ interface TrainFlags {
   json?: boolean;
   bnMomentum: number;
   labelSmoothing: number;
+  augment?: boolean;
+  augmentCopies: number;
+  augmentSnr: [number, number] | false;
+  augmentShift: number;
+  augmentSpeed: [number, number];
+  augmentGain: number;
+}
+
+const AUGMENT_FLAGS = ['augmentCopies', 'augmentSnr', 'augmentShift', 'augmentSpeed', 'augmentGain'] as const;
+const L = AUGMENT_LIMITS;
+const D = defaultAugmentConfig;
+
+/** Flag combinations that make no sense, refused before anything is loaded. */
+function checkCombinations(flags: TrainFlags, cmd: Command): void {
+  const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+  if (!['random', 'speaker'].includes(flags.split)) throw new Error(`--split must be 'random' or 'speaker', got '${flags.split}'`);
+  if (flags.folds !== undefined) {
+    if (flags.folds < 2) throw new Error(`--folds must be at least 2 (got ${flags.folds}); for a single split leave --folds out`);
+    if (flags.valSpeakers) throw new Error('--folds deals every speaker into a fold: it cannot be combined with --val-speakers');
+    if (flags.resume) throw new Error('--folds runs cannot be resumed: --resume works on single runs only (start the k-fold run again)');
+    if (given('split') && flags.split !== 'speaker') throw new Error('--folds is a cross-validation by speaker: it cannot be combined with --split random');
+    if (given('val')) throw new Error('--folds K validates each fold on about 1/K of the speakers: leave --val out');
+  }
+  if (!flags.augment) {
+    const stray = AUGMENT_FLAGS.filter(given);
+    if (stray.length) throw new Error(`${stray.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} apply only with --augment`);
+  }
+}
+
+function augmentConfig(flags: TrainFlags): AugmentConfig | undefined {
+  if (!flags.augment) return undefined;
+  return { copies: flags.augmentCopies, snrDb: flags.augmentSnr || null, shiftMs: flags.augmentShift, speed: flags.augmentSpeed, gainDb: flags.augmentGain };
 }
 
 export function registerTrain(program: Command): void {
@@ -37,19 +74,26 @@ export function registerTrain(program: Command): void {
     .option('--split <kind>', "'random' (stratified clip split, as the seed report) or 'speaker' (held-out speakers)", 'random')
     .option('--val <fraction>', 'validation fraction', fraction, 0.2)
     .option('--val-speakers <list>', 'comma-separated validation speakers (implies --split speaker)', list)
+    .option('--folds <k>', 'k-fold cross-validation by speaker (2 <= k <= speakers): one model per fold in OUT/fold-<i>/, mean and spread in OUT/folds.md and folds.json', positiveInt)
     .option('--epochs <n>', 'maximum epochs', positiveInt, 30)
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
-    .option('--seed <n>', 'seed of the split, initialisation, shuffling and dropout', nonNegativeInt, 0)
+    .option('--seed <n>', 'seed of the split, initialisation, shuffling, dropout and augmentation', nonNegativeInt, 0)
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
-    .option('--resume <dir>', 'continue the run in this folder from its last completed epoch')
+    .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (not with --folds)')
     .option('--cache <dir>', 'folder for cached features and the synthetic corpus', '.cache')
     .option('--bn-momentum <m>', 'batch-norm moving-average momentum (Keras: 0.99; lower suits short runs)', fraction, 0.99)
     .option('--label-smoothing <s>', 'label smoothing of the cross-entropy', (v) => (v === '0' ? 0 : fraction(v)), 0.1)
-    .option('--json', 'print the final report as JSON')
-    .action(async (flags: TrainFlags) => {
-      if (!['random', 'speaker'].includes(flags.split)) throw new Error(`--split must be 'random' or 'speaker', got '${flags.split}'`);
+    .option('--augment', 'add augmented copies of the training clips (never of validation clips): speed, shift, gain, noise')
+    .option('--augment-copies <m>', `augmented copies per training clip (${L.copies.join('..')})`, numberWithin(L.copies[0], L.copies[1], true), D.copies)
+    .addOption(new Option('--augment-snr <lo:hi>', `white-noise SNR range in dB (${L.snrDb.join('..')}), or 'off'`).argParser((v) => (v === 'off' ? false : rangeWithin(L.snrDb[0], L.snrDb[1])(v))).default(D.snrDb, D.snrDb!.join(':')))
+    .option('--augment-shift <ms>', `largest time shift either way in ms (${L.shiftMs.join('..')}; 0: none)`, numberWithin(L.shiftMs[0], L.shiftMs[1]), D.shiftMs)
+    .addOption(new Option('--augment-speed <lo:hi>', `speed factor range (${L.speed.join('..')}; changes pitch too; 1:1: none)`).argParser(rangeWithin(L.speed[0], L.speed[1])).default(D.speed, D.speed.join(':')))
+    .option('--augment-gain <dB>', `largest gain change either way in dB (${L.gainDb.join('..')}; 0: none)`, numberWithin(L.gainDb[0], L.gainDb[1]), D.gainDb)
+    .option('--json', 'print the final report (with --folds: the folds summary) as JSON')
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      checkCombinations(flags, cmd);
       const out = flags.resume ?? flags.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const log = (l: string) => (flags.json ? console.error(l) : console.log(l));
       const gpu = await createNodeGpu();
@@ -57,44 +101,52 @@ export function registerTrain(program: Command): void {
       const onSigint = () => {
         if (stop) process.exit(130);
         stop = true;
-        console.error('\nstopping: the last completed epoch is checkpointed; continue with --resume ' + out);
+        console.error(flags.folds ? '\nstopping after this fold\'s last completed epoch (k-fold runs cannot be resumed)' : '\nstopping: the last completed epoch is checkpointed; continue with --resume ' + out);
       };
       process.on('SIGINT', onSigint);
       const bar = new SingleBar({
-        format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted}',
+        format: '{fold}epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | acc {acc} | {sps} samples/s | ETA {eta_formatted}',
         hideCursor: true,
         noTTYOutput: true, // logs and CI get a line every few seconds instead of nothing
         notTTYSchedule: 10_000,
         stream: process.stderr,
       });
       let barEpoch = -1;
+      let fold = '';
+      const common: Omit<TrainRunOptions, 'split' | 'val'> = {
+        data: flags.data,
+        out,
+        resume: !!flags.resume,
+        cacheDir: flags.cache,
+        lr: flags.lr,
+        model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing },
+        loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience },
+        augment: augmentConfig(flags),
+        log,
+        shouldStop: () => stop,
+        onProgress: (p) => {
+          if (p.epoch !== barEpoch) {
+            if (barEpoch >= 0) bar.stop();
+            bar.start(p.steps, 0, { fold, epoch: p.epoch, loss: '-', acc: '-', sps: '-' });
+            barEpoch = p.epoch;
+          }
+          bar.update(p.step, { loss: Number.isNaN(p.loss) ? '-' : p.loss.toFixed(4), acc: Number.isNaN(p.accuracy) ? '-' : p.accuracy.toFixed(3), sps: p.samplesPerSecond.toFixed(1) });
+          if (p.step === p.steps) {
+            bar.stop();
+            barEpoch = -1;
+          }
+        },
+      };
       try {
-        const result = await trainRun(gpu, (c) => makeExtractor(gpu, c), {
-          data: flags.data,
-          split: flags.valSpeakers ? 'speaker' : flags.split,
-          val: flags.val,
-          valSpeakers: flags.valSpeakers,
-          out,
-          resume: !!flags.resume,
-          cacheDir: flags.cache,
-          lr: flags.lr,
-          model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing },
-          loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience },
-          log,
-          shouldStop: () => stop,
-          onProgress: (p) => {
-            if (p.epoch !== barEpoch) {
-              if (barEpoch >= 0) bar.stop();
-              bar.start(p.steps, 0, { epoch: p.epoch, loss: '-', acc: '-', sps: '-' });
-              barEpoch = p.epoch;
-            }
-            bar.update(p.step, { loss: Number.isNaN(p.loss) ? '-' : p.loss.toFixed(4), acc: Number.isNaN(p.accuracy) ? '-' : p.accuracy.toFixed(3), sps: p.samplesPerSecond.toFixed(1) });
-            if (p.step === p.steps) {
-              bar.stop();
-              barEpoch = -1;
-            }
-          },
-        });
+        if (flags.folds !== undefined) {
+          const r = await foldsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, folds: flags.folds, onFold: (f, k) => void (fold = `fold ${f}/${k} `) });
+          bar.stop();
+          if (!r.summary) process.exitCode = 130;
+          else if (flags.json) console.log(JSON.stringify({ out, seconds: r.seconds, ...r.summary }));
+          else log(`\ndone in ${r.seconds.toFixed(0)} s; wrote ${out}/folds.md, folds.json, splits.json, confusion.svg (pooled) and fold-1..${flags.folds}/`);
+          return;
+        }
+        const result = await trainRun(gpu, (c) => makeExtractor(gpu, c), { ...common, split: flags.valSpeakers ? 'speaker' : flags.split, val: flags.val, valSpeakers: flags.valSpeakers });
         bar.stop();
         await writeReport(result);
         if (flags.json) {

@@ -2,7 +2,9 @@
 // of the feature config (plus a version of the feature code), so a renamed file still hits and a
 // changed config misses. Entries are written atomically (temporary file, then rename). Files that fail
 // (missing, unreadable, not audio, all-silent, too short) are skipped with a one-line reason; the
-// others go through in batches.
+// others go through in batches. A `variant` (an augmented copy, say) transforms each decoded clip
+// before the pipeline; its key joins the cache key, and it gets the SHA-256 of the file's bytes so
+// that its randomness can be a function of the content rather than of the file's name or position.
 
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -22,6 +24,13 @@ export interface FileFeatureOptions {
   /** Clips per GPU batch. */
   batch?: number;
   onProgress?: (done: number, total: number) => void;
+  variant?: FileVariant;
+}
+
+export interface FileVariant {
+  /** Everything the transform depends on (parameters, seed, copy number), as a string. */
+  key: string;
+  apply(audio: DecodedAudio, contentSha256: Buffer): DecodedAudio;
 }
 
 export function configKey(config: FeatureConfig): string {
@@ -59,7 +68,7 @@ export async function featuresOfFiles(
   options: FileFeatureOptions = {},
 ): Promise<{ clips: (ClipFeatures | null)[]; skipped: Skipped[]; cacheHits: number }> {
   const batch = options.batch ?? 64;
-  const cfgKey = configKey(pipeline.config);
+  const cfgKey = configKey(pipeline.config) + (options.variant ? `:${options.variant.key}` : '');
   if (options.cacheDir) await mkdir(options.cacheDir, { recursive: true });
   const clips: (ClipFeatures | null)[] = new Array(paths.length).fill(null);
   const skipped: Skipped[] = [];
@@ -85,27 +94,33 @@ export async function featuresOfFiles(
   for (let i = 0; i < paths.length; i++) {
     const name = paths[i]!;
     let bytes: Buffer | null = null;
+    let contentHash: Buffer | undefined;
     let cachePath: string | undefined;
-    if (options.cacheDir) {
+    if (options.cacheDir || options.variant) {
       try {
         bytes = await readFile(name);
       } catch {
         bytes = null; // decodeFile reports the reason
       }
-      if (bytes) {
-        const key = createHash('sha256').update(bytes).update(cfgKey).digest('hex');
-        cachePath = join(options.cacheDir, `${key}.f32`);
-        const hit = await readCache(cachePath, pipeline.featureSize);
-        if (hit) {
-          clips[i] = { name, ...hit };
-          cacheHits++;
-          options.onProgress?.(++done, paths.length);
-          continue;
-        }
+      if (bytes && options.variant) contentHash = createHash('sha256').update(bytes).digest();
+    }
+    if (options.cacheDir && bytes) {
+      const key = createHash('sha256').update(bytes).update(cfgKey).digest('hex');
+      cachePath = join(options.cacheDir, `${key}.f32`);
+      const hit = await readCache(cachePath, pipeline.featureSize);
+      if (hit) {
+        clips[i] = { name, ...hit };
+        cacheHits++;
+        options.onProgress?.(++done, paths.length);
+        continue;
       }
     }
     try {
-      const audio = await decodeFile(name);
+      let audio = await decodeFile(name);
+      if (options.variant) {
+        if (!contentHash) throw new DecodeError('cannot read the file', name);
+        audio = options.variant.apply(audio, contentHash);
+      }
       pending.push({ index: i, name, audio, cachePath });
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;

@@ -3,6 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeAugmentConfig } from '../dsp/augment';
 import { formatReport, topConfusions } from './metrics';
 import { confusionSvg, curvesSvg } from './plots';
 import type { TrainRunResult } from './run.node.ts';
@@ -11,7 +12,11 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
   const d = r.split.description;
   const protocol = d.kind === 'stratified'
     ? `random stratified clip split (seed ${d.seed}); speakers can appear in both training and validation, which flatters accuracy`
-    : `speaker-independent split (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`;
+    : `${d.kind === 'speaker-kfold' ? `speaker k-fold, fold ${d.fold} of ${d.folds}` : 'speaker-independent split'} (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`;
+  const a = r.augment;
+  const augmentation = a
+    ? `${r.augmentedSources.length} augmented copies (${describeAugmentConfig(a)}); validation clips are never augmented, and the scaler is fitted on the original training clips only`
+    : 'none';
   const json = {
     protocol: d,
     classes: r.classes,
@@ -25,6 +30,8 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     epochs: r.state.history,
     bestEpoch: r.state.bestEpoch,
     trainExamples: r.split.train.length,
+    augmentedExamples: r.augmentedSources.length,
+    augment: r.augment,
     valExamples: r.split.val.length,
     skippedFiles: r.skipped,
     seconds: r.seconds,
@@ -36,6 +43,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
 
 - Protocol: ${protocol}
 - Examples: ${r.split.train.length} train, ${r.split.val.length} validation; ${r.skipped.length} files skipped
+- Augmentation: ${augmentation}
 - Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
 - Time: ${r.seconds.toFixed(0)} s
 

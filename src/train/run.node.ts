@@ -1,28 +1,31 @@
 // `ser train` end to end: data set (or the embedded synthetic corpus) -> features (GPU, cached) -> split
-// -> scaler fitted on the training split -> model and Adam -> the epoch loop with a checkpoint after
-// every epoch -> best weights restored -> evaluation -> model files, report and plots in the output
-// folder. --resume continues from the last completed epoch; with the same seed it ends with the same
-// weights as an uninterrupted run (shuffles and dropout masks are pure functions of seed and step).
+// -> augmented copies of the training clips (--augment) -> scaler fitted on the training split -> model
+// and Adam -> the epoch loop with a checkpoint after every epoch -> best weights restored ->
+// evaluation -> model files in the output folder. --resume continues from the last completed epoch;
+// with the same seed it ends with the same weights as an uninterrupted run (shuffles and dropout masks
+// are pure functions of seed and step). trainOnSplit is the part after the split, shared with the
+// k-fold runs (folds.node.ts), which load the data once for all folds.
+//
+// The scaler is fitted on the original training clips only, never on augmented copies: it is what
+// inference applies to clean audio, and it stays the same with and without --augment.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { featureConfig, type FeatureConfig } from '../dsp/config';
-import { featuresOfFiles } from '../dsp/files.node.ts';
-import { FeaturePipeline, type FeatureExtractor } from '../dsp/pipeline';
+import { mkdirSync } from 'node:fs';
+import { checkAugmentConfig, type AugmentConfig } from '../dsp/augment';
+import type { FeatureConfig } from '../dsp/config';
+import type { FeatureExtractor, Skipped } from '../dsp/pipeline';
 import type { Gpu, Tensor } from '../gpu';
 import { modelConfig, SerModel, type ModelConfig } from '../nn/model';
 import { Trainer } from '../nn/train-step';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
-import { loadDataset } from './datasets.node.ts';
+import { readCheckpoint } from './checkpoint.node.ts';
+import { augmentFeatures, loadTrainingData, type AugmentedClip, type TrainingData } from './data.node.ts';
 import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, predictLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
-import { CheckpointError, type NamedTensors } from './safetensors';
+import type { NamedTensors } from './safetensors';
+import { restoreState, saveState } from './resume.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
-import { speakerSplit, stratifiedSplit, type Split } from './splits';
-import { synthCorpus } from './synth';
-import { writeSynthCorpus } from './synth.node.ts';
-import { validateTrainingData } from './validate';
+import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './splits';
+import { checkFitsDevice, validateTrainingData } from './validate';
 
 export interface TrainRunOptions {
   data?: string;
@@ -36,6 +39,8 @@ export interface TrainRunOptions {
   lr: number;
   model?: Partial<ModelConfig>;
   features?: Partial<FeatureConfig>;
+  /** Augmented copies of the training clips (training side only); none when absent. */
+  augment?: AugmentConfig;
   log: (line: string) => void;
   onProgress?: LoopHooks['onProgress'];
   shouldStop?: () => boolean;
@@ -47,140 +52,103 @@ export interface TrainRunResult {
   state: LoopState;
   classes: string[];
   split: Split;
-  skipped: { name: string; reason: string }[];
+  /** Original index of each augmented example trained on (empty without --augment). */
+  augmentedSources: number[];
+  augment: AugmentConfig | null;
+  skipped: Skipped[];
   seconds: number;
-}
-
-/** The embedded default corpus: synthetic, deterministic, written once into the cache folder. */
-function syntheticData(cacheDir: string, seed: number, log: (l: string) => void): string {
-  const dir = join(cacheDir, `synthetic-v2-seed${seed}`);
-  // The marker (beside the folder, so the loader never sees it) is written last: a corpus interrupted
-  // mid-write is regenerated next time.
-  const marker = `${dir}.complete`;
-  if (!existsSync(marker)) {
-    log(`generating the synthetic emotional-speech corpus into ${dir} (8 classes, 6 speakers, 192 clips; NOT real speech)`);
-    writeSynthCorpus(dir, synthCorpus({ speakers: 6, clipsPerClassPerSpeaker: 4, seed }), { layout: 'ravdess' });
-    writeFileSync(marker, '');
-  }
-  return dir;
 }
 
 export async function trainRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: TrainRunOptions): Promise<TrainRunResult> {
   const started = performance.now();
-  const log = opts.log;
-  const dataDir = opts.data ? resolve(opts.data) : syntheticData(opts.cacheDir, opts.loop.seed, log);
-  const dataset = loadDataset(dataDir);
-  for (const w of dataset.warnings) log(`warning: ${w}`);
-  log(`data: ${dataDir} — ${dataset.items.length} files, classes: ${dataset.classes.join(', ')}${dataset.skipped.length ? `, ${dataset.skipped.length} files not recognised` : ''}`);
-
-  const fc = featureConfig(opts.features);
-  const pipeline = new FeaturePipeline(fc, extractorFor(fc));
-  const t0 = performance.now();
-  const { clips, skipped, cacheHits } = await featuresOfFiles(
-    pipeline,
-    dataset.items.map((i) => i.path),
-    { cacheDir: join(opts.cacheDir, 'features') },
-  );
-  log(`features: ${clips.filter(Boolean).length} clips in ${((performance.now() - t0) / 1000).toFixed(1)} s (${cacheHits} from cache), ${skipped.length} skipped`);
-  for (const s of skipped) log(`  skipped ${s.name}: ${s.reason}`);
-
-  const keep = dataset.items.map((item, i) => ({ item, clip: clips[i] })).filter((e) => e.clip);
-  const classes = dataset.classes.filter((c) => keep.some((e) => e.item.label === c));
-  const examples = keep.map((e) => ({ label: e.item.label, speaker: e.item.speaker, sex: e.item.sex }));
+  if (opts.augment) checkAugmentConfig(opts.augment);
+  const data = await loadTrainingData(extractorFor, { data: opts.data, cacheDir: opts.cacheDir, seed: opts.loop.seed, features: opts.features, log: opts.log });
   const split =
     opts.split === 'speaker'
-      ? speakerSplit(examples, { valSpeakers: opts.valSpeakers, valFraction: opts.val, seed: opts.loop.seed })
-      : stratifiedSplit(examples, { valFraction: opts.val, seed: opts.loop.seed });
+      ? speakerSplit(data.examples, { valSpeakers: opts.valSpeakers, valFraction: opts.val, seed: opts.loop.seed })
+      : stratifiedSplit(data.examples, { valFraction: opts.val, seed: opts.loop.seed });
   const d = split.description;
-  log(`split: ${d.kind === 'stratified' ? `random stratified clip split (speakers may appear on both sides), ${Math.round(opts.val * 100)}% validation` : `speaker-independent, validation speakers ${d.valSpeakers?.join(', ')}`}, seed ${d.seed}: ${split.train.length} train / ${split.val.length} val`);
+  opts.log(`split: ${d.kind === 'stratified' ? `random stratified clip split (speakers may appear on both sides), ${Math.round(opts.val * 100)}% validation` : `speaker-independent, validation speakers ${d.valSpeakers?.join(', ')}`}, seed ${d.seed}: ${split.train.length} train / ${split.val.length} val`);
+  const augmented = opts.augment ? await augmentFeatures(data, split.train, opts.augment, opts.loop.seed, opts.log) : [];
+  const result = await trainOnSplit(gpu, data, split, augmented, opts);
+  return { ...result, seconds: (performance.now() - started) / 1000 };
+}
 
-  const feats = keep.map((e) => e.clip!.features);
-  const scaler = fitScaler(feats, split.train, { rows: pipeline.rowNames.length, frames: fc.frames });
-  const per = pipeline.featureSize;
-  const xAll = new Float32Array(keep.length * per);
-  feats.forEach((f, i) => xAll.set(transform(scaler, f), i * per));
-  const labels = Uint32Array.from(keep.map((e) => classes.indexOf(e.item.label)));
+/** Trains and evaluates one model on one split of loaded data; `augmented` may hold copies of any clip (only training ones are used). */
+export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, augmented: readonly AugmentedClip[], opts: TrainRunOptions): Promise<TrainRunResult> {
+  const started = performance.now();
+  const log = opts.log;
+  const fc = data.featureConfig;
+  const rows = data.pipeline.rowNames.length;
+  const per = data.pipeline.featureSize;
+  const n = data.features.length;
+  const { classes } = data;
 
-  const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: pipeline.rowNames.length, inputFrames: fc.frames });
-  const shape = [keep.length, pipeline.rowNames.length, fc.frames, 1];
+  const scaler = fitScaler(data.features, split.train, { rows, frames: fc.frames });
+  const { train, copies } = withAugmented(split, augmented.map((a) => a.source), n);
+  const total = n + copies.length;
+  const xAll = new Float32Array(total * per);
+  data.features.forEach((f, i) => xAll.set(transform(scaler, f), i * per));
+  copies.forEach((j, k) => xAll.set(transform(scaler, augmented[j]!.features), (n + k) * per));
+  const labelOf = (i: number) => classes.indexOf(data.examples[i]!.label);
+  const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
+  if (copies.length > 0) log(`training on ${split.train.length} clips + ${copies.length} augmented copies; validation ${split.val.length} clips (no copies)`);
+
+  const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: fc.frames });
+  const shape = [total, rows, fc.frames, 1];
   validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, mc);
+  checkFitsDevice(gpu.limits, mc, opts.loop.batch, total);
   const model = new SerModel(gpu, mc, opts.loop.seed);
   const trainer = new Trainer(model, { learningRate: opts.lr, clipnorm: 1.0 });
-  const data: DataOnGpu = {
+  const onGpu: DataOnGpu = {
     x: gpu.upload(xAll, shape, 'f32', 'dataset.x'),
-    y: gpu.upload(labels, [keep.length], 'u32', 'dataset.y'),
+    y: gpu.upload(labels, [total], 'u32', 'dataset.y'),
     labels,
   };
-  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: d, seed: opts.loop.seed };
+  const augment = opts.augment ?? null;
+  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment };
   mkdirSync(opts.out, { recursive: true });
 
-  let resumeState: LoopState | undefined;
-  let best: NamedTensors | null = null;
-  if (opts.resume) {
-    resumeState = await restore(opts.out, model, trainer, mc);
-    best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
-    log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
+  try {
+    let resumeState: LoopState | undefined;
+    let best: NamedTensors | null = null;
+    if (opts.resume) {
+      resumeState = await restoreState(opts.out, model, trainer, mc, augment);
+      best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
+      log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
+    }
+    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs`);
+
+    const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, opts.loop, {
+      onProgress: opts.onProgress,
+      shouldStop: opts.shouldStop,
+      onEpochEnd: async (s, improved) => {
+        const e = s.history[s.history.length - 1];
+        if (e) {
+          const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
+          log(
+            `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)} | val loss ${e.valLoss?.toFixed(4) ?? '-'} acc ${pct(e.valAccuracy)}` +
+              ` | lr ${e.lr.toExponential(2)} | ${e.seconds.toFixed(0)} s, ${e.samplesPerSecond.toFixed(1)} samples/s${improved ? ' | best so far' : ''}`,
+          );
+        }
+        if (improved) {
+          best = await model.exportTensors();
+          await saveModel(opts.out, model, { ...meta, history: s.history });
+        }
+        await saveState(opts.out, model, trainer, s, augment);
+      },
+    }, resumeState);
+
+    if (best) model.importTensors(best);
+    const evalIdx = split.val.length ? split.val : split.train;
+    const logits = await predictLogits(gpu, trainer, onGpu, evalIdx, opts.loop.batch);
+    const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
+    await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
+    const augmentedSources = copies.map((j) => augmented[j]!.source);
+    return { out: opts.out, report, state, classes, split, augmentedSources, augment, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    for (const t of [onGpu.x, onGpu.y] as Tensor[]) t.dispose();
+    trainer.dispose();
+    model.dispose();
   }
-  log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs`);
-
-  const state = await trainLoop(gpu, trainer, data, split, opts.loop, {
-    onProgress: opts.onProgress,
-    shouldStop: opts.shouldStop,
-    onEpochEnd: async (s, improved) => {
-      if (improved) {
-        best = await model.exportTensors();
-        await saveModel(opts.out, model, { ...meta, history: s.history });
-      }
-      await saveState(opts.out, model, trainer, s);
-    },
-  }, resumeState);
-
-  if (best) model.importTensors(best);
-  const logits = await predictLogits(gpu, trainer, data, split.val.length ? split.val : split.train, opts.loop.batch);
-  const evalIdx = split.val.length ? split.val : split.train;
-  const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
-  await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
-  for (const t of [data.x, data.y] as Tensor[]) t.dispose();
-  trainer.dispose();
-  model.dispose();
-  return { out: opts.out, report, state, classes, split, skipped, seconds: (performance.now() - started) / 1000 };
-}
-
-/** Optimiser moments, counters and loop state after an epoch: what --resume needs. */
-async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState): Promise<void> {
-  const names = [...model.params.keys()];
-  const moments = names.flatMap((n) => {
-    const { m, v } = trainer.adam.moments(n);
-    return [m, v];
-  });
-  const arrays = await model.gpu.readMany([...moments, trainer.adam.iterations, model.dropoutState]);
-  const tensors: NamedTensors = await model.exportTensors();
-  names.forEach((n, i) => {
-    tensors.set(`adam.m.${n}`, { shape: [...moments[2 * i]!.shape], data: arrays[2 * i] as Float32Array });
-    tensors.set(`adam.v.${n}`, { shape: [...moments[2 * i + 1]!.shape], data: arrays[2 * i + 1] as Float32Array });
-  });
-  const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]! };
-  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, loop: state, learningRate: trainer.adam.learningRate, counters });
-}
-
-async function restore(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig): Promise<LoopState> {
-  const { tensors, meta } = await readCheckpoint(dir, 'checkpoint');
-  if (JSON.stringify(meta.modelConfig) !== JSON.stringify(mc)) {
-    throw new CheckpointError(`${dir}/checkpoint.json: written for another model config; resume with the same options`);
-  }
-  const own = new Map([...tensors].filter(([k]) => !k.startsWith('adam.')));
-  model.importTensors(own);
-  for (const n of model.params.keys()) {
-    const m = tensors.get(`adam.m.${n}`);
-    const v = tensors.get(`adam.v.${n}`);
-    if (!m || !v) throw new CheckpointError(`${dir}/checkpoint.safetensors: optimiser state for '${n}' is missing`);
-    const slot = trainer.adam.moments(n);
-    model.gpu.write(slot.m, m.data);
-    model.gpu.write(slot.v, v.data);
-  }
-  const c = meta.counters as { iterations: number; dropoutStep: number; dropoutSeed: number };
-  model.gpu.write(trainer.adam.iterations, [c.iterations]);
-  model.gpu.write(model.dropoutState, [c.dropoutStep, c.dropoutSeed]);
-  trainer.adam.setLearningRate(meta.learningRate as number);
-  return meta.loop as LoopState;
 }

@@ -4,6 +4,7 @@
 // built model, so a checkpoint of another config or a tampered file is refused before any
 // prediction. Browser-safe: the caller fetches or reads the bytes (saved-model.node.ts reads files).
 
+import type { AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import { featureConfig } from '../dsp/config';
 import type { Gpu } from '../gpu';
@@ -23,6 +24,8 @@ export interface ModelMeta {
   seed?: number;
   history?: EpochMetrics[];
   metrics?: Record<string, unknown>;
+  /** The --augment settings the training clips were augmented with (null: none). */
+  augment?: AugmentConfig | null;
 }
 
 export interface LoadedModel {

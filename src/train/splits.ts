@@ -5,6 +5,8 @@
 //                    sex when every example has one, so RAVDESS holds out as many women as men)
 //   speakerKFold     K folds of whole speakers, each speaker validated exactly once, folds
 //                    balanced by example count (largest speaker first into the lightest fold)
+//   withAugmented    a split's training side plus the augmented copies of its training examples
+//                    (never of validation ones)
 // Index lists come back sorted ascending; the training loop does its own shuffling.
 
 import { createRng } from '../common/random';
@@ -16,6 +18,7 @@ export interface SplitDescription {
   seed: number;
   valFraction?: number;
   valSpeakers?: string[];
+  /** 1-based fold number of a k-fold split. */
   fold?: number;
   folds?: number;
 }
@@ -150,6 +153,18 @@ export function speakerKFold(examples: readonly SplitExample[], options: KFoldOp
   return members.map((valSpeakers, fold) => {
     valSpeakers.sort();
     const { train, val } = splitBySpeakers(examples, speakers, new Set(valSpeakers));
-    return { train, val, description: { kind: 'speaker-kfold', seed, fold, folds, valSpeakers } };
+    return { train, val, description: { kind: 'speaker-kfold', seed, fold: fold + 1, folds, valSpeakers } };
   });
+}
+
+/**
+ * Which augmented copies a split trains on, and its training indices over the uploaded layout
+ * [originals (offset of them)..., copies taken...]. Copy j's source (sources[j]) is an original's
+ * index; `copies` lists the j whose source is a training example, in order, and the k-th of them
+ * sits at offset + k.
+ */
+export function withAugmented(split: Split, sources: readonly number[], offset: number): { train: number[]; copies: number[] } {
+  const inTrain = new Set(split.train);
+  const copies = sources.flatMap((s, j) => (inTrain.has(s) ? [j] : []));
+  return { train: [...split.train, ...copies.map((_, k) => offset + k)], copies };
 }

@@ -42,3 +42,41 @@ export function validateTrainingData(data: TrainingData, model: Pick<ModelConfig
     }
   }
 }
+
+/**
+ * Bytes of the largest activation one example makes in the model: a conv output before pooling, at
+ * stage i (0 = stem) of (rows >> i) x (frames >> i) pixels and that stage's filters, in f32.
+ */
+export function largestActivationBytesPerExample(model: Pick<ModelConfig, 'inputRows' | 'inputFrames' | 'stem' | 'blocks' | 'dense'>): number {
+  const filters = [model.stem.filters, ...model.blocks.map((b) => b.filters)];
+  const conv = filters.map((f, i) => (model.inputRows >> i) * (model.inputFrames >> i) * f);
+  return 4 * Math.max(...conv, ...model.dense.map((d) => d.units));
+}
+
+/**
+ * Refuses, before anything is uploaded, a batch whose largest activation or a data set whose features
+ * exceed what one storage buffer of this device may hold; names the largest batch that fits.
+ */
+export function checkFitsDevice(
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
+  model: Pick<ModelConfig, 'inputRows' | 'inputFrames' | 'stem' | 'blocks' | 'dense'>,
+  batch: number,
+  examples: number,
+): void {
+  const cap = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const per = largestActivationBytesPerExample(model);
+  if (batch * per > cap) {
+    throw new ShapeError(
+      `--batch ${batch} is too large for this device: its largest activation needs ${mib(batch * per)} in one buffer, ` +
+        `the device allows ${mib(cap)}; use --batch ${Math.max(1, Math.floor(cap / per))} or less`,
+    );
+  }
+  const dataBytes = examples * model.inputRows * model.inputFrames * 4;
+  if (dataBytes > cap) {
+    throw new ShapeError(
+      `the data set's features (${examples} examples, ${mib(dataBytes)}) exceed one buffer of this device (${mib(cap)}); ` +
+        `train on at most ${Math.floor(cap / (model.inputRows * model.inputFrames * 4))} examples (e.g. fewer --augment-copies)`,
+    );
+  }
+}

@@ -98,6 +98,14 @@ describe('ser train on a tiny config', () => {
     expect(readFileSync(join(cut, 'model.safetensors')).equals(readFileSync(join(full, 'model.safetensors')))).toBe(true);
   });
 
+  it('refuses a batch too large for the device before any training, naming the largest that fits', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-batch-'));
+    const run = options(gpu(), data, out, 1);
+    run[2].loop = { ...run[2].loop, batch: 10_000_000 };
+    await expect(trainRun(...run)).rejects.toThrow(/--batch 10000000 is too large for this device: .* use --batch \d+ or less/);
+    expect(readdirSync(out).filter((f) => f.startsWith('model') || f.startsWith('checkpoint'))).toEqual([]);
+  });
+
   it('refuses to resume a checkpoint of another model config, and a tampered one', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-cfg-'));
     await trainRun(...options(gpu(), data, out, 1));

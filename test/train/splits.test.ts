@@ -100,7 +100,7 @@ describe('speakerKFold', () => {
         expect(trainSpeakers.has(s)).toBe(false);
         valCount.set(s!, (valCount.get(s!) ?? 0) + 1);
       }
-      expect(description).toMatchObject({ kind: 'speaker-kfold', seed: 2, fold: f, folds: 4 });
+      expect(description).toMatchObject({ kind: 'speaker-kfold', seed: 2, fold: f + 1, folds: 4 });
     }
     expect([...valCount.values()]).toEqual(new Array(10).fill(1));
     const sizes = folds.map((f) => f.val.length);

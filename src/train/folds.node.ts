@@ -1,0 +1,102 @@
+// `ser train --folds K`: k-fold cross-validation by speaker. The data's features (and, with --augment,
+// the augmented copies of every clip) are computed once; speakerKFold deals whole speakers into K
+// seeded folds, which are printed and saved as OUT/splits.json before any training. Each fold then
+// trains a fresh model exactly as a single `ser train` does (scaler fitted on that fold's training
+// clips, augmented copies of its training clips only) into OUT/fold-<i>/ with the usual files, and
+// the folds' reports are summarised in OUT/folds.json, OUT/folds.md and OUT/confusion.svg (pooled).
+//
+// A k-fold run cannot be resumed (--resume is refused): a fold stopped by Ctrl-C keeps its files,
+// but no summary is written, and the run is repeated from the start.
+
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { checkAugmentConfig, describeAugmentConfig } from '../dsp/augment';
+import type { FeatureConfig } from '../dsp/config';
+import type { FeatureExtractor } from '../dsp/pipeline';
+import type { Gpu } from '../gpu';
+import { augmentFeatures, loadTrainingData } from './data.node.ts';
+import { foldsMarkdown, formatFoldsSummary, summariseFolds, type FoldsSummary } from './folds';
+import { reportFromConfusion } from './metrics';
+import { confusionSvg } from './plots';
+import { writeReport } from './report.node.ts';
+import { trainOnSplit, type TrainRunOptions, type TrainRunResult } from './run.node.ts';
+import { SplitError, speakerKFold } from './splits';
+
+export interface FoldsRunOptions extends Omit<TrainRunOptions, 'split' | 'val' | 'valSpeakers'> {
+  folds: number;
+  /** Called before each fold trains (1-based), e.g. to label a progress bar. */
+  onFold?: (fold: number, folds: number) => void;
+}
+
+export interface FoldsRunResult {
+  out: string;
+  /** Null when the run was stopped before every fold had finished. */
+  summary: FoldsSummary | null;
+  folds: TrainRunResult[];
+  seconds: number;
+}
+
+export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: FoldsRunOptions): Promise<FoldsRunResult> {
+  const started = performance.now();
+  const log = opts.log;
+  if (opts.resume) throw new SplitError('--folds runs cannot be resumed (--resume): start the k-fold run again, or resume a single fold\'s folder without --folds');
+  if (!Number.isInteger(opts.folds) || opts.folds < 2) throw new SplitError(`--folds must be an integer of at least 2, got ${opts.folds}`);
+  if (opts.augment) checkAugmentConfig(opts.augment);
+  const seed = opts.loop.seed;
+  const data = await loadTrainingData(extractorFor, { data: opts.data, cacheDir: opts.cacheDir, seed, features: opts.features, log });
+  let splits;
+  try {
+    splits = speakerKFold(data.examples, { folds: opts.folds, seed });
+  } catch (e) {
+    throw e instanceof SplitError ? new SplitError(`--folds ${opts.folds}: ${e.message}`) : e;
+  }
+  mkdirSync(opts.out, { recursive: true });
+  log(`split: ${opts.folds}-fold cross-validation by speaker, seed ${seed}:`);
+  for (const s of splits) log(`  fold ${s.description.fold}: validation speakers ${s.description.valSpeakers!.join(', ')} (${s.val.length} clips), ${s.train.length} training clips`);
+  const splitsJson = {
+    kind: 'speaker-kfold',
+    seed,
+    folds: opts.folds,
+    data: data.dataDir,
+    splits: splits.map((s) => ({ ...s.description, trainExamples: s.train.length, valFiles: s.val.map((i) => relative(data.dataDir, data.paths[i]!)) })),
+  };
+  await writeFile(join(opts.out, 'splits.json'), `${JSON.stringify(splitsJson, null, 2)}\n`);
+
+  const all = data.examples.map((_, i) => i);
+  const augmented = opts.augment ? await augmentFeatures(data, all, opts.augment, seed, log) : [];
+  const results: TrainRunResult[] = [];
+  for (const split of splits) {
+    const fold = split.description.fold!;
+    log(`\nfold ${fold} of ${opts.folds}`);
+    opts.onFold?.(fold, opts.folds);
+    const r = await trainOnSplit(gpu, data, split, augmented, { ...opts, split: 'speaker', val: 0, out: join(opts.out, `fold-${fold}`), resume: false });
+    await writeReport(r);
+    results.push(r);
+    log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
+    if (opts.shouldStop?.()) {
+      log(`stopped during fold ${fold}: its folder keeps what was trained, but no summary is written (k-fold runs restart from the beginning)`);
+      return { out: opts.out, summary: null, folds: results, seconds: (performance.now() - started) / 1000 };
+    }
+  }
+
+  const summary = summariseFolds(results.map((r) => ({
+    fold: r.split.description.fold!,
+    valSpeakers: r.split.description.valSpeakers!,
+    trainExamples: r.split.train.length,
+    augmentedExamples: r.augmentedSources.length,
+    valExamples: r.split.val.length,
+    bestEpoch: r.state.bestEpoch,
+    epochs: r.state.history.length,
+    seconds: r.seconds,
+    report: r.report,
+  })), data.classes, seed);
+  const augmentation = opts.augment ? `${describeAugmentConfig(opts.augment)}; validation clips are never augmented` : 'none';
+  const seconds = (performance.now() - started) / 1000;
+  await writeFile(join(opts.out, 'folds.json'), `${JSON.stringify({ ...summary, augment: opts.augment ?? null, seconds }, null, 2)}\n`);
+  await writeFile(join(opts.out, 'folds.md'), foldsMarkdown(summary, { augmentation }));
+  const pooled = reportFromConfusion(summary.pooled.confusion, summary.classes);
+  await writeFile(join(opts.out, 'confusion.svg'), await confusionSvg(pooled, summary.classes, `pooled out-of-fold confusion (accuracy ${(100 * pooled.accuracy).toFixed(1)}%)`));
+  log(`\n${formatFoldsSummary(summary)}`);
+  return { out: opts.out, summary, folds: results, seconds };
+}

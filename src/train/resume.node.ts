@@ -1,0 +1,53 @@
+// What --resume needs after an epoch: the model's tensors, Adam's moments and counters, the dropout
+// stream's position and the loop state, written as `checkpoint.*` in the run's folder (atomically,
+// by checkpoint.node.ts), and the inverse that loads them into a freshly built model and trainer.
+// A checkpoint of another model config or other augmentation settings is refused: continuing it
+// would silently train on other data or another network.
+
+import type { AugmentConfig } from '../dsp/augment';
+import type { ModelConfig, SerModel } from '../nn/model';
+import type { Trainer } from '../nn/train-step';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
+import type { LoopState } from './loop';
+import { CheckpointError, type NamedTensors } from './safetensors';
+
+export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, augment: AugmentConfig | null): Promise<void> {
+  const names = [...model.params.keys()];
+  const moments = names.flatMap((n) => {
+    const { m, v } = trainer.adam.moments(n);
+    return [m, v];
+  });
+  const arrays = await model.gpu.readMany([...moments, trainer.adam.iterations, model.dropoutState]);
+  const tensors: NamedTensors = await model.exportTensors();
+  names.forEach((n, i) => {
+    tensors.set(`adam.m.${n}`, { shape: [...moments[2 * i]!.shape], data: arrays[2 * i] as Float32Array });
+    tensors.set(`adam.v.${n}`, { shape: [...moments[2 * i + 1]!.shape], data: arrays[2 * i + 1] as Float32Array });
+  });
+  const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]! };
+  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment, loop: state, learningRate: trainer.adam.learningRate, counters });
+}
+
+export async function restoreState(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig, augment: AugmentConfig | null): Promise<LoopState> {
+  const { tensors, meta } = await readCheckpoint(dir, 'checkpoint');
+  if (JSON.stringify(meta.modelConfig) !== JSON.stringify(mc)) {
+    throw new CheckpointError(`${dir}/checkpoint.json: written for another model config; resume with the same options`);
+  }
+  if (JSON.stringify(meta.augment ?? null) !== JSON.stringify(augment)) {
+    throw new CheckpointError(`${dir}/checkpoint.json: written with other augmentation settings (${JSON.stringify(meta.augment ?? null)}); resume with the same --augment options`);
+  }
+  const own = new Map([...tensors].filter(([k]) => !k.startsWith('adam.')));
+  model.importTensors(own);
+  for (const n of model.params.keys()) {
+    const m = tensors.get(`adam.m.${n}`);
+    const v = tensors.get(`adam.v.${n}`);
+    if (!m || !v) throw new CheckpointError(`${dir}/checkpoint.safetensors: optimiser state for '${n}' is missing`);
+    const slot = trainer.adam.moments(n);
+    model.gpu.write(slot.m, m.data);
+    model.gpu.write(slot.v, v.data);
+  }
+  const c = meta.counters as { iterations: number; dropoutStep: number; dropoutSeed: number };
+  model.gpu.write(trainer.adam.iterations, [c.iterations]);
+  model.gpu.write(model.dropoutState, [c.dropoutStep, c.dropoutSeed]);
+  trainer.adam.setLearningRate(meta.learningRate as number);
+  return meta.loop as LoopState;
+}

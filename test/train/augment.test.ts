@@ -1,0 +1,119 @@
+// `ser train --augment`: augmented copies are a function of file content, seed and settings (not of
+// the file's name) and are cached; they join the training side only, in single runs and in every
+// fold; the scaler is the one fitted on the original training clips; a checkpoint made with other
+// augmentation settings is not resumed; bad augmentation flags fail clearly.
+
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AugmentConfig } from '../../src/dsp/augment';
+import { featureConfig } from '../../src/dsp/config';
+import { featuresOfFiles } from '../../src/dsp/files.node.ts';
+import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
+import { FeaturePipeline } from '../../src/dsp/pipeline';
+import { augmentVariant } from '../../src/train/data.node.ts';
+import { foldsRun } from '../../src/train/folds.node.ts';
+import type { Emotion } from '../../src/train/labels';
+import { defaultLoopOptions } from '../../src/train/loop';
+import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
+import { synthCorpus } from '../../src/train/synth';
+import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { useGpu } from '../harness';
+
+const gpu = useGpu();
+const BIN = join(__dirname, '../../bin/ser.mjs');
+const CLASSES: Emotion[] = ['neutral', 'happy', 'sad', 'angry'];
+const AUG: AugmentConfig = { copies: 2, snrDb: [10, 30], shiftMs: 100, speed: [0.9, 1.1], gainDb: 6 };
+
+const data = mkdtempSync(join(tmpdir(), 'ser-aug-data-'));
+writeSynthCorpus(data, synthCorpus({ speakers: 3, clipsPerClassPerSpeaker: 2, seed: 6, classes: CLASSES }), { layout: 'ravdess' });
+
+function options(out: string, extra: Partial<TrainRunOptions> = {}): TrainRunOptions {
+  return {
+    data, split: 'speaker', val: 0.25, valSpeakers: ['Actor_03'], out, cacheDir: join(out, 'cache'), lr: 3e-3,
+    loop: { ...defaultLoopOptions, epochs: 1, batch: 8, seed: 5, patience: 0, readEvery: 2 },
+    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+    features: { frames: 16 },
+    log: () => {},
+    ...extra,
+  };
+}
+const extractor = (c: ReturnType<typeof featureConfig>) => new GpuFeatureExtractor(gpu(), c);
+
+describe('augmented features', () => {
+  it('depend on content, seed and copy number, not on the name, and come back from the cache unchanged', async () => {
+    const fc = featureConfig({ frames: 16 });
+    const pipeline = new FeaturePipeline(fc, extractor(fc));
+    const actor = join(data, 'Actor_01');
+    const file = join(actor, readdirSync(actor).sort()[0]!);
+    const renamed = join(mkdtempSync(join(tmpdir(), 'ser-aug-copy-')), 'other-name.wav');
+    copyFileSync(file, renamed);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'ser-aug-cache-'));
+    const run = (copy: number, seed = 1, cache?: string) => featuresOfFiles(pipeline, [file, renamed], { variant: augmentVariant(AUG, fc, seed, copy), cacheDir: cache });
+    const plain = (await featuresOfFiles(pipeline, [file])).clips[0]!.features;
+    const c0 = await run(0, 1, cacheDir);
+    const [a, b] = c0.clips.map((c) => c!.features);
+    expect(a!.every(Number.isFinite)).toBe(true);
+    expect(b).toEqual(a);
+    expect(a).not.toEqual(plain);
+    expect((await run(1)).clips[0]!.features).not.toEqual(a);
+    expect((await run(0, 2)).clips[0]!.features).not.toEqual(a);
+    const again = await run(0, 1, cacheDir);
+    expect(again.cacheHits).toBe(2);
+    expect(again.clips[0]!.features).toEqual(a);
+  });
+});
+
+describe('ser train --augment on a tiny config', () => {
+  it('adds copies of training clips only, keeps the scaler of the originals, and records the settings', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-aug-out-'));
+    const r = await trainRun(gpu(), extractor, options(out, { augment: AUG }));
+    const train = new Set(r.split.train);
+    expect(r.augmentedSources).toHaveLength(2 * r.split.train.length);
+    expect(r.augmentedSources.every((s) => train.has(s))).toBe(true);
+    expect(r.report.total).toBe(r.split.val.length);
+    const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    expect(model.augment).toEqual(AUG);
+    const { writeReport } = await import('../../src/train/report.node.ts');
+    await writeReport(r);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ trainExamples: 16, augmentedExamples: 32, valExamples: 8 });
+    const plainOut = mkdtempSync(join(tmpdir(), 'ser-aug-plain-'));
+    await trainRun(gpu(), extractor, options(plainOut));
+    expect(JSON.parse(readFileSync(join(plainOut, 'model.json'), 'utf8')).scaler).toEqual(model.scaler);
+    // Resuming with other augmentation settings would train on other data.
+    await expect(trainRun(gpu(), extractor, options(out, { resume: true, loop: { ...options(out).loop, epochs: 2 }, augment: { ...AUG, gainDb: 3 } }))).rejects.toThrow(/other augmentation settings/);
+    await expect(trainRun(gpu(), extractor, options(out, { resume: true, loop: { ...options(out).loop, epochs: 2 } }))).rejects.toThrow(/other augmentation settings/);
+  });
+
+  it('in a k-fold run, each fold trains on copies of its own training clips and validates on originals', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-aug-folds-'));
+    const { split: _, val: __, valSpeakers: ___, ...rest } = options(out, { augment: { ...AUG, copies: 1 } });
+    const r = await foldsRun(gpu(), extractor, { ...rest, folds: 3 });
+    for (const f of r.folds) {
+      const train = new Set(f.split.train);
+      expect(f.augmentedSources).toHaveLength(f.split.train.length);
+      expect(f.augmentedSources.every((s) => train.has(s))).toBe(true);
+      expect(f.report.total).toBe(f.split.val.length);
+    }
+    expect(r.summary!.perFold.map((f) => f.augmentedExamples)).toEqual(r.folds.map((f) => f.split.train.length));
+  });
+
+  it('refuses bad augmentation flags', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'train', '--epochs', '1', ...args], { encoding: 'utf8' });
+    for (const [args, msg] of [
+      [['--augment-snr', '10:20'], /--augment-snr apply only with --augment/],
+      [['--augment', '--augment-copies', '0'], /expected an integer from 1 to 16/],
+      [['--augment', '--augment-snr', '30:10'], /lo:hi with -10 <= lo <= hi <= 60/],
+      [['--augment', '--augment-speed', '0.2:1'], /lo:hi with 0.5 <= lo <= hi <= 2/],
+      [['--augment', '--augment-shift', '-5'], /from 0 to 1000/],
+      [['--augment', '--augment-gain', 'loud'], /from 0 to 24/],
+    ] as const) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+});
