@@ -1,5 +1,6 @@
 // The browser entry of ser-webgpu (bundled to dist/ser-webgpu.browser.js): the WebGPU runtime on
-// navigator.gpu, decoding, the feature pipeline, model loading from URLs or bytes, and predictAudio.
+// navigator.gpu, decoding, the feature pipeline (also on a stream, for microphones), model loading
+// from URLs or bytes, and predictAudio.
 // Everything here is browser-safe (no node-only module is reachable from this file).
 
 import { createBrowserGpu } from './gpu/browser';
@@ -14,6 +15,8 @@ export { decodeAudio, DecodeError, type DecodedAudio, type DecodeOptions } from 
 export { defaultFeatureConfig, featureConfig, type FeatureConfig } from './dsp/config';
 export { FeatureError, FeaturePipeline, ReferenceExtractor, prepareClip, type ClipFeatures, type FeatureExtractor } from './dsp/pipeline';
 export { GpuFeatureExtractor } from './dsp/gpu-features';
+export { StreamingPreparer } from './dsp/stream';
+export { StreamingGpuFeatures } from './dsp/gpu-stream';
 export { featureRowNames } from './dsp/reference/features82';
 export { CheckpointError, decodeSafetensors } from './train/safetensors';
 export { loadModelFromBytes, type LoadedModel, type ModelFiles, type ModelMeta } from './train/saved-model';

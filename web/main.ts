@@ -1,29 +1,37 @@
-// The demo page: a WebGPU runtime on navigator.gpu, a model from a URL (?model=..., default
-// models/ravdess-8/) or from two picked files, then an audio file or a microphone recording through
-// decode -> prepare -> GPU features -> GPU inference, with the waveform, the feature heat map, the
-// class probabilities and each stage's time. The last result (or error) is also left in
-// window.__ser for automated checks.
+// The demo page: a WebGPU runtime on navigator.gpu, a model from a URL (?model=..., default the
+// shipped models/ravdess-8/ when the server has it) or from two picked files, then an audio file or
+// a microphone recording through decode -> prepare -> GPU features -> GPU inference, with the
+// waveform, the feature heat map, the class probabilities and each stage's time. Recordings are
+// processed while they are made (live.ts: CPU preparation and per-frame GPU features as the audio
+// arrives, live previews) and the stop-to-answer latency is shown. The last result
+// (or error) is also left in window.__ser for automated checks.
 
 import {
   CheckpointError, DecodeError, FeatureError, NoAdapterError, Recogniser, createBrowserGpu, loadModelFromBytes, loadModelFromUrl,
   type AudioPrediction, type Gpu,
 } from '../src/browser';
-import { drawFeatures, drawWaveform } from './draw';
+import { LiveSession } from './live';
 import { MicrophoneRecorder } from './recorder';
+import { $, painted, showClasses, showFeatures, showPrediction, showTimings, showWaveform } from './view';
 
 interface PageState {
-  state: 'starting' | 'ready' | 'model' | 'busy' | 'done' | 'error';
+  state: 'starting' | 'ready' | 'model' | 'busy' | 'recording' | 'done' | 'error';
   adapter?: Record<string, unknown>;
-  result?: { label: string; probabilities: Record<string, number>; timings: AudioPrediction['timings']; frames: number };
+  warmUpMs?: number;
+  result?: { label: string; probabilities: Record<string, number>; timings: Record<string, number>; frames: number; source: 'file' | 'microphone' };
+  /** Live previews shown during the last recording. */
+  previews?: number;
+  /** The last recording and its features, for automated checks (it never leaves the page). */
+  recording?: { samples: Float32Array; sampleRate: number; features: Float32Array };
   error?: string;
 }
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const page: PageState = { state: 'starting' };
 (window as unknown as { __ser: PageState }).__ser = page;
 let gpu: Gpu | null = null;
 let recogniser: Recogniser | null = null;
 const recorder = new MicrophoneRecorder();
+const MAX_SECONDS = 10;
 
 function status(text: string, kind: 'info' | 'ok' | 'error' = 'info'): void {
   const el = $('status');
@@ -57,7 +65,9 @@ async function useModel(load: (g: Gpu) => Promise<Recogniser>): Promise<void> {
     recogniser?.dispose();
     recogniser = next;
     const m = next.loaded.meta;
-    $('model-info').textContent = `${m.classes.length} classes (${m.classes.join(', ')}); input ${m.modelConfig.inputRows} x ${m.featureConfig.frames} features at ${m.featureConfig.sampleRate} Hz`;
+    status('Model loaded; compiling the GPU pipelines…');
+    page.warmUpMs = await next.warmUp();
+    $('model-info').textContent = `${m.classes.length} classes (${m.classes.join(', ')}); input ${m.modelConfig.inputRows} x ${m.featureConfig.frames} features at ${m.featureConfig.sampleRate} Hz; GPU pipelines compiled in ${page.warmUpMs.toFixed(0)} ms`;
     page.state = 'model';
     status('Model loaded: choose an audio file or record.', 'ok');
   } catch (e) {
@@ -65,43 +75,93 @@ async function useModel(load: (g: Gpu) => Promise<Recogniser>): Promise<void> {
   }
 }
 
-function show(p: AudioPrediction): void {
-  const rows = p.rowNames.length;
-  const stride = p.features.length / rows;
-  drawWaveform($<HTMLCanvasElement>('wave'), p.audio.samples);
-  $('wave-info').textContent = `${p.audio.durationS.toFixed(2)} s at ${p.audio.sampleRate} Hz, ${p.audio.channels} channel${p.audio.channels > 1 ? 's' : ''}`;
-  drawFeatures($<HTMLCanvasElement>('features'), p.features, rows, stride, p.frames);
-  $('feat-info').textContent = `${rows} x ${Math.min(p.frames, stride)} of ${stride} frames`;
-  $('label').textContent = p.label;
-  const bars = $('bars');
-  bars.replaceChildren();
-  for (const [name, v] of Object.entries(p.probabilities).sort((a, b) => b[1] - a[1])) {
-    const bar = document.createElement('div');
-    bar.className = name === p.label ? 'bar best' : 'bar';
-    bar.innerHTML = `<span></span><div class="track"><div class="fill" style="width:${(100 * v).toFixed(1)}%"></div></div><span class="v">${(100 * v).toFixed(1)}%</span>`;
-    bar.firstElementChild!.textContent = name;
-    bars.append(bar);
-  }
-  const t = p.timings;
-  const rowsHtml: [string, number][] = [['decode', t.decodeMs], ['resample + trim (CPU)', t.prepareMs], ['features (GPU)', t.featuresMs], ['inference (GPU)', t.inferenceMs], ['total', t.totalMs]];
-  $('timings').innerHTML = rowsHtml.map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)} ms</td></tr>`).join('');
+function fileTimings(t: AudioPrediction['timings']): [string, number][] {
+  return [['decode', t.decodeMs], ['resample + trim (CPU)', t.prepareMs], ['features (GPU)', t.featuresMs], ['inference (GPU)', t.inferenceMs], ['total', t.totalMs]];
 }
 
-async function predict(run: (r: Recogniser) => Promise<AudioPrediction>): Promise<void> {
+function finished(p: AudioPrediction, source: 'file' | 'microphone', timings: Record<string, number>, took: number): void {
+  page.result = { label: p.label, probabilities: p.probabilities, timings, frames: p.frames, source };
+  page.state = 'done';
+  const what = source === 'file' ? 'in' : 'after stopping, in';
+  status(`Predicted: ${p.label} (${(100 * p.probabilities[p.label]!).toFixed(1)}%) ${what} ${took.toFixed(0)} ms`, 'ok');
+}
+
+async function predictFile(file: File): Promise<void> {
   if (!recogniser) return fail(new Error('load a model first'));
+  if (page.state === 'busy' || page.state === 'recording') return;
   page.state = 'busy';
   status('Computing…');
   try {
-    const p = await run(recogniser);
-    show(p);
-    page.result = { label: p.label, probabilities: p.probabilities, timings: p.timings, frames: p.frames };
-    page.state = 'done';
-    status(`Predicted: ${p.label} (${(100 * p.probabilities[p.label]!).toFixed(1)}%) in ${p.timings.totalMs.toFixed(0)} ms`, 'ok');
+    const p = await recogniser.predictAudio(new Uint8Array(await file.arrayBuffer()), { fileName: file.name });
+    showPrediction(p);
+    showTimings(fileTimings(p.timings));
+    finished(p, 'file', { ...p.timings }, p.timings.totalMs);
   } catch (e) {
     fail(e);
   }
 }
 
+async function record(): Promise<void> {
+  if (recorder.recording) return recorder.finish();
+  if (!recogniser) return fail(new Error('load a model first'));
+  if (page.state === 'busy') return;
+  const r = recogniser;
+  let live: LiveSession | null = null;
+  let drawnAt = 0;
+  try {
+    $('record').textContent = '■ Stop';
+    const rec = await recorder.start({
+      maxSeconds: MAX_SECONDS,
+      onStart: (rate) => {
+        live = new LiveSession(r, rate, (p) => {
+          showFeatures(p.features, r.rowNames.length, p.frames, ` — live, ${p.seconds.toFixed(1)} s so far`);
+          showClasses(p.label, p.probabilities, true);
+          page.previews = (page.previews ?? 0) + 1;
+        }, MAX_SECONDS);
+        page.state = 'recording';
+        page.previews = 0;
+        status(`Recording… press Stop (at most ${MAX_SECONDS} s); the answer follows as you stop.`);
+      },
+      onChunk: (chunk) => live!.push(chunk),
+      onTick: (s) => {
+        $('record-info').textContent = `recording… ${s.toFixed(1)} s`;
+        if (performance.now() - drawnAt > 250) {
+          drawnAt = performance.now();
+          showWaveform(live!.samples, live!.sampleRate, 1, ' — recording');
+        }
+      },
+    });
+    $('record').textContent = '● Record';
+    $('record-info').textContent = `recorded ${(rec.length / rec.sampleRate).toFixed(1)} s`;
+    page.state = 'busy';
+    status('Stopped: computing…');
+    const out = await live!.finish();
+    const p = out.prediction;
+    showPrediction(p, ' (microphone)');
+    await painted();
+    const stopToAnswerMs = performance.now() - rec.stoppedAt;
+    const t = p.timings;
+    showTimings([
+      ['while recording (CPU: resample, RMS, GPU blocks)', out.streamedMs],
+      ...(out.previewWaitMs >= 0.05 ? ([['at stop: end of a live preview', out.previewWaitMs]] as [string, number][]) : []),
+      ['at stop: last samples + trim (CPU)', t.prepareMs],
+      ['at stop: edge frames + clip features (GPU)', t.featuresMs],
+      ['at stop: inference (GPU)', t.inferenceMs],
+      ['stop → answer shown', stopToAnswerMs],
+    ]);
+    page.previews = out.previews;
+    page.recording = { samples: p.audio.samples, sampleRate: p.audio.sampleRate, features: p.features };
+    finished(p, 'microphone', { ...t, streamedMs: out.streamedMs, previewWaitMs: out.previewWaitMs, stopToAnswerMs }, stopToAnswerMs);
+  } catch (e) {
+    recorder.finish();
+    (live as LiveSession | null)?.dispose();
+    fail(e);
+  } finally {
+    $('record').textContent = '● Record';
+  }
+}
+
+/** The model folder to load at start: ?model=..., else the default field's folder if it is served. */
 async function defaultModelUrl(): Promise<string | null> {
   const fromQuery = new URLSearchParams(location.search).get('model');
   if (fromQuery) return fromQuery;
@@ -134,29 +194,17 @@ async function main(): Promise<void> {
   };
   $<HTMLInputElement>('audio-file').onchange = (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
-    if (file) void predict(async (r) => r.predictAudio(new Uint8Array(await file.arrayBuffer()), { fileName: file.name }));
+    if (file) void predictFile(file);
   };
-  $('record').onclick = async () => {
-    if (recorder.recording) return recorder.finish();
-    if (!recogniser) return fail(new Error('load a model first'));
-    try {
-      $('record').textContent = '■ Stop';
-      const rec = await recorder.start({ maxSeconds: 10, onTick: (s) => void ($('record-info').textContent = `recording… ${s.toFixed(1)} s`) });
-      $('record-info').textContent = `recorded ${(rec.samples.length / rec.sampleRate).toFixed(1)} s`;
-      await predict((r) => r.predictDecoded({ samples: rec.samples, sampleRate: rec.sampleRate, channels: 1, durationS: rec.samples.length / rec.sampleRate }, { fileName: 'recording' }));
-    } catch (e) {
-      fail(e);
-    } finally {
-      $('record').textContent = '● Record';
-    }
-  };
+  $('record').onclick = () => void record();
 
   const url = await defaultModelUrl();
   if (url) {
     $<HTMLInputElement>('model-url').value = url;
     await useModel(async (g) => new Recogniser(g, await loadModelFromUrl(g, url)));
   } else {
-    status('WebGPU ready: no model at the default URL; enter a model folder URL or pick model.json + model.safetensors.');
+    const fallback = $<HTMLInputElement>('model-url').value;
+    status(`WebGPU ready, but no model: the pretrained model (${fallback}) is not served here. Pick model.json and model.safetensors (as \`ser train\` writes them) below, or enter a model folder URL.`);
   }
 }
 

@@ -1,5 +1,7 @@
 // Microphone recording as raw mono float32 at the audio context's rate, through an AudioWorklet
-// (no lossy codec in between, so no decoding step is needed). Stops by itself after maxSeconds.
+// (no lossy codec in between, so no decoding step is needed), handed over chunk by chunk (128
+// samples, as the worklet renders them) while recording, so the caller can process the audio as it
+// comes. Stops by itself after maxSeconds.
 
 const workletSource = `
 registerProcessor('ser-capture', class extends AudioWorkletProcessor {
@@ -15,8 +17,19 @@ registerProcessor('ser-capture', class extends AudioWorkletProcessor {
 });`;
 
 export interface Recording {
-  samples: Float32Array;
   sampleRate: number;
+  /** Samples delivered through onChunk. */
+  length: number;
+  /** performance.now() when the recording was stopped (finish() or the time limit). */
+  stoppedAt: number;
+}
+
+export interface RecorderCallbacks {
+  maxSeconds?: number;
+  /** Called once, before the first chunk, with the rate of every chunk. */
+  onStart?: (sampleRate: number) => void;
+  onChunk: (samples: Float32Array) => void;
+  onTick?: (seconds: number) => void;
 }
 
 export class MicrophoneRecorder {
@@ -26,9 +39,9 @@ export class MicrophoneRecorder {
     return this.stop !== null;
   }
 
-  /** Resolves with the recording once finish() is called or maxSeconds have passed. */
-  async start(opts: { maxSeconds?: number; onTick?: (seconds: number) => void } = {}): Promise<Recording> {
-    const { maxSeconds = 10, onTick } = opts;
+  /** Resolves once finish() is called or maxSeconds have passed; rejects if the microphone is refused. */
+  async start(opts: RecorderCallbacks): Promise<Recording> {
+    const { maxSeconds = 10, onStart, onChunk, onTick } = opts;
     const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     const context = new AudioContext();
     const url = URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' }));
@@ -36,29 +49,25 @@ export class MicrophoneRecorder {
     URL.revokeObjectURL(url);
     const source = context.createMediaStreamSource(stream);
     const node = new AudioWorkletNode(context, 'ser-capture');
-    const chunks: Float32Array[] = [];
     let length = 0;
-    const limit = maxSeconds * context.sampleRate;
+    const limit = Math.floor(maxSeconds * context.sampleRate);
+    onStart?.(context.sampleRate);
     return new Promise((done) => {
       const finish = () => {
+        const stoppedAt = performance.now();
         this.stop = null;
+        node.port.onmessage = null;
         source.disconnect();
         node.disconnect();
         for (const track of stream.getTracks()) track.stop();
         void context.close();
-        const samples = new Float32Array(Math.min(length, limit));
-        let at = 0;
-        for (const c of chunks) {
-          if (at >= samples.length) break;
-          samples.set(c.subarray(0, samples.length - at), at);
-          at += c.length;
-        }
-        done({ samples, sampleRate: context.sampleRate });
+        done({ sampleRate: context.sampleRate, length, stoppedAt });
       };
       this.stop = finish;
       node.port.onmessage = (e: MessageEvent<Float32Array>) => {
-        chunks.push(e.data);
-        length += e.data.length;
+        const chunk = e.data.subarray(0, limit - length);
+        length += chunk.length;
+        onChunk(chunk);
         onTick?.(length / context.sampleRate);
         if (length >= limit && this.stop) finish();
       };

@@ -16,7 +16,7 @@ import { contrastBands, pitchRange, spectralFrames, statColumns, type SpectralCo
 import { stft } from '../kernels/stft';
 import { contrastExtremes } from '../kernels/contrast';
 import { defaultFeatureConfig, type FeatureConfig } from './config';
-import { clipBatch } from './gpu-batch';
+import { clipBatch, type ClipBatch } from './gpu-batch';
 import type { FeatureExtractor } from './pipeline';
 import { chromaFilterbank } from './reference/chroma';
 import { linspace, melFilterbank } from './reference/mel';
@@ -30,6 +30,29 @@ export interface GpuFeatures {
   frames: number[];
 }
 
+/** A batch's tables on the GPU (gpu-batch.ts layout). */
+export interface BatchTensors {
+  signal: Tensor | null;
+  clips: Tensor;
+  frameClip: Tensor;
+  postFrame: Tensor;
+  counts: Tensor;
+}
+
+/** What the per-frame stage leaves, one row per global frame. */
+export interface FrameTensors {
+  /** [F, bins] */
+  power: Tensor;
+  /** [F, nMels] */
+  mel: Tensor;
+  /** [F, statColumns] */
+  stats: Tensor;
+  /** [F, maxPeaks, 2] */
+  pitch: Tensor;
+  /** [F] u32 */
+  pitchCount: Tensor;
+}
+
 export interface GpuFeatureTensors {
   features: Tensor;
   frames: number[];
@@ -37,7 +60,8 @@ export interface GpuFeatureTensors {
   clipStats: Tensor;
 }
 
-interface Tables {
+/** The constant tables of the feature kernels (also used by the streaming extractor, gpu-stream.ts). */
+export interface Tables {
   window: Tensor;
   twiddles: Tensor;
   melRuns: Tensor;
@@ -73,8 +97,8 @@ function dctOrtho(nMfcc: number, nMels: number): Float32Array {
 
 export class GpuFeatureExtractor implements FeatureExtractor {
   readonly config: FeatureConfig;
-  private readonly spectral: SpectralConstants;
-  private readonly post: PostFrameOptions;
+  readonly spectral: SpectralConstants;
+  readonly post: PostFrameOptions;
   private tables: Tables | null = null;
 
   constructor(
@@ -109,7 +133,8 @@ export class GpuFeatureExtractor implements FeatureExtractor {
     return postColumns(this.post) + 2 * this.config.nMfcc;
   }
 
-  private buildTables(): Tables {
+  /** The constant tables, uploaded on first use and kept until dispose(). */
+  buildTables(): Tables {
     if (this.tables) return this.tables;
     const g = this.gpu;
     const c = this.config;
@@ -148,51 +173,78 @@ export class GpuFeatureExtractor implements FeatureExtractor {
   extractTensor(signals: readonly Float32Array[]): GpuFeatureTensors {
     const c = this.config;
     if (signals.length === 0) throw new RangeError('extract: no signals');
-    const half = (c.deltaWidth - 1) / 2;
     const minSamples = (c.deltaWidth - 1) * c.hop;
     signals.forEach((s, i) => {
       if (s.length < minSamples) {
         throw new RangeError(`extract: signal ${i} has ${s.length} samples; the width-${c.deltaWidth} deltas need at least ${minSamples} (${c.deltaWidth} frames)`);
       }
     });
-    const t = this.buildTables();
-    const g = this.gpu;
-    const batch = clipBatch(signals, c.hop, c.frames, half);
-    const result = g.scope(() => {
-      const clips = g.upload(batch.clips, [batch.clips.length], 'u32', 'features.clips');
-      const frameClip = g.upload(batch.frameClip, [batch.frameClip.length], 'u32', 'features.frameClip');
-      const signal = g.upload(batch.signal, [batch.signal.length], 'f32', 'features.signal');
-      const counts = g.upload(batch.counts, [4], 'u32', 'features.counts');
-      const { power } = stft(g, { signal, clips, frameClip, counts, window: t.window, twiddles: t.twiddles }, { nFft: c.nFft, hop: c.hop });
-      const sp = spectralFrames(g, { power, signal, clips, frameClip, counts, melRuns: t.melRuns, melWeights: t.melWeights }, this.spectral);
-      contrastExtremes(g, power, counts, sp.stats, { nFft: c.nFft, bands: this.spectral.contrast, statColumns: this.post.statColumns });
-      const cs = clipStats(
-        g,
-        { clips, mel: sp.mel, stats: sp.stats, pitch: sp.pitch, pitchCount: sp.pitchCount },
-        {
-          nMels: c.nMels,
-          statColumns: this.post.statColumns,
-          contrastBands: this.post.contrastBands,
-          maxPeaks: this.spectral.pitch.maxPeaks,
-          binsPerOctave: c.nChroma,
-          estimateTuning: c.tuning === 'estimate',
-        },
-      );
-      const postFrame = g.upload(batch.postFrame, [batch.postFrame.length], 'u32', 'features.postFrame');
-      const post = postFrames(
-        g,
-        { power, mel: sp.mel, stats: sp.stats, clipStats: cs.stats, bank: cs.bank, frameClip, postFrame, counts, dct: t.dct, chromaBanks: t.chromaBanks },
-        this.post,
-      );
-      const features = assemble(g, post, clips, counts, t.savgol, {
-        nMfcc: c.nMfcc,
-        postColumns: postColumns(this.post),
-        deltaWidth: c.deltaWidth,
-        frames: c.frames,
-      });
-      return { features, clipStats: cs.stats };
+    const batch = this.batch(signals);
+    const result = this.gpu.scope(() => {
+      const tables = this.uploadBatch(batch);
+      return this.clipStage(this.frameStage(tables), tables);
     });
     return { ...result, frames: batch.frames };
+  }
+
+  /** The batch layout of these signals (concatenated signal, clip table, frame and post-frame lists). */
+  batch(signals: readonly Float32Array[]): ClipBatch {
+    return clipBatch(signals, this.config.hop, this.config.frames, (this.config.deltaWidth - 1) / 2);
+  }
+
+  /** The batch's tables on the GPU; the signal too unless `withSignal` is false (clipStage needs none). */
+  uploadBatch(batch: ClipBatch, withSignal = true): BatchTensors {
+    const g = this.gpu;
+    return {
+      signal: withSignal ? g.upload(batch.signal, [batch.signal.length], 'f32', 'features.signal') : null,
+      clips: g.upload(batch.clips, [batch.clips.length], 'u32', 'features.clips'),
+      frameClip: g.upload(batch.frameClip, [batch.frameClip.length], 'u32', 'features.frameClip'),
+      postFrame: g.upload(batch.postFrame.length ? batch.postFrame : [0], [Math.max(1, batch.postFrame.length)], 'u32', 'features.postFrame'),
+      counts: g.upload(batch.counts, [4], 'u32', 'features.counts'),
+    };
+  }
+
+  /** The per-frame stage: stft, spectralFrames and contrastExtremes; every frame depends only on its own window. */
+  frameStage(b: BatchTensors): FrameTensors {
+    const c = this.config;
+    const t = this.buildTables();
+    if (!b.signal) throw new RangeError('frameStage: the batch was uploaded without its signal');
+    const { signal, clips, frameClip, counts } = b;
+    const { power } = stft(this.gpu, { signal, clips, frameClip, counts, window: t.window, twiddles: t.twiddles }, { nFft: c.nFft, hop: c.hop });
+    const sp = spectralFrames(this.gpu, { power, signal, clips, frameClip, counts, melRuns: t.melRuns, melWeights: t.melWeights }, this.spectral);
+    contrastExtremes(this.gpu, power, counts, sp.stats, { nFft: c.nFft, bands: this.spectral.contrast, statColumns: this.post.statColumns });
+    return { power, mel: sp.mel, stats: sp.stats, pitch: sp.pitch, pitchCount: sp.pitchCount };
+  }
+
+  /** The whole-clip stage: clip statistics (top_db maxima, tuning), post frames and assembly. */
+  clipStage(f: FrameTensors, b: BatchTensors): { features: Tensor; clipStats: Tensor } {
+    const c = this.config;
+    const t = this.buildTables();
+    const g = this.gpu;
+    const cs = clipStats(
+      g,
+      { clips: b.clips, mel: f.mel, stats: f.stats, pitch: f.pitch, pitchCount: f.pitchCount },
+      {
+        nMels: c.nMels,
+        statColumns: this.post.statColumns,
+        contrastBands: this.post.contrastBands,
+        maxPeaks: this.spectral.pitch.maxPeaks,
+        binsPerOctave: c.nChroma,
+        estimateTuning: c.tuning === 'estimate',
+      },
+    );
+    const post = postFrames(
+      g,
+      { power: f.power, mel: f.mel, stats: f.stats, clipStats: cs.stats, bank: cs.bank, frameClip: b.frameClip, postFrame: b.postFrame, counts: b.counts, dct: t.dct, chromaBanks: t.chromaBanks },
+      this.post,
+    );
+    const features = assemble(g, post, b.clips, b.counts, t.savgol, {
+      nMfcc: c.nMfcc,
+      postColumns: postColumns(this.post),
+      deltaWidth: c.deltaWidth,
+      frames: c.frames,
+    });
+    return { features, clipStats: cs.stats };
   }
 
   /** Release the constant tables (a later extract uploads them again). */

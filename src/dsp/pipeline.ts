@@ -53,18 +53,27 @@ export interface Skipped {
 export function prepareClip(name: string, audio: DecodedAudio, config: FeatureConfig): Float32Array {
   let peak = 0;
   for (const v of audio.samples) peak = Math.max(peak, Math.abs(v));
+  refuseSilent(name, peak);
+  return refuseShort(name, prepareSignal(audio.samples, audio.sampleRate, config).samples, config);
+}
+
+/** prepareClip's first refusal, from the peak |sample| of the decoded audio. */
+export function refuseSilent(name: string, peak: number): void {
   if (peak === 0) throw new FeatureError('all-silent audio (every sample is zero): nothing is left after trimming', name);
-  const prepared = prepareSignal(audio.samples, audio.sampleRate, config);
+}
+
+/** prepareClip's second refusal, on the prepared (trimmed) signal, which it returns. */
+export function refuseShort(name: string, prepared: Float32Array, config: FeatureConfig): Float32Array {
   // The width-9 Savitzky-Golay deltas need at least deltaWidth frames, as in librosa.
   const minSamples = (config.deltaWidth - 1) * config.hop;
-  if (prepared.samples.length < minSamples) {
+  if (prepared.length < minSamples) {
     const ms = (n: number) => ((1000 * n) / config.sampleRate).toFixed(0);
     throw new FeatureError(
-      `audio too short: ${ms(prepared.samples.length)} ms of sound after trimming silence; the features need at least ${ms(minSamples)} ms (${config.deltaWidth} frames of hop ${config.hop})`,
+      `audio too short: ${ms(prepared.length)} ms of sound after trimming silence; the features need at least ${ms(minSamples)} ms (${config.deltaWidth} frames of hop ${config.hop})`,
       name,
     );
   }
-  return prepared.samples;
+  return prepared;
 }
 
 export class FeaturePipeline {

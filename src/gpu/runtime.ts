@@ -252,13 +252,18 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     this.recorded.push(spec.name);
   }
 
-  /** Record a buffer-to-buffer copy of `bytes` bytes (whole source by default). */
-  copy(src: Binding, dst: Binding, bytes?: number): void {
+  /**
+   * Record a buffer-to-buffer copy of `bytes` bytes (whole source by default), from byte srcOffset of
+   * src to byte dstOffset of dst (multiples of 4).
+   */
+  copy(src: Binding, dst: Binding, bytes?: number, srcOffset = 0, dstOffset = 0): void {
     const s = src instanceof Tensor ? src.buffer : src;
     const d = dst instanceof Tensor ? dst.buffer : dst;
-    const n = bytes ?? (src instanceof Tensor ? src.byteLength : s.size);
+    const n = bytes ?? (src instanceof Tensor ? src.byteLength : s.size) - srcOffset;
+    if (srcOffset % 4 || dstOffset % 4 || n % 4) throw new GpuError(`copy: offsets ${srcOffset}, ${dstOffset} and size ${n} must be multiples of 4 bytes`);
+    if (n === 0) return;
     this.endPass();
-    this.ensureEncoder().copyBufferToBuffer(s, 0, d, 0, n);
+    this.ensureEncoder().copyBufferToBuffer(s, srcOffset, d, dstOffset, n);
   }
 
   /** Submit everything recorded so far. Released buffers become reusable after this. */

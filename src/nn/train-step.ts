@@ -25,6 +25,21 @@ export function validateBatch(config: ModelConfig, x: Tensor, labels?: Tensor): 
   }
 }
 
+/**
+ * Logits [B, classes] of x [B, rows, frames, 1] in inference mode (moving BN statistics, no dropout),
+ * recorded with no readback; the caller disposes them. Needs no optimiser state, unlike a Trainer.
+ */
+export function predictLogits(model: SerModel, x: Tensor): Tensor {
+  validateBatch(model.config, x);
+  const tape = new Tape(model.gpu);
+  tape.training = false;
+  const logits = tape.noGrad(() => model.forward(tape, tape.input(x)));
+  const out = model.gpu.empty(logits.shape, 'f32', 'logits');
+  model.gpu.copy(logits.value, out);
+  tape.release();
+  return out;
+}
+
 export class Trainer {
   readonly adam: Adam;
   private readonly gpu: Gpu;
@@ -85,14 +100,7 @@ export class Trainer {
 
   /** Logits [B, classes] in inference mode (moving BN statistics, no dropout, nothing recorded). */
   predict(x: Tensor): Tensor {
-    validateBatch(this.model.config, x);
-    const tape = new Tape(this.gpu);
-    tape.training = false;
-    const logits = tape.noGrad(() => this.model.forward(tape, tape.input(x)));
-    const out = this.gpu.empty(logits.shape, 'f32', 'logits');
-    this.gpu.copy(logits.value, out);
-    tape.release();
-    return out;
+    return predictLogits(this.model, x);
   }
 
   dispose(): void {

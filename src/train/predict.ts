@@ -5,7 +5,7 @@
 
 import type { Gpu } from '../gpu';
 import { gatherRows } from '../kernels/gather';
-import { Trainer } from '../nn/train-step';
+import { predictLogits } from '../nn/train-step';
 import type { LoadedModel } from './saved-model';
 import { transform } from './scaler';
 
@@ -32,7 +32,6 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
     if (f.length !== per) throw new RangeError(`predict: features block ${k} has ${f.length} values, the model needs ${rows} x ${meta.featureConfig.frames} = ${per}`);
     x.set(transform(meta.scaler, f), k * per);
   });
-  const trainer = new Trainer(model);
   const batch = opts.batch ?? 32;
   const K = meta.classes.length;
   const out: ClassProbabilities[] = [];
@@ -42,7 +41,7 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
       const n = Math.min(batch, features.length - s);
       const idx = gpu.upload(Uint32Array.from({ length: n }, (_, j) => s + j), [n], 'u32', 'predict.idx');
       const xb = gatherRows(gpu, data, idx);
-      const logits = trainer.predict(xb);
+      const logits = predictLogits(model, xb);
       const values = (await logits.read()) as Float32Array;
       for (const t of [idx, xb, logits]) t.dispose();
       for (let j = 0; j < n; j++) {
@@ -53,7 +52,6 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
     }
   } finally {
     data.dispose();
-    trainer.dispose();
   }
   return out;
 }

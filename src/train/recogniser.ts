@@ -2,14 +2,17 @@
 // (audio-decode, librosa's scaling), prepare (resample, pre-emphasis, trim on the CPU), features (the
 // WGSL feature pipeline, read back) and inference (scaler, forward pass, softmax). Browser-safe: the
 // browser entry's predictAudio and the node parity test run exactly this code. The first call also
-// pays for compiling the GPU pipelines; later calls reuse them.
+// pays for compiling the GPU pipelines (warmUp() pays it ahead); later calls reuse them. The stages
+// are also callable one by one (features or streamFeatures, classify) for the microphone's streaming
+// path.
 
 import { decodeAudio, type DecodedAudio } from '../dsp/decode';
 import { GpuFeatureExtractor } from '../dsp/gpu-features';
+import { StreamingGpuFeatures } from '../dsp/gpu-stream';
 import { prepareClip } from '../dsp/pipeline';
 import { featureRowNames } from '../dsp/reference/features82';
 import type { Gpu } from '../gpu';
-import { predictFeatures } from './predict';
+import { predictFeatures, type ClassProbabilities } from './predict';
 import type { LoadedModel } from './saved-model';
 
 export interface StageTimings {
@@ -61,19 +64,46 @@ export class Recogniser {
   async predictDecoded(audio: DecodedAudio, opts: { fileName?: string } = {}): Promise<AudioPrediction> {
     const t0 = performance.now();
     const signal = prepareClip(opts.fileName ?? 'audio input', audio, this.loaded.meta.featureConfig);
-    const t1 = performance.now();
+    return this.predictPrepared(signal, audio, performance.now() - t0);
+  }
+
+  /** Predict from a prepared (resampled, pre-emphasised, trimmed) signal, e.g. a StreamingPreparer's. */
+  async predictPrepared(signal: Float32Array, audio: DecodedAudio, prepareMs = 0): Promise<AudioPrediction> {
+    const f = await this.features(signal);
+    const c = await this.classify(f.features);
+    const timings = { decodeMs: 0, prepareMs, featuresMs: f.ms, inferenceMs: c.ms, totalMs: prepareMs + f.ms + c.ms };
+    return { ...c.prediction, timings, features: f.features, rowNames: this.rowNames, frames: f.frames, audio };
+  }
+
+  /** The GPU features of one prepared signal, read back: rows x featureConfig.frames. */
+  async features(signal: Float32Array): Promise<{ features: Float32Array; frames: number; ms: number }> {
+    const t0 = performance.now();
     const { features, frames } = await this.extractor.extract([signal]);
-    const t2 = performance.now();
-    const [p] = await predictFeatures(this.gpu, this.loaded, [features]);
-    const t3 = performance.now();
-    return {
-      ...p!,
-      timings: { decodeMs: 0, prepareMs: t1 - t0, featuresMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
-      features,
-      rowNames: this.rowNames,
-      frames: frames[0]!,
-      audio,
-    };
+    return { features, frames: frames[0]!, ms: performance.now() - t0 };
+  }
+
+  /** GPU features of a recording computed while it grows (dispose it after the recording). */
+  streamFeatures(maxSeconds = 10): StreamingGpuFeatures {
+    return new StreamingGpuFeatures(this.gpu, this.extractor, maxSeconds);
+  }
+
+  /** Scaler, forward pass and softmax of one features block. */
+  async classify(features: Float32Array): Promise<{ prediction: ClassProbabilities; ms: number }> {
+    const t0 = performance.now();
+    const [prediction] = await predictFeatures(this.gpu, this.loaded, [features]);
+    return { prediction: prediction!, ms: performance.now() - t0 };
+  }
+
+  /**
+   * One prediction on a generated second of sound, so that the GPU pipelines are compiled before the
+   * first real clip (on a software adapter compiling them takes seconds). Returns its time in ms.
+   */
+  async warmUp(): Promise<number> {
+    const t0 = performance.now();
+    const c = this.loaded.meta.featureConfig;
+    const signal = Float32Array.from({ length: c.sampleRate }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / c.sampleRate) * Math.sin((Math.PI * i) / c.sampleRate));
+    await this.classify((await this.features(signal)).features);
+    return performance.now() - t0;
   }
 
   /** Release the model's weights and the feature tables. */

@@ -41,11 +41,23 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browser> {
+export interface BrowserOptions {
+  /** Flags added to the standard ones (e.g. a fake microphone). */
+  extraArgs?: string[];
+  /** Standard flags left out (e.g. '--enable-unsafe-webgpu', to see the page without WebGPU). */
+  without?: string[];
+}
+
+/** Chromium's fake microphone playing `wav` (looped), with every permission prompt accepted. */
+export function fakeMicrophone(wav: string): string[] {
+  return ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`];
+}
+
+export async function openBrowser(opts: BrowserOptions = {}): Promise<Browser> {
   const context: BrowserContext = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'ser-chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
-    args: FLAGS,
+    args: [...FLAGS.filter((f) => !opts.without?.includes(f)), ...(opts.extraArgs ?? [])],
     viewport: { width: 1000, height: 860 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
