@@ -7,7 +7,7 @@
 // folder is an option (--data); without it these cases are skipped with a message. Files are spread
 // over the actors (every k-th of the sorted list).
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { featureConfig } from '../src/dsp/config';
 import { decodeAudio, type DecodedAudio } from '../src/dsp/decode';
@@ -27,9 +27,13 @@ export interface FeatureBenchOptions {
   singles?: number;
 }
 
+/** Audio files under dir, recursively (symbolic links followed). */
 function listAudio(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? listAudio(join(dir, e.name)) : /\.(wav|flac)$/i.test(e.name) ? [join(dir, e.name)] : []))
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? listAudio(p) : /\.(wav|flac)$/i.test(name) ? [p] : [];
+    })
     .sort();
 }
 

