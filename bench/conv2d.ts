@@ -12,7 +12,7 @@ import { BATCH, CONV_LAYERS, type ConvLayer, randomTensor, sizeOfShape } from '.
 type Pass = 'fwd' | 'dgrad' | 'wgrad';
 
 /** Layers and passes in the regression guard: one per kind of layer shape, all three passes. */
-const GUARDED = new Set(['stem 3x3 1->32 @82x64 fwd', 'block1.b 3x3 64->64 @41x32', 'block2.b 3x3 128->128 @20x16', 'block2.shortcut 1x1 64->128 @20x16 fwd']);
+const GUARDED = new Set(['conv3x3 1->32 @82x64 fwd', 'conv3x3 64->64 @41x32', 'conv3x3 128->128 @20x16', 'conv1x1 64->128 @20x16 fwd']);
 
 function layerCase(l: ConvLayer, pass: Pass): BenchCase {
   const xShape = [BATCH, l.H, l.W, l.cin];

@@ -5,7 +5,7 @@
 // ratios deciding. Absolute times never enter. Times are, on a software adapter (lavapipe), the
 // process CPU time of a run, which a shared machine's other load moves far less than wall time; on a
 // hardware adapter, wall time. Baselines are kept per adapter;
-// --update-baseline rewrites this adapter's entry from two passes (geometric mean).
+// --update-baseline rewrites this adapter's entry from three passes (each case's median ratio).
 // Exit status: 0 pass, 1 regression, 2 no baseline for this adapter.
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -135,9 +135,11 @@ export async function runGuard(gpu: Gpu, cases: BenchCase[], reference: BenchCas
   const out: GuardOutcome = { exitCode: 0, metric, results };
   try {
     if (o.update) {
-      // Two passes, geometric mean: a baseline is compared against many times, so it gets the care.
-      const [a, b] = [await pass('pass 1 '), await pass('pass 2 ')];
-      const ratios = Object.fromEntries(Object.keys(a).map((k) => [k, Number(Math.sqrt(a[k]! * b[k]!).toPrecision(4))]));
+      // Three passes, the median of each case's three ratios: a baseline is compared against many
+      // times, so one pass disturbed by the machine's load must not set it.
+      const runs = [await pass('pass 1 '), await pass('pass 2 '), await pass('pass 3 ')];
+      const median3 = (k: string) => runs.map((r) => r[k]!).sort((x, y) => x - y)[1]!;
+      const ratios = Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, Number(median3(k).toPrecision(4))]));
       file.adapters[adapterKey(gpu.adapter)] = {
         metric,
         date: new Date().toISOString(),

@@ -6,8 +6,9 @@
 // ratios between cases of the same run.
 //
 // Peers: a case with `peer` set (e.g. 'tfjs-webgpu') is another library's implementation of one of
-// our cases, named by `versus` ("group/name"; by default the peer case's own group/name). The suite
-// prints ours/peer time ratios for every such pair measured in the same run (peerRatios()).
+// our cases, named by `compareTo` ("group/name"). The suite prints, for every such pair measured in
+// the same run, our time over the peer's and the peer's over ours, per item when both state items
+// (peerRatios()).
 
 import Benchmark from 'benchmark';
 import type { Gpu } from '../src/gpu';
@@ -31,8 +32,12 @@ export interface BenchCase {
   setup(gpu: Gpu): CaseRun | Promise<CaseRun>;
   /** Set on a peer library's implementation: the peer's name, e.g. 'tfjs-webgpu'. */
   peer?: string;
-  /** For peer cases: "group/name" of our case it is compared with (default: its own group/name). */
-  versus?: string;
+  /** For peer cases: "group/name" of our case doing the same work (pulled into any selection). */
+  compareTo?: string;
+  /** Slow case: left out unless --filter matches it. */
+  optIn?: boolean;
+  /** Sampling for slow cases, overriding the run's (benchmark.js minSamples, maxTime in s). */
+  sampling?: { minSamples: number; maxTime: number };
   /** Part of the regression guard (`ser bench --guard`). */
   guard?: boolean;
   /** When set the case is not run and this reason is printed (e.g. a missing data folder). */
@@ -58,7 +63,9 @@ export interface BenchResult {
   peakFraction?: number;
   throughput?: string;
   peer?: string;
-  versus?: string;
+  compareTo?: string;
+  /** Items per run, copied from the case after setup (for per-item peer ratios). */
+  items?: { count: number; unit: string };
 }
 
 export const caseKey = (c: { group: string; name: string }): string => `${c.group}/${c.name}`;
@@ -84,8 +91,8 @@ export async function measure(gpu: Gpu, c: BenchCase, opts: MeasureOptions = {})
     const cpu: number[] = [];
     const bench = new Benchmark(caseKey(c), {
       defer: true,
-      minSamples: opts.minSamples ?? 5,
-      maxTime: opts.maxTime ?? 3,
+      minSamples: c.sampling?.minSamples ?? opts.minSamples ?? 5,
+      maxTime: c.sampling?.maxTime ?? opts.maxTime ?? 3,
       initCount: 1,
       fn: (deferred: Benchmark.Deferred) => {
         const c0 = process.cpuUsage();
@@ -127,11 +134,12 @@ export async function measure(gpu: Gpu, c: BenchCase, opts: MeasureOptions = {})
     }
     if (c.flops) res.gflops = c.flops / (medianMs * 1e6);
     if (c.bytes) res.gbps = c.bytes / (medianMs * 1e6);
-    if (c.items) res.throughput = `${fmtNum(c.items.count / (medianMs / 1000))} ${c.items.unit}/s`;
-    if (c.peer) {
-      res.peer = c.peer;
-      res.versus = c.versus ?? caseKey(c);
+    if (c.items) {
+      res.items = { ...c.items };
+      res.throughput = `${fmtNum(c.items.count / (medianMs / 1000))} ${c.items.unit}/s`;
     }
+    if (c.peer) res.peer = c.peer;
+    if (c.compareTo) res.compareTo = c.compareTo;
     return res;
   } finally {
     dispose();
@@ -170,25 +178,40 @@ export function markdownTable(results: BenchResult[]): string {
 export interface PeerRatio {
   ours: string;
   peer: string;
-  oursMs: number;
-  peerMs: number;
-  /** ours / peer median time: below 1 means ours is faster. */
-  ratio: number;
+  peerCase: string;
+  oursMs?: number;
+  peerMs?: number;
+  /** ours / peer time (per item when both state items): below 1 means ours is faster. */
+  ratio?: number;
+  note?: string;
 }
 
-/** Every (our case, peer case) pair measured in this run. */
-export function peerRatios(results: BenchResult[]): PeerRatio[] {
-  const ours = new Map(results.filter((r) => !r.peer).map((r) => [caseKey(r), r]));
-  return results.flatMap((p) => {
-    const o = p.peer ? ours.get(p.versus!) : undefined;
-    return o ? [{ ours: caseKey(o), peer: `${p.peer}: ${caseKey(p)}`, oursMs: o.medianMs, peerMs: p.medianMs, ratio: o.medianMs / p.medianMs }] : [];
+const perItem = (r: BenchResult): number => (r.items && r.items.count > 0 ? r.medianMs / r.items.count : r.medianMs);
+
+/** Every peer case of the run with the case of ours it names; a missing side is noted with the reason. */
+export function peerRatios(results: BenchResult[], peerCases: BenchCase[] = [], failures: Map<string, string> = new Map()): PeerRatio[] {
+  const byKey = new Map(results.map((r) => [caseKey(r), r]));
+  const peers = [...new Map([...results.filter((r) => r.peer), ...peerCases.filter((c) => c.peer)].map((c) => [caseKey(c), c])).values()];
+  return peers.flatMap((c) => {
+    if (!c.compareTo) return [];
+    const p = byKey.get(caseKey(c));
+    const o = byKey.get(c.compareTo);
+    const row: PeerRatio = { ours: c.compareTo, peer: c.peer!, peerCase: caseKey(c), oursMs: o?.medianMs, peerMs: p?.medianMs };
+    if (!p) row.note = `peer not measured: ${failures.get(caseKey(c)) ?? 'not selected'}`;
+    else if (!o) row.note = `ours not measured: ${failures.get(c.compareTo) ?? 'not selected'}`;
+    else if (p.items && o.items && p.items.unit !== o.items.unit) row.note = `units differ (${o.items.unit} vs ${p.items.unit})`;
+    else row.ratio = p.items && o.items ? perItem(o) / perItem(p) : o.medianMs / p.medianMs;
+    return [row];
   });
 }
 
 export function peerTable(ratios: PeerRatio[]): string {
+  const f = (v: number | undefined) => (v === undefined ? '' : fmtNum(v));
   return [
-    '| our case | peer | ours ms | peer ms | ours/peer time | speed-up |',
-    '|---|---|---|---|---|---|',
-    ...ratios.map((r) => `| ${r.ours} | ${r.peer} | ${fmtNum(r.oursMs)} | ${fmtNum(r.peerMs)} | ${r.ratio.toFixed(3)} | ${fmtNum(1 / r.ratio)}x |`),
+    '| our case | peer | peer case | ours ms | peer ms | ours/peer time | speed-up (peer/ours) |',
+    '|---|---|---|---|---|---|---|',
+    ...ratios.map(
+      (r) => `| ${r.ours} | ${r.peer} | ${r.peerCase} | ${f(r.oursMs)} | ${f(r.peerMs)} | ${r.ratio === undefined ? (r.note ?? '') : r.ratio.toFixed(3)} | ${r.ratio === undefined ? '' : `${fmtNum(1 / r.ratio)}x`} |`,
+    ),
   ].join('\n');
 }

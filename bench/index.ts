@@ -40,27 +40,43 @@ export interface BenchOptions {
   extraCases?: BenchCase[];
 }
 
+interface PeerModules {
+  cases: BenchCase[];
+  /** Exported functions named shutdown* (e.g. a peer's own device), called after the run. */
+  shutdowns: (() => unknown)[];
+}
+
 /**
  * Peer cases: every module under bench/peers/ (devDependencies, written separately) is imported, and
  * each export that is a BenchCase[] or a function named *Cases returning one (or a promise of one) is
- * taken. A module that fails to load is reported and left out, so a missing peer never stops the run.
+ * taken; exports named shutdown* are called once the cases have run. A module that fails to load is
+ * reported and left out, so a missing peer never stops the run.
  */
-async function peerCases(log: (s: string) => void): Promise<BenchCase[]> {
+async function peerModules(log: (s: string) => void): Promise<PeerModules> {
   const dir = fileURLToPath(new URL('./peers/', import.meta.url));
-  if (!existsSync(dir)) return [];
-  const out: BenchCase[] = [];
+  const out: PeerModules = { cases: [], shutdowns: [] };
+  if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((n) => /\.ts$/.test(n) && !/\.d\.ts$/.test(n)).sort()) {
     try {
       const mod = (await import(pathToFileURL(join(dir, f)).href)) as Record<string, unknown>;
       for (const [name, v] of Object.entries(mod)) {
+        if (typeof v === 'function' && /^shutdown/.test(name)) out.shutdowns.push(v as () => unknown);
         const got = Array.isArray(v) ? v : typeof v === 'function' && /Cases$/.test(name) ? await (v as () => unknown)() : null;
-        if (Array.isArray(got)) out.push(...(got as BenchCase[]).filter((c) => c && typeof c.setup === 'function'));
+        if (Array.isArray(got)) out.cases.push(...(got as BenchCase[]).filter((c) => c && typeof c.setup === 'function'));
       }
     } catch (e) {
       log(`peers: bench/peers/${f} left out: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   return out;
+}
+
+/** What --filter picks (opt-in cases only when it matches them), plus the cases of ours that picked peers name. */
+export function selectCases(all: BenchCase[], filter?: string): BenchCase[] {
+  const re = filter ? new RegExp(filter, 'i') : null;
+  const picked = new Set(all.filter((c) => (re ? re.test(caseKey(c)) : !c.optIn)).map(caseKey));
+  for (const c of all) if (picked.has(caseKey(c)) && c.compareTo) picked.add(c.compareTo);
+  return all.filter((c) => picked.has(caseKey(c)));
 }
 
 export function ourCases(opts: Pick<BenchOptions, 'data' | 'quick'> = {}): BenchCase[] {
@@ -101,13 +117,13 @@ function describeMachine(gpu: Gpu): Record<string, unknown> {
 
 export async function runBench(opts: BenchOptions): Promise<{ results: BenchResult[]; exitCode: number }> {
   const log = (s: string) => console.log(s);
-  const all = [...ourCases(opts), ...(opts.extraCases ?? []), ...(await peerCases(log))];
+  const peers = await peerModules(log);
+  const all = [...ourCases(opts), ...(opts.extraCases ?? []), ...peers.cases];
   const re = opts.filter ? new RegExp(opts.filter, 'i') : null;
   const slowRe = opts.simulateSlower ? new RegExp(opts.simulateSlower, 'i') : null;
-  let cases = all.filter((c) => !re || re.test(caseKey(c)));
-  if (opts.guard) cases = cases.filter((c) => c.guard && caseKey(c) !== REFERENCE_CASE);
+  let cases = opts.guard ? all.filter((c) => c.guard && caseKey(c) !== REFERENCE_CASE && (!re || re.test(caseKey(c)))) : selectCases(all, opts.filter);
   if (opts.list) {
-    for (const c of cases) log(`${caseKey(c)}${c.peer ? ` [peer ${c.peer}]` : ''}${c.guard ? ' [guard]' : ''}${c.skip ? ` (skipped: ${c.skip})` : ''}`);
+    for (const c of cases) log(`${caseKey(c)}${c.peer ? ` [peer ${c.peer} vs ${c.compareTo ?? '?'}]` : ''}${c.optIn ? ' [opt-in]' : ''}${c.guard ? ' [guard]' : ''}${c.skip ? ` (skipped: ${c.skip})` : ''}`);
     return { results: [], exitCode: 0 };
   }
   const runProfile = !opts.guard && (!re || re.test('profile'));
@@ -122,6 +138,7 @@ export async function runBench(opts: BenchOptions): Promise<{ results: BenchResu
   const machine = describeMachine(gpu);
   for (const [k, v] of Object.entries(machine)) log(`${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`);
   const results: BenchResult[] = [];
+  const failures = new Map<string, string>();
   let peak: Peak | undefined;
   let profiles: ProfileReport[] | null = null;
   let exitCode = 0;
@@ -137,14 +154,23 @@ export async function runBench(opts: BenchOptions): Promise<{ results: BenchResu
       log(`      ${peak.method}; "of peak" = a case's GFLOP/s over the FLOP peak, or its GB/s over the bandwidth peak`);
       const mopts = opts.quick ? { maxTime: 1, minSamples: 3 } : {};
       for (const [i, c] of cases.entries()) {
-        const r = await measure(gpu, c, mopts);
-        r.peakFraction = peakFraction(r, peak);
-        const extra = [r.gflops && `${r.gflops.toFixed(2)} GFLOP/s`, r.gbps && `${r.gbps.toFixed(2)} GB/s`, r.throughput].filter(Boolean).join(', ');
-        log(`[${i + 1}/${cases.length}] ${caseKey(c)}: ${r.medianMs.toFixed(3)} ms ±${(r.iqrMs / 2).toFixed(3)}${extra ? `, ${extra}` : ''}`);
-        results.push(r);
+        // A case that throws (a peer's missing backend, say) is reported and the run goes on.
+        try {
+          const r = await measure(gpu, c, mopts);
+          r.peakFraction = peakFraction(r, peak);
+          const extra = [r.gflops && `${r.gflops.toFixed(2)} GFLOP/s`, r.gbps && `${r.gbps.toFixed(2)} GB/s`, r.throughput].filter(Boolean).join(', ');
+          log(`[${i + 1}/${cases.length}] ${caseKey(c)}: ${r.medianMs.toFixed(3)} ms ±${(r.iqrMs / 2).toFixed(3)}${extra ? `, ${extra}` : ''}`);
+          results.push(r);
+        } catch (e) {
+          const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+          failures.set(caseKey(c), why);
+          log(`[${i + 1}/${cases.length}] ${caseKey(c)}: FAILED (${why})`);
+        }
       }
+      if (failures.size) exitCode = 1;
     }
   } finally {
+    for (const shutdown of peers.shutdowns) await shutdown();
     gpu.destroy();
   }
   if (runProfile) {
@@ -152,10 +178,11 @@ export async function runBench(opts: BenchOptions): Promise<{ results: BenchResu
     for (const p of profiles ?? []) log(`\n${profileTable(p)}`);
   }
   if (results.length) log(`\n${markdownTable(results)}`);
-  const ratios = peerRatios(results);
+  if (failures.size) log(`\nfailed: ${[...failures].map(([k, why]) => `${k} (${why})`).join('; ')}`);
+  const ratios = peerRatios(results, cases, failures);
   if (ratios.length) log(`\nPeers (same run):\n\n${peerTable(ratios)}`);
   if (opts.json) {
-    writeFileSync(opts.json, `${JSON.stringify({ machine, peak, results, peers: ratios, profiles, exitCode }, null, 2)}\n`);
+    writeFileSync(opts.json, `${JSON.stringify({ machine, peak, results, peers: ratios, failures: Object.fromEntries(failures), profiles, exitCode }, null, 2)}\n`);
     log(`wrote ${opts.json}`);
   }
   return { results, exitCode };

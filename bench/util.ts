@@ -27,15 +27,19 @@ export interface ConvLayer {
   k: number;
 }
 
-/** Every conv layer of the seed model (stem, two residual blocks with 1x1 shortcuts). */
+/**
+ * Every conv layer of the seed model, named as main's bench/conv2d.ts named them (the peer cases pair
+ * with these names): the stem (1->32), block 1 (3x3 32->64 and 64->64, 1x1 shortcut 32->64) and
+ * block 2 (3x3 64->128 and 128->128, 1x1 shortcut 64->128).
+ */
 export const CONV_LAYERS: readonly ConvLayer[] = [
-  { name: 'stem 3x3 1->32 @82x64', H: 82, W: 64, cin: 1, cout: 32, k: 3 },
-  { name: 'block1.a 3x3 32->64 @41x32', H: 41, W: 32, cin: 32, cout: 64, k: 3 },
-  { name: 'block1.b 3x3 64->64 @41x32', H: 41, W: 32, cin: 64, cout: 64, k: 3 },
-  { name: 'block1.shortcut 1x1 32->64 @41x32', H: 41, W: 32, cin: 32, cout: 64, k: 1 },
-  { name: 'block2.a 3x3 64->128 @20x16', H: 20, W: 16, cin: 64, cout: 128, k: 3 },
-  { name: 'block2.b 3x3 128->128 @20x16', H: 20, W: 16, cin: 128, cout: 128, k: 3 },
-  { name: 'block2.shortcut 1x1 64->128 @20x16', H: 20, W: 16, cin: 64, cout: 128, k: 1 },
+  { name: 'conv3x3 1->32 @82x64', H: 82, W: 64, cin: 1, cout: 32, k: 3 },
+  { name: 'conv3x3 32->64 @41x32', H: 41, W: 32, cin: 32, cout: 64, k: 3 },
+  { name: 'conv3x3 64->64 @41x32', H: 41, W: 32, cin: 64, cout: 64, k: 3 },
+  { name: 'conv1x1 32->64 @41x32', H: 41, W: 32, cin: 32, cout: 64, k: 1 },
+  { name: 'conv3x3 64->128 @20x16', H: 20, W: 16, cin: 64, cout: 128, k: 3 },
+  { name: 'conv3x3 128->128 @20x16', H: 20, W: 16, cin: 128, cout: 128, k: 3 },
+  { name: 'conv1x1 64->128 @20x16', H: 20, W: 16, cin: 64, cout: 128, k: 1 },
 ];
 
 /** The activation shapes batch norm, ReLU and pooling see: one per stage. */

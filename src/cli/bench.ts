@@ -25,7 +25,7 @@ export function registerBench(program: Command): void {
     .option('--data <dir>', 'audio folder for the whole-pipeline feature cases (default /work/shared/data/ravdess; skipped when absent)')
     .option('--list', 'list the cases (after --filter / --guard) and exit')
     .option('--guard', 'regression guard: time ratios to a reference matmul against bench/baseline.json; exit 1 on a regression')
-    .option('--update-baseline', 'with --guard: rewrite this adapter\'s baseline (two passes, geometric mean)')
+    .option('--update-baseline', 'with --guard: rewrite this adapter\'s baseline (three passes, median)')
     .option('--baseline <file>', 'with --guard: the baseline file (default bench/baseline.json)')
     .option('--threshold <factor>', 'with --guard: slowdown factor that fails (default from the baseline file)')
     .option('--simulate-slower <regex>', 'run matching cases twice per sample (shows the guard catching a 2x slowdown)')
