@@ -133,6 +133,10 @@ export async function runBench(opts: BenchOptions): Promise<{ results: BenchResu
   if (slowRe) cases = cases.map((c) => (slowRe.test(caseKey(c)) ? slowed(c) : c));
   for (const c of cases.filter((c) => c.skip)) log(`skipped ${caseKey(c)}: ${c.skip}`);
   cases = cases.filter((c) => !c.skip);
+  if (cases.length === 0 && !runProfile) {
+    log('nothing left to run: every selected case was skipped');
+    return { results: [], exitCode: 0 };
+  }
 
   const gpu: Gpu = await createNodeGpu();
   const machine = describeMachine(gpu);
