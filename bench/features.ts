@@ -1,89 +1,124 @@
-// Feature-extraction throughput of the WGSL pipeline (GpuFeatureExtractor): seconds of audio turned
-// into 82 x 64 model inputs per second of wall time, for a batch of RAVDESS clips and for single
-// files. Decoding, resampling, pre-emphasis and trimming happen before the clock starts (CPU side);
-// the timed part is upload, the five dispatches and the readback. The first run of each shape
-// compiles pipelines and is not counted.
-// Run: npx tsx bench/features.ts [--clips 64] [--runs 5] [--data /work/shared/data/ravdess]
+// Whole feature extraction on real clips: seconds of audio turned into 82 x 64 model inputs per second
+// of wall time, for a batch of RAVDESS clips and for single files one after the other, at three
+// depths: from trimmed signals (the GPU part with upload and readback only), from decoded PCM
+// (pre-emphasis and silence trimming on the CPU, then the GPU: decode excluded, the figure to set
+// against librosa's 82-row pipeline after librosa.load) and from the file bytes in memory (FLAC/WAV
+// decoding included). Seconds of audio are the clips' decoded durations, before trimming. The data
+// folder is an option (--data); without it these cases are skipped with a message. Files are spread
+// over the actors (every k-th of the sorted list).
 
-import { readdirSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { featureConfig } from '../src/dsp/config';
-import { decodeFile } from '../src/dsp/decode.node.ts';
+import { decodeAudio, type DecodedAudio } from '../src/dsp/decode';
 import { GpuFeatureExtractor } from '../src/dsp/gpu-features';
-import { prepareSignal } from '../src/dsp/prepare';
-import { createNodeGpu } from '../src/gpu/node.node.ts';
+import { FeaturePipeline, prepareClip } from '../src/dsp/pipeline';
+import type { Gpu } from '../src/gpu';
+import type { BenchCase, CaseRun } from './harness';
 
-const { values } = parseArgs({
-  options: {
-    clips: { type: 'string', default: '64' },
-    runs: { type: 'string', default: '5' },
-    data: { type: 'string', default: '/work/shared/data/ravdess' },
-  },
-});
-const clips = Number(values.clips);
-const runs = Number(values.runs);
-const config = featureConfig();
+export const DEFAULT_DATA = '/work/shared/data/ravdess';
 
+export interface FeatureBenchOptions {
+  /** Folder of audio files (searched recursively for .wav/.flac). */
+  data: string;
+  /** Clips in the batch cases. */
+  clips?: number;
+  /** Files in the single-file cases. */
+  singles?: number;
+}
+
+/** Audio files under dir, recursively (symbolic links followed). */
 function listAudio(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? listAudio(join(dir, e.name)) : /\.(wav|flac)$/i.test(e.name) ? [join(dir, e.name)] : []))
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? listAudio(p) : /\.(wav|flac)$/i.test(name) ? [p] : [];
+    })
     .sort();
 }
 
-// Spread the clips over actors: every k-th file of the sorted list.
-const files = listAudio(values.data);
-const step = Math.max(1, Math.floor(files.length / clips));
-const chosen = files.filter((_, i) => i % step === 0).slice(0, clips);
-const signals: Float32Array[] = [];
-for (const f of chosen) {
-  const audio = await decodeFile(f);
-  signals.push(prepareSignal(audio.samples, audio.sampleRate, config).samples);
+function pick(files: string[], n: number): string[] {
+  const step = Math.max(1, Math.floor(files.length / n));
+  return files.filter((_, i) => i % step === 0).slice(0, n);
 }
-const audioSeconds = (s: Float32Array[]) => s.reduce((n, x) => n + x.length, 0) / config.sampleRate;
 
-const gpu = await createNodeGpu();
-const extractor = new GpuFeatureExtractor(gpu, config);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+interface Loaded {
+  names: string[];
+  bytes: Uint8Array[];
+  decoded: DecodedAudio[];
+  seconds: number;
+}
 
-/** Median wall and process CPU seconds (lavapipe's threads are in-process) per run. */
-async function timeRuns(batch: Float32Array[], n: number): Promise<{ wall: number; cpu: number }> {
-  await extractor.extract(batch);
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await extractor.extract(batch);
-    wall.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e6);
+/** Read and decode once per (folder, count): every case below reuses it. */
+const cache = new Map<string, Promise<Loaded>>();
+function load(files: string[]): Promise<Loaded> {
+  const key = files.join('\n');
+  let p = cache.get(key);
+  if (!p) {
+    p = (async () => {
+      const bytes = files.map((f) => new Uint8Array(readFileSync(f)));
+      const decoded = await Promise.all(bytes.map((b, i) => decodeAudio(b, { fileName: files[i] })));
+      return { names: files, bytes, decoded, seconds: decoded.reduce((n, d) => n + d.samples.length / d.sampleRate, 0) };
+    })();
+    cache.set(key, p);
   }
-  return { wall: median(wall), cpu: median(cpu) };
+  return p;
 }
 
-const a = gpu.adapter;
-console.log(`adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' | ')}`);
-console.log(`clips: ${signals.length} from ${values.data}, ${audioSeconds(signals).toFixed(1)} s of trimmed audio at ${config.sampleRate} Hz`);
-// On a shared machine wall time depends on the other load; CPU seconds show the work itself.
-const batch = await timeRuns(signals, runs);
-const total = audioSeconds(signals);
-console.log(
-  `batch of ${signals.length}: ${batch.wall.toFixed(3)} s wall per batch, ${(total / batch.wall).toFixed(0)} s of audio per second; ` +
-    `${batch.cpu.toFixed(3)} CPU s, ${(total / batch.cpu).toFixed(0)} s of audio per CPU second; load average ${loadavg()[0]!.toFixed(1)}`,
-);
-const singles = signals.slice(0, Math.min(16, signals.length));
-let singleWall = 0;
-let singleCpu = 0;
-for (const s of singles) {
-  const t = await timeRuns([s], 1);
-  singleWall += t.wall;
-  singleCpu += t.cpu;
+type Depth = 'trimmed' | 'pcm' | 'file';
+const DEPTH_LABEL: Record<Depth, string> = {
+  trimmed: 'trimmed signal -> 82x64 (GPU, upload + readback)',
+  pcm: 'PCM -> 82x64 (pre-emphasis + trim + GPU; decode excluded)',
+  file: 'file bytes -> 82x64 (decode included)',
+};
+
+function featureCase(files: string[], depth: Depth, single: boolean, guard: boolean): BenchCase {
+  const config = featureConfig();
+  return {
+    group: 'features',
+    name: `${single ? `single files x${files.length}` : `batch of ${files.length}`}: ${DEPTH_LABEL[depth]}`,
+    // Filled in by setup once the files are decoded (the count is seconds of audio).
+    items: { count: 0, unit: 's audio' },
+    guard,
+    async setup(gpu: Gpu): Promise<CaseRun> {
+      const data = await load(files);
+      this.items!.count = data.seconds;
+      const extractor = new GpuFeatureExtractor(gpu, config);
+      const pipeline = new FeaturePipeline(config, extractor);
+      const trimmed = data.decoded.map((d, i) => prepareClip(data.names[i]!, d, config));
+      const fromDecoded = async (idx: number[], decode: boolean) => {
+        const items = [];
+        for (const i of idx) items.push({ name: data.names[i]!, audio: decode ? await decodeAudio(data.bytes[i]!, { fileName: data.names[i] }) : data.decoded[i]! });
+        const r = await pipeline.fromDecoded(items);
+        if (r.skipped.length) throw new Error(`bench/features: skipped ${r.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+      };
+      const batchOf = async (idx: number[]) => {
+        if (depth === 'trimmed') await extractor.extract(idx.map((i) => trimmed[i]!));
+        else await fromDecoded(idx, depth === 'file');
+      };
+      const all = files.map((_, i) => i);
+      return {
+        run: async () => {
+          if (!single) return batchOf(all);
+          for (const i of all) await batchOf([i]);
+        },
+        dispose: () => extractor.dispose(),
+      };
+    },
+  };
 }
-console.log(
-  `single files (${singles.length}, one extract each): ${((singleWall / singles.length) * 1000).toFixed(1)} ms wall per file, ` +
-    `${(audioSeconds(singles) / singleWall).toFixed(0)} s of audio per second; ${(audioSeconds(singles) / singleCpu).toFixed(0)} s of audio per CPU second`,
-);
-extractor.dispose();
-gpu.destroy();
+
+export function featureCases(o: FeatureBenchOptions): BenchCase[] {
+  const clips = o.clips ?? 32;
+  const singles = o.singles ?? 8;
+  const names = (['trimmed', 'pcm', 'file'] as const).flatMap((d) => [
+    { d, single: false, n: clips },
+    { d, single: true, n: singles },
+  ]);
+  const files = existsSync(o.data) ? listAudio(o.data) : [];
+  if (files.length === 0) {
+    const skip = `no audio files under ${o.data} (pass --data DIR, a folder of .wav/.flac clips such as RAVDESS)`;
+    return names.map(({ d, single, n }) => ({ group: 'features', name: `${single ? `single files x${n}` : `batch of ${n}`}: ${DEPTH_LABEL[d]}`, skip, setup: () => { throw new Error(skip); } }));
+  }
+  return names.map(({ d, single, n }) => featureCase(pick(files, n), d, single, d === 'pcm' && !single));
+}
