@@ -98,6 +98,21 @@ describe('ser train on a tiny config', () => {
     expect(readFileSync(join(cut, 'model.safetensors')).equals(readFileSync(join(full, 'model.safetensors')))).toBe(true);
   });
 
+  it('skips an unreadable clip, counts it and lists it with its reason in the report', async () => {
+    const dir = corpus();
+    const bad = join(dir, 'Actor_01', '03-01-03-02-02-02-01.wav'); // a RAVDESS name, not audio inside
+    writeFileSync(bad, 'this is not a WAV file');
+    const out = mkdtempSync(join(tmpdir(), 'ser-skip-'));
+    const r = await trainRun(...options(gpu(), dir, out, 1));
+    expect(r.skipped).toEqual([{ name: bad, reason: expect.stringMatching(/not audio|unsupported|cannot decode/) }]);
+    const { writeReport } = await import('../../src/train/report.node.ts');
+    await writeReport(r);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/1 files skipped/);
+    expect(md).toContain(`- ${bad}: `);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).skippedFiles).toHaveLength(1);
+  });
+
   it('refuses a batch too large for the device before any training, naming the largest that fits', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-batch-'));
     const run = options(gpu(), data, out, 1);
