@@ -15,12 +15,33 @@
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
+import { forwardPass, winogradConv, winogradFilter, winogradFits } from './winograd';
 
 export type Conv2dPadding = 'same' | 'valid' | { top: number; bottom: number; left: number; right: number };
 
 export interface Conv2dGeometryOptions {
   stride?: [number, number];
   padding?: Conv2dPadding;
+  /**
+   * 'auto' (default): Winograd F(2x2,3x3) where it applies (3x3, stride 1, channels multiples of 4, see
+   * winograd.ts), else the direct gather kernel; 'direct' always the gather kernel; 'winograd' insists.
+   */
+  algorithm?: Conv2dAlgorithm;
+}
+
+export type Conv2dAlgorithm = 'auto' | 'direct' | 'winograd';
+
+/** Whether to run this conv as Winograd, per `algorithm` (an error if 'winograd' cannot apply). */
+export function useWinograd(op: string, gpu: Gpu, g: Conv2dGeometry, algorithm: Conv2dAlgorithm = 'auto'): boolean {
+  if (algorithm !== 'auto' && algorithm !== 'winograd' && algorithm !== 'direct') {
+    throw new ShapeError(`${op}: algorithm ${JSON.stringify(algorithm)} must be 'auto', 'direct' or 'winograd'`);
+  }
+  if (algorithm === 'direct') return false;
+  const fits = winogradFits(g, gpu.limits.maxStorageBufferBindingSize);
+  if (algorithm === 'winograd' && !fits) {
+    throw new ShapeError(`${op}: Winograd needs a 3x3 stride-1 filter, channel counts that are multiples of 4 and buffers within the device limit (got ${g.KH}x${g.KW}, stride ${g.strideH},${g.strideW}, ${g.Cin} -> ${g.Cout} channels)`);
+  }
+  return fits;
 }
 
 export interface Conv2dOptions extends Conv2dGeometryOptions {
@@ -255,5 +276,9 @@ export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {})
     expectDtype(op, opts.bias, 'f32');
     if (opts.bias.size !== g.Cout) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${g.Cout} output channels`);
   }
-  return gatherConv(gpu, { op, mode: 'forward', g, src: x, weights: w, bias: opts.bias, relu: (opts.activation ?? 'none') === 'relu' });
+  const relu = (opts.activation ?? 'none') === 'relu';
+  if (useWinograd(op, gpu, g, opts.algorithm)) {
+    return gpu.scope(() => winogradConv(gpu, forwardPass(g), x, winogradFilter(gpu, w, false), opts.bias, relu, op));
+  }
+  return gatherConv(gpu, { op, mode: 'forward', g, src: x, weights: w, bias: opts.bias, relu });
 }

@@ -1,8 +1,9 @@
 // conv2d forward and its three gradients against float64 direct-loop references, on random shapes that
 // include odd ones (H, W, C not multiples of 4: the scalar paths; Cin = 1: the model's first layer),
 // stride 1 and 2, 'same', 'valid' and explicit padding, 1x1 and 3x3 filters; plus fused bias + ReLU and
-// argument errors. The references are test/ref/conv.ts (float64, checked there against finite
-// differences). Tolerance: relative L2 1e-5 (TOL_F32) for every comparison.
+// argument errors. These run the direct (gather) kernels; test/kernels/winograd.test.ts covers Winograd.
+// The references are test/ref/conv.ts (float64, checked there against finite differences).
+// Tolerance: relative L2 1e-5 (TOL_F32) for every comparison.
 
 import { describe, expect, it } from 'vitest';
 import { conv2d, type Conv2dPadding } from '../../src/kernels/conv2d';
@@ -75,7 +76,7 @@ describe('conv2d forward matches the float64 reference', () => {
     it(fmt(c), async () => {
       const { x, w, wShape, yShape, forwardRef } = inputs(c, 100 + i);
       const gg = gpu();
-      const y = conv2d(gg, gg.upload(x, c.x), gg.upload(w, wShape), { stride: c.stride, padding: c.padding });
+      const y = conv2d(gg, gg.upload(x, c.x), gg.upload(w, wShape), { stride: c.stride, padding: c.padding, algorithm: 'direct' });
       expect(y.shape).toEqual(yShape);
       expectClose(await y.read(), forwardRef(), TOL_F32, 'conv2d');
     });
@@ -86,7 +87,7 @@ describe('conv2d forward matches the float64 reference', () => {
     const { x, w, wShape, forwardRef } = inputs(c, 5);
     const bias = Float32Array.from(randn(c.cout, rng(6)));
     const gg = gpu();
-    const y = conv2d(gg, gg.upload(x, c.x), gg.upload(w, wShape), { padding: 'same', bias: gg.upload(bias, [c.cout]), activation: 'relu' });
+    const y = conv2d(gg, gg.upload(x, c.x), gg.upload(w, wShape), { padding: 'same', bias: gg.upload(bias, [c.cout]), activation: 'relu', algorithm: 'direct' });
     const expected = forwardRef(bias, true);
     expect(expected.some((v) => v === 0) && expected.some((v) => v > 0)).toBe(true);
     expectClose(await y.read(), expected, TOL_F32, 'conv2d+bias+relu');
@@ -100,7 +101,7 @@ describe('conv2d gradients match the float64 reference backward', () => {
     it(fmt(c), async () => {
       const { x, w, wShape, yShape, dy, backwardRef } = inputs(c, 200 + i);
       const gg = gpu();
-      const opts = { stride: c.stride, padding: c.padding };
+      const opts = { stride: c.stride, padding: c.padding, algorithm: 'direct' as const };
       const dyT = gg.upload(dy, yShape);
       const dx = conv2dBackwardInput(gg, dyT, gg.upload(w, wShape), c.x, opts);
       const dw = conv2dBackwardFilter(gg, gg.upload(x, c.x), dyT, wShape, opts);
