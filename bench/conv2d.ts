@@ -1,10 +1,10 @@
 // Conv2d cases on the SER model's layers at batch 32 (input 82x64x1): forward (with bias, as the
 // model calls it; BN and ReLU follow in their own kernels), input gradient and filter gradient of
 // each layer (the stem's input gradient is never needed), and the bias gradient at each stage's output
-// shape. Layers where the default ('auto') picks Winograd F(2x2,3x3) also run with the direct gather
-// kernel ("... direct"), side by side. GFLOP/s counts 2*M*N*K of the nominal direct GEMM (M = N*Ho*Wo
+// shape. Layers where the default ('auto') picks Winograd F(4x4,3x3) also run as F(2x2,3x3)
+// ("... winograd2") and with the direct gather kernel ("... direct"), side by side. GFLOP/s counts 2*M*N*K of the nominal direct GEMM (M = N*Ho*Wo
 // pixels, N = Cout, K = KH*KW*Cin) for every pass and algorithm, so Winograd's figure is an effective
-// rate (it performs 2.25x fewer multiplies in its GEMM).
+// rate (its GEMM performs 4x (F(2,3): 2.25x) fewer multiplies).
 
 import { type Conv2dAlgorithm, conv2d, conv2dGeometry } from '../src/kernels/conv2d';
 import { winogradFits } from '../src/kernels/winograd';
@@ -18,22 +18,25 @@ type Pass = 'fwd' | 'dgrad' | 'wgrad';
 /** Layers and passes in the regression guard: one per kind of layer shape, all three passes. */
 const GUARDED = new Set(['conv3x3 1->32 @82x64 fwd', 'conv3x3 64->64 @41x32', 'conv3x3 128->128 @20x16', 'conv1x1 64->128 @20x16 fwd']);
 
-function layerCase(l: ConvLayer, pass: Pass, algorithm: Conv2dAlgorithm = 'auto'): BenchCase {
+type Variant = 'auto' | 'direct' | 'winograd2';
+
+function layerCase(l: ConvLayer, pass: Pass, variant: Variant = 'auto'): BenchCase {
   const xShape = [BATCH, l.H, l.W, l.cin];
   const wShape = [l.k, l.k, l.cin, l.cout];
   const yShape = [BATCH, l.H, l.W, l.cout]; // 'same', stride 1
-  const name = `${l.name} ${pass}${algorithm === 'direct' ? ' direct' : ''}`;
+  const name = `${l.name} ${pass}${variant === 'auto' ? '' : ` ${variant}`}`;
   return {
     group: 'conv2d',
     name,
     flops: 2 * BATCH * l.H * l.W * l.cout * l.k * l.k * l.cin,
-    guard: algorithm === 'auto' && (GUARDED.has(name) || GUARDED.has(l.name)),
+    guard: variant === 'auto' && (GUARDED.has(name) || GUARDED.has(l.name)),
     setup(gpu) {
       const x = randomTensor(gpu, xShape);
       const w = randomTensor(gpu, wShape);
       const bias = randomTensor(gpu, [l.cout]);
       const dy = randomTensor(gpu, yShape);
-      const opts = { padding: 'same' as const, algorithm };
+      const algorithm: Conv2dAlgorithm = variant === 'direct' ? 'direct' : 'auto';
+      const opts = { padding: 'same' as const, algorithm, winogradTile: variant === 'winograd2' ? (2 as const) : undefined };
       const runs: Record<Pass, () => Tensor> = {
         fwd: () => conv2d(gpu, x, w, { ...opts, bias }),
         dgrad: () => conv2dBackwardInput(gpu, dy, w, xShape, opts),
@@ -66,7 +69,7 @@ export function conv2dCases(): BenchCase[] {
     const geometry = conv2dGeometry('bench', [BATCH, l.H, l.W, l.cin], [l.k, l.k, l.cin, l.cout], { padding: 'same' });
     // The 128 MiB binding limit of lavapipe is the smallest we target; real GPUs allow more.
     const winograd = winogradFits(geometry, 128 * 1024 * 1024);
-    return winograd ? [layerCase(l, p), layerCase(l, p, 'direct')] : [layerCase(l, p)];
+    return winograd ? [layerCase(l, p), layerCase(l, p, 'winograd2'), layerCase(l, p, 'direct')] : [layerCase(l, p)];
   }));
   const outputShapes = [CONV_LAYERS[0]!, CONV_LAYERS[1]!, CONV_LAYERS[4]!];
   return [...passes, ...outputShapes.map(biasGradCase)];

@@ -13,7 +13,7 @@ import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
 import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, foldGrid, gatherConv, geometryKey, useWinograd } from './conv2d';
-import { inputGradPass, winogradConv, winogradFilter, winogradFilterGrad } from './winograd';
+import { DEFAULT_TILE, inputGradPass, winogradConv, winogradFilter, winogradFilterGrad } from './winograd';
 import { transpose } from './transpose';
 
 const WG = 64;
@@ -35,8 +35,9 @@ export function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, inputShape:
   expectRank(op, w, 4);
   const g = conv2dGeometry(op, inputShape, w.shape, opts);
   expectGradShape(op, dy, g);
-  if (useWinograd(op, gpu, g, opts.algorithm)) {
-    return gpu.scope(() => winogradConv(gpu, inputGradPass(g), dy, winogradFilter(gpu, w, true), undefined, false, op));
+  if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) {
+    const m = opts.winogradTile ?? DEFAULT_TILE;
+    return gpu.scope(() => winogradConv(gpu, inputGradPass(g), dy, winogradFilter(gpu, w, true, m), undefined, false, op, m));
   }
   return gpu.scope(() => {
     const wT = transpose(gpu, w.reshape([g.KH * g.KW, g.Cin, g.Cout]));
@@ -80,7 +81,7 @@ export function conv2dBackwardFilter(gpu: Gpu, x: Tensor, dy: Tensor, filterShap
   expectRank(op, x, 4);
   const g = conv2dGeometry(op, x.shape, filterShape, opts);
   expectGradShape(op, dy, g);
-  if (useWinograd(op, gpu, g, opts.algorithm)) return winogradFilterGrad(gpu, g, x, dy);
+  if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) return winogradFilterGrad(gpu, g, x, dy, opts.winogradTile ?? DEFAULT_TILE);
   const M = g.KH * g.KW * g.Cin;
   const xVec = g.Cin % 4 === 0;
   const dyVec = g.Cout % 4 === 0;

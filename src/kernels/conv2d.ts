@@ -15,7 +15,7 @@
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
-import { forwardPass, winogradConv, winogradFilter, winogradFits } from './winograd';
+import { DEFAULT_TILE, type WinogradTile, forwardPass, winogradConv, winogradFilter, winogradFits } from './winograd';
 
 export type Conv2dPadding = 'same' | 'valid' | { top: number; bottom: number; left: number; right: number };
 
@@ -27,17 +27,20 @@ export interface Conv2dGeometryOptions {
    * winograd.ts), else the direct gather kernel; 'direct' always the gather kernel; 'winograd' insists.
    */
   algorithm?: Conv2dAlgorithm;
+  /** Output tile of Winograd F(m x m, 3x3): 4 (default) or 2. */
+  winogradTile?: WinogradTile;
 }
 
 export type Conv2dAlgorithm = 'auto' | 'direct' | 'winograd';
 
 /** Whether to run this conv as Winograd, per `algorithm` (an error if 'winograd' cannot apply). */
-export function useWinograd(op: string, gpu: Gpu, g: Conv2dGeometry, algorithm: Conv2dAlgorithm = 'auto'): boolean {
+export function useWinograd(op: string, gpu: Gpu, g: Conv2dGeometry, algorithm: Conv2dAlgorithm = 'auto', tile: WinogradTile = DEFAULT_TILE): boolean {
   if (algorithm !== 'auto' && algorithm !== 'winograd' && algorithm !== 'direct') {
     throw new ShapeError(`${op}: algorithm ${JSON.stringify(algorithm)} must be 'auto', 'direct' or 'winograd'`);
   }
+  if (tile !== 2 && tile !== 4) throw new ShapeError(`${op}: winogradTile ${JSON.stringify(tile)} must be 2 or 4`);
   if (algorithm === 'direct') return false;
-  const fits = winogradFits(g, gpu.limits.maxStorageBufferBindingSize);
+  const fits = winogradFits(g, gpu.limits.maxStorageBufferBindingSize, tile);
   if (algorithm === 'winograd' && !fits) {
     throw new ShapeError(`${op}: Winograd needs a 3x3 stride-1 filter, channel counts that are multiples of 4 and buffers within the device limit (got ${g.KH}x${g.KW}, stride ${g.strideH},${g.strideW}, ${g.Cin} -> ${g.Cout} channels)`);
   }
@@ -277,8 +280,9 @@ export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {})
     if (opts.bias.size !== g.Cout) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${g.Cout} output channels`);
   }
   const relu = (opts.activation ?? 'none') === 'relu';
-  if (useWinograd(op, gpu, g, opts.algorithm)) {
-    return gpu.scope(() => winogradConv(gpu, forwardPass(g), x, winogradFilter(gpu, w, false), opts.bias, relu, op));
+  if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) {
+    const m = opts.winogradTile ?? DEFAULT_TILE;
+    return gpu.scope(() => winogradConv(gpu, forwardPass(g), x, winogradFilter(gpu, w, false, m), opts.bias, relu, op, m));
   }
   return gatherConv(gpu, { op, mode: 'forward', g, src: x, weights: w, bias: opts.bias, relu });
 }

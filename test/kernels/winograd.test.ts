@@ -1,20 +1,22 @@
-// Winograd F(2x2,3x3) conv (src/kernels/winograd.ts): forward with bias + ReLU, input gradient and filter
+// Winograd F(4x4,3x3) and F(2x2,3x3) conv (src/kernels/winograd.ts): forward with bias + ReLU, input gradient and filter
 // gradient against the float64 direct-loop references (test/ref/conv.ts), on NaN-poisoned outputs and
 // fresh random inputs. Shapes: odd heights/widths (partial edge tiles), batch > 1, 'same', 'valid' and
 // explicit pads up to 2, channel counts that are multiples of 4 but not 8 (the one-vec4 GEMM path), and the
 // model's residual-block layers at a small batch. Plus the choice 'auto' makes and the errors of 'winograd'
 // where it cannot apply. Tolerance: TOL_F32 (relative L2 1e-5), as the direct kernels.
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { conv2d, conv2dGeometry, useWinograd, type Conv2dPadding } from '../../src/kernels/conv2d';
 import { conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
 import { winogradFits } from '../../src/kernels/winograd';
 import { ShapeError } from '../../src/gpu';
-import { TOL_F32, expectClose, randint, randn, rng, useGpu } from '../harness';
+import { TOL_F32, expectClose, randint, randn, relL2, rng, useGpu } from '../harness';
 import { conv2dBackward, conv2dForward, convGeometry } from '../ref/conv';
 import { tensor } from '../ref/tensor';
 
 const gpu = useGpu();
+const errors: number[] = [];
+afterAll(() => console.log(`winograd: largest relative L2 error over all cases and passes ${Math.max(...errors).toExponential(2)}`));
 
 interface Case { x: [number, number, number, number]; cout: number; padding: Conv2dPadding }
 
@@ -52,12 +54,12 @@ function inputs(c: Case, seed: number) {
   return { x, w, wShape, bias, yShape, dy };
 }
 
-describe('Winograd conv2d matches the float64 reference', () => {
+describe.each([4, 2] as const)('Winograd F(%i, 3) conv2d matches the float64 reference', (tile) => {
   cases().forEach((c, i) => {
     it(fmt(c), async () => {
-      const { x, w, wShape, bias, yShape, dy } = inputs(c, 300 + i);
+      const { x, w, wShape, bias, yShape, dy } = inputs(c, 300 + i + 50 * tile);
       const gg = gpu();
-      const opts = { padding: c.padding, algorithm: 'winograd' as const };
+      const opts = { padding: c.padding, algorithm: 'winograd' as const, winogradTile: tile };
       const xT = gg.upload(x, c.x);
       const wT = gg.upload(w, wShape);
       const dyT = gg.upload(dy, yShape);
@@ -71,6 +73,7 @@ describe('Winograd conv2d matches the float64 reference', () => {
       const yRef = conv2dForward(tensor(c.x, x), tensor(wShape, w), tensor([c.cout], bias), { padding: c.padding }).data.map((v) => Math.max(v, 0));
       const ref = conv2dBackward(tensor(yShape, dy), tensor(c.x, x), tensor(wShape, w), { padding: c.padding });
       expectClose(yv!, yRef, TOL_F32, 'y');
+      errors.push(Math.max(relL2(yv!, yRef), relL2(dxv!, ref.dx.data), relL2(dwv!, ref.dw.data)));
       expectClose(dxv!, ref.dx.data, TOL_F32, 'dx');
       expectClose(dwv!, ref.dw.data, TOL_F32, 'dw');
     });
@@ -96,5 +99,6 @@ describe('choosing the conv algorithm', () => {
     const x = g.zeros([1, 6, 6, 4]);
     expect(() => conv2d(g, x, g.zeros([1, 1, 4, 8]), { algorithm: 'winograd' })).toThrow(/Winograd needs a 3x3 stride-1 filter.*1x1/);
     expect(() => conv2d(g, x, g.zeros([3, 3, 4, 8]), { algorithm: 'fast' as never })).toThrow(ShapeError);
+    expect(() => conv2d(g, x, g.zeros([3, 3, 4, 8]), { winogradTile: 3 as never })).toThrow(/winogradTile 3 must be 2 or 4/);
   });
 });
