@@ -1,23 +1,33 @@
-// `ser predict --model DIR <audio...>`: the emotion of each file with every class probability.
+// `ser predict [--model DIR] <audio...>`: the emotion of each file with every class probability. Without
+// --model it uses the pretrained RAVDESS model shipped in the package (models/ravdess-8/).
 
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createNodeGpu } from '../gpu/node.node.ts';
 import { predictFiles } from '../train/infer.node.ts';
 import { loadModel } from '../train/saved-model.node.ts';
 import { makeExtractor } from './extractor';
 
+/** The pretrained model shipped with the package (trained by `npm run train:ravdess`). */
+export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/ravdess-8', import.meta.url));
+
 export function registerPredict(program: Command): void {
   program
     .command('predict')
     .description('predict the emotion of audio files with a trained model')
     .argument('<audio...>', 'audio files (WAV, FLAC, MP3, OGG)')
-    .requiredOption('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors)')
+    .option('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors); default: the shipped RAVDESS model, models/ravdess-8')
     .option('--json', 'print one {"file", "label", "probabilities"} object per file')
     .option('--cache <dir>', 'reuse cached features from this folder')
-    .action(async (files: string[], opts: { model: string; json?: boolean; cache?: string }) => {
+    .action(async (files: string[], opts: { model?: string; json?: boolean; cache?: string }) => {
+      const modelDir = opts.model ?? SHIPPED_MODEL;
+      if (!opts.model && !existsSync(`${modelDir}/model.json`)) {
+        throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: npm run train:ravdess -- --data DIR)`);
+      }
       const gpu = await createNodeGpu();
       try {
-        const loaded = await loadModel(gpu, opts.model);
+        const loaded = await loadModel(gpu, modelDir);
         const { predictions, skipped } = await predictFiles(gpu, loaded, files, (c) => makeExtractor(gpu, c), { cacheDir: opts.cache });
         for (const p of predictions) {
           if (!p) continue;
