@@ -11,12 +11,12 @@
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
 //   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G.
 // The transforms are unrolled in TypeScript from the matrices below (zero coefficients skipped).
-// Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each invocation
-// 4 tiles x 8 channels with U workgroup-uniform (software adapters load it once per workgroup); the
-// reduction gives each lane 4 source x 8 destination channels with the dY transform uniform.
-// Limits (winogradFits; callers fall back to the direct kernels): both channel counts multiples of 4,
-// Cin <= 1024, pads <= 2, every [a², T, C] buffer within the device's storage-binding size, at most
-// 65535 workgroups along x. Accuracy: F(4,3) rounds a little more than the direct sum (relative L2 a few
+// Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
+// vec4 of destination channels for 8 tiles whose V rows are workgroup-uniform (software adapters load
+// them once per workgroup); the reduction gives each lane 4 source x 8 destination channels with the dY
+// transform uniform. Limits (winogradFits; callers fall back to the direct kernels): both channel counts
+// multiples of 4 and <= 1024 (workgroups of C/4 lanes), pads <= 2, every [a², T, C] buffer within the
+// device's storage-binding size, at most 65535 workgroups along x (8 tiles each). Accuracy: F(4,3) rounds a little more than the direct sum (relative L2 a few
 // 1e-7 on the model's layers, measured in test/kernels/winograd.test.ts), well inside float32 training.
 
 import { wgsl } from './wgsl';
@@ -89,7 +89,7 @@ export function winogradFits(g: Conv2dGeometry, maxBinding: number, m: WinogradT
   if (Math.max(g.top, g.bottom, g.left, g.right) > 2) return false;
   const T = Math.max(tileCount(g.N, g.Ho, g.Wo, m), tileCount(g.N, g.H, g.W, m));
   if ((m + 2) ** 2 * T * Math.max(g.Cin, g.Cout) * 4 > maxBinding) return false;
-  return Math.ceil(T / (4 * WG)) <= MAX_GROUPS;
+  return Math.ceil(T / 8) <= MAX_GROUPS && g.Cin <= 1024 && g.Cout <= 1024;
 }
 
 /** Source / destination geometry of one Winograd pass. */
@@ -184,16 +184,19 @@ ${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * ${T}u + t) * ${C4}u + c4] 
   return out;
 }
 
-/** M [P, T, D] = V [P, T, S] · U [P, S, D], per position ξ; lanes over tiles, U workgroup-uniform. */
+/**
+ * M [P, T, D] = V [P, T, S] · U [P, S, D], per position ξ. A workgroup holds D/4 lanes, one per vec4 of
+ * destination channels, and 8 tiles of one position, whose V rows are workgroup-uniform (loaded once);
+ * each lane gathers its U column. Measured 15-20% faster on lavapipe than lanes over tiles with U
+ * uniform (the design of conv2d.ts), which needs more live registers (bench/RESULTS.md).
+ */
 function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor): Tensor {
   const [XI, T, S] = v.shape as [number, number, number];
   const D = u.shape[2]!;
-  const CV = D % 8 === 0 ? 2 : 1;
-  const dBlocks = D / (4 * CV);
+  const ROWS = 8;
   const out = gpu.empty([XI, T, D], 'f32', 'winograd.gemm');
-  const gx = Math.ceil(T / (4 * WG));
-  const R = [0, 1, 2, 3];
-  const V = [...Array(CV).keys()];
+  const R = [...Array(ROWS).keys()];
+  const J = [0, 1, 2, 3];
   gpu.dispatch({
     name: 'winograd.gemm',
     key: `winograd.gemm:${XI}:${T}:${S}:${D}`,
@@ -201,26 +204,22 @@ function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor): Tensor {
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let xi = wid.y / ${dBlocks}u;
-  let d4 = (wid.y % ${dBlocks}u) * ${CV}u;
-  let t0 = gid.x * 4u;
-  if (t0 >= ${T}u) { return; }
+@compute @workgroup_size(${D / 4})
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let xi = wid.y;
+  let t0 = wid.x * ${ROWS}u;
+  let d4 = lid.x;
 ${R.map((r) => `  let a${r}Base = (xi * ${T}u + min(t0 + ${r}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')}
-  let bBase = xi * ${S}u;
-${R.flatMap((r) => V.map((c) => `  var acc${r}_${c} = vec4f(0.0);`)).join('\n')}
+${R.map((r) => `  var acc${r} = vec4f(0.0);`).join('\n')}
   for (var s = 0u; s < ${S}u; s += 4u) {
-${R.map((r) => `    let a${r} = A[a${r}Base + s / 4u];`).join('\n')}
-${R.map((j) => `${V.map((c) => `    let b${j}_${c} = B[(bBase + s + ${j}u) * ${D / 4}u + d4 + ${c}u];`).join('\n')}
-${R.flatMap((r) => V.map((c) => `    acc${r}_${c} = fma(vec4f(a${r}[${j}]), b${j}_${c}, acc${r}_${c});`)).join('\n')}`).join('\n')}
+${J.map((j) => `    let b${j} = B[(xi * ${S}u + s + ${j}u) * ${D / 4}u + d4];`).join('\n')}
+${R.map((r) => `    let a${r} = A[a${r}Base + s / 4u];
+${J.map((j) => `    acc${r} = fma(vec4f(a${r}[${j}]), b${j}, acc${r});`).join('\n')}`).join('\n')}
   }
-${R.map((r) => `  if (t0 + ${r}u < ${T}u) {
-${V.map((c) => `    O[(xi * ${T}u + t0 + ${r}u) * ${D / 4}u + d4 + ${c}u] = acc${r}_${c};`).join('\n')}
-  }`).join('\n')}
+${R.map((r) => `  if (t0 + ${r}u < ${T}u) { O[(xi * ${T}u + t0 + ${r}u) * ${D / 4}u + d4] = acc${r}; }`).join('\n')}
 }`,
     bindings: [v, u, out],
-    workgroups: [gx, XI * dBlocks, 1],
+    workgroups: [Math.ceil(T / ROWS), XI, 1],
   });
   return out;
 }
@@ -238,7 +237,7 @@ function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor, bias: 
   const I = [...Array(a).keys()];
   const O = [...Array(m).keys()];
   gpu.dispatch({
-    name: label,
+    name: `winograd.inverse`,
     key: `winograd.inverse:${m}:${[p.N, p.DH, p.DW, p.D].join(':')}:${hasBias}:${relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> M: array<vec4f>;

@@ -11,6 +11,8 @@ import { createRng } from '../common/random';
 import { ShapeError, type Gpu, type Tensor } from '../gpu';
 import { dropoutState } from '../kernels/dropout';
 import { batchNorm, conv2d, dropout, globalAvgPool, maxPool } from './layers';
+import { conv2d as conv2dKernel } from '../kernels/conv2d';
+import { foldBatchNorm } from '../kernels/bn-fold';
 import { add, dense, relu } from './ops';
 import { Parameter, type Tape, type Var } from './tape';
 
@@ -142,6 +144,16 @@ export class SerModel {
 
   private convBn(tape: Tape, x: Var, name: string, relu: boolean): Var {
     const u = this.units.get(name)!;
+    if (!tape.training && !tape.gradEnabled) {
+      // Inference: the moving statistics folded into the conv's weights and bias (one pass fewer).
+      const gpu = tape.gpu;
+      const bn = { gamma: u.bn.gamma.value, beta: u.bn.beta.value, movingMean: u.bn.movingMean, movingVar: u.bn.movingVar };
+      const f = foldBatchNorm(gpu, u.w.value, u.b.value, bn, this.config.bnEpsilon);
+      const y = conv2dKernel(gpu, x.value, f.w, { padding: 'same', bias: f.b, activation: relu ? 'relu' : 'none' });
+      f.w.dispose();
+      f.b.dispose();
+      return tape.record([x], y, () => [null]);
+    }
     const y = conv2d(tape, x, u.w, u.b, { padding: 'same' });
     return batchNorm(tape, y, u.bn, { relu, momentum: this.config.bnMomentum, epsilon: this.config.bnEpsilon });
   }
