@@ -1,6 +1,6 @@
 // `ser train` end to end: data set (or the embedded synthetic corpus) -> features (GPU, cached) -> split
-// -> augmented copies of the training clips (--augment) -> scaler fitted on the training split -> model
-// and Adam -> the epoch loop with a checkpoint after every epoch -> best weights restored ->
+// (its validation files written to OUT/split.json) -> augmented copies of the training clips (--augment)
+// -> scaler fitted on the training split -> model and Adam -> the epoch loop with a checkpoint after every epoch -> best weights restored ->
 // evaluation -> model files in the output folder. --resume continues from the last completed epoch;
 // with the same seed it ends with the same weights as an uninterrupted run (shuffles and dropout masks
 // are pure functions of seed and step). trainOnSplit is the part after the split, shared with the
@@ -9,7 +9,8 @@
 // The scaler is fitted on the original training clips only, never on augmented copies: it is what
 // inference applies to clean audio, and it stays the same with and without --augment.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { checkAugmentConfig, type AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { FeatureExtractor, Skipped } from '../dsp/pipeline';
@@ -69,6 +70,10 @@ export async function trainRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       : stratifiedSplit(data.examples, { valFraction: opts.val, seed: opts.loop.seed });
   const d = split.description;
   opts.log(`split: ${d.kind === 'stratified' ? `random stratified clip split (speakers may appear on both sides), ${Math.round(opts.val * 100)}% validation` : `speaker-independent, validation speakers ${d.valSpeakers?.join(', ')}`}, seed ${d.seed}: ${split.train.length} train / ${split.val.length} val`);
+  // The validation files by name, so that a later evaluation (or a test) can use exactly the held-out clips.
+  mkdirSync(opts.out, { recursive: true });
+  const splitJson = { ...d, trainExamples: split.train.length, valFiles: split.val.map((i) => relative(data.dataDir, data.paths[i]!)) };
+  writeFileSync(join(opts.out, 'split.json'), `${JSON.stringify(splitJson, null, 2)}\n`);
   const augmented = opts.augment ? await augmentFeatures(data, split.train, opts.augment, opts.loop.seed, opts.log) : [];
   const result = await trainOnSplit(gpu, data, split, augmented, opts);
   return { ...result, seconds: (performance.now() - started) / 1000 };

@@ -61,6 +61,10 @@ describe('ser train on a tiny config', () => {
     await writeReport(r);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.protocol.kind).toBe('stratified');
+    const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
+    expect(split.kind).toBe('stratified');
+    expect(split.valFiles).toHaveLength(report.valExamples);
+    expect(split.valFiles.every((f: string) => /^Actor_\d+\/.+\.wav$/.test(f))).toBe(true);
     expect(readFileSync(join(out, 'confusion.svg'), 'utf8')).toMatch(/^<svg/);
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg/);
     const loaded = await loadModel(gpu(), out);
