@@ -3,8 +3,9 @@
 // -> scaler fitted on the training split -> model and Adam -> the epoch loop with a checkpoint after
 // every epoch -> best weights restored -> evaluation -> model files in the output folder. --resume
 // continues from the last completed epoch; with the same seed it ends with the same weights as an
-// uninterrupted run (shuffles and dropout masks are pure functions of seed and step). trainOnSplit is the part after the split, shared with the
-// k-fold runs (folds.node.ts), which load the data once for all folds.
+// uninterrupted run (shuffles and dropout masks are pure functions of seed and step). trainOnSplit is
+// the part after the split, shared with the k-fold runs (folds.node.ts), which load the data once for
+// all folds.
 //
 // The scaler is fitted on the original training clips only, never on augmented copies: it is what
 // inference applies to clean audio, and it stays the same with and without --augment.
