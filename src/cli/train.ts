@@ -8,6 +8,7 @@ import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp/augment';
 import { createNodeGpu } from '../gpu/node.node.ts';
+import { SEED_MODEL, type ModelConfig } from '../nn/model';
 import { foldsRun } from '../train/folds.node.ts';
 import { defaultLoopOptions } from '../train/loop';
 import { writeReport } from '../train/report.node.ts';
@@ -33,6 +34,7 @@ interface TrainFlags {
   bnMomentum: number;
   bnRecalibrate: number;
   labelSmoothing: number;
+  dropoutScale: number;
   augment?: boolean;
   augmentCopies: number;
   augmentSnr: [number, number] | false;
@@ -44,6 +46,16 @@ interface TrainFlags {
 const AUGMENT_FLAGS = ['augmentCopies', 'augmentSnr', 'augmentShift', 'augmentSpeed', 'augmentGain'] as const;
 const L = AUGMENT_LIMITS;
 const D = defaultAugmentConfig;
+
+/** The seed architecture's dropout rates times `f` (capped below 1). */
+export function scaledDropout(f: number): Pick<ModelConfig, 'stem' | 'blocks' | 'dense'> {
+  const r = (p: number) => Math.min(0.95, p * f);
+  return {
+    stem: { ...SEED_MODEL.stem, dropout: r(SEED_MODEL.stem.dropout) },
+    blocks: SEED_MODEL.blocks.map((b) => ({ ...b, dropout: r(b.dropout) })),
+    dense: SEED_MODEL.dense.map((d) => ({ ...d, dropout: r(d.dropout) })),
+  };
+}
 
 /** Flag combinations that make no sense, refused before anything is loaded. */
 function checkCombinations(flags: TrainFlags, cmd: Command): void {
@@ -87,6 +99,7 @@ export function registerTrain(program: Command): void {
     .option('--bn-momentum <m>', 'batch-norm moving-average momentum (Keras: 0.99; lower suits short runs)', fraction, 0.99)
     .option('--bn-recalibrate <n>', 'before each validation, set BN statistics from this many training clips without dropout (0: Keras moving averages)', nonNegativeInt, 256)
     .option('--label-smoothing <s>', 'label smoothing of the cross-entropy', (v) => (v === '0' ? 0 : fraction(v)), 0.1)
+    .option('--dropout-scale <f>', 'multiply every dropout rate of the seed architecture (0.2/0.3/0.3/0.4/0.3) by f (0..2; 0: no dropout)', numberWithin(0, 2), 1)
     .option('--augment', 'add augmented copies of the training clips (never of validation clips): speed, shift, gain, noise')
     .option('--augment-copies <m>', `augmented copies per training clip (${L.copies.join('..')})`, numberWithin(L.copies[0], L.copies[1], true), D.copies)
     .addOption(new Option('--augment-snr <lo:hi>', `white-noise SNR range in dB (${L.snrDb.join('..')}), or 'off'`).argParser((v) => (v === 'off' ? false : rangeWithin(L.snrDb[0], L.snrDb[1])(v))).default(D.snrDb, D.snrDb!.join(':')))
@@ -121,7 +134,7 @@ export function registerTrain(program: Command): void {
         resume: !!flags.resume,
         cacheDir: flags.cache,
         lr: flags.lr,
-        model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing },
+        model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing, ...scaledDropout(flags.dropoutScale) },
         loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate },
         augment: augmentConfig(flags),
         log,

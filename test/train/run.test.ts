@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeatureConfig } from '../../src/dsp/config';
 import type { Gpu } from '../../src/gpu';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
+import { scaledDropout } from '../../src/cli/train';
 import { defaultLoopOptions } from '../../src/train/loop';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
@@ -157,13 +158,24 @@ describe('ser train refuses bad input clearly', () => {
   });
 
   it('invalid flag values', () => {
-    for (const [flag, value, msg] of [['--epochs', '0', /positive integer/], ['--lr', '-1', /positive number/], ['--val', '1.5', /between 0 and 1/], ['--batch', 'x', /positive integer/]] as const) {
+    for (const [flag, value, msg] of [['--epochs', '0', /positive integer/], ['--lr', '-1', /positive number/], ['--val', '1.5', /between 0 and 1/], ['--batch', 'x', /positive integer/], ['--dropout-scale', '3', /from 0 to 2/]] as const) {
       const r = run(flag, value);
       expect(r.status, `${flag} ${value}`).not.toBe(0);
       expect(r.stderr).toMatch(msg);
     }
     const split = run('--split', 'sideways');
     expect(split.stderr).toMatch(/--split must be 'random' or 'speaker'/);
+  });
+
+  it('--dropout-scale multiplies every dropout rate of the seed architecture', () => {
+    const rates = (f: number) => {
+      const c = scaledDropout(f);
+      return [c.stem.dropout, ...c.blocks.map((b) => b.dropout), ...c.dense.map((d) => d.dropout)];
+    };
+    expect(rates(1)).toEqual([0.2, 0.3, 0.3, 0.4, 0.3]);
+    expect(rates(0.5).map((r) => Number(r.toFixed(6)))).toEqual([0.1, 0.15, 0.15, 0.2, 0.15]);
+    expect(rates(0)).toEqual([0, 0, 0, 0, 0]);
+    expect(scaledDropout(0.5).blocks.map((b) => b.filters)).toEqual([64, 128]);
   });
 });
 
