@@ -13,7 +13,8 @@ import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
 import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, foldGrid, gatherConv, geometryKey, useWinograd } from './conv2d';
-import { DEFAULT_TILE, inputGradPass, winogradConv, winogradFilter, winogradFilterGrad } from './winograd';
+import { DEFAULT_TILE, inputGradPass, winogradConv, winogradFilter } from './winograd';
+import { winogradFilterGrad } from './winograd-filter-grad';
 import { transpose } from './transpose';
 
 const WG = 64;

@@ -9,7 +9,8 @@
 //   3. inverse:    destination [N, DH, DW, D] = Aᵀ M A per tile, + bias, ReLU.
 // T = N * ceil(DH/m) * ceil(DW/m) tiles. The input gradient is the same conv of dy with the filter rotated
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
-//   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G.
+//   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G
+// (winograd-filter-grad.ts).
 // The transforms are unrolled in TypeScript from the matrices below (zero coefficients skipped).
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
 // vec4 of destination channels for 8 tiles whose V rows are workgroup-uniform (software adapters load
@@ -23,17 +24,16 @@ import { wgsl } from './wgsl';
 import { type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry, foldGrid } from './conv2d';
 
-const WG = 64;
-const TARGET_INVOCATIONS = 16384;
+export const WG = 64;
 const MAX_GROUPS = 65535;
 
 export type WinogradTile = 2 | 4;
 /** The output tile used by 'auto' (measured faster than 2 on lavapipe: bench/RESULTS.md). */
 export const DEFAULT_TILE: WinogradTile = 4;
 
-type Mat = number[][];
+export type Mat = number[][];
 interface Matrices { BT: Mat; G: Mat; AT: Mat }
-const MATRICES: Record<WinogradTile, Matrices> = {
+export const MATRICES: Record<WinogradTile, Matrices> = {
   2: {
     BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
     G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
@@ -46,7 +46,7 @@ const MATRICES: Record<WinogradTile, Matrices> = {
     AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
   },
 };
-const transposed = (m: Mat): Mat => m[0]!.map((_, j) => m.map((row) => row[j]!));
+export const transposed = (m: Mat): Mat => m[0]!.map((_, j) => m.map((row) => row[j]!));
 
 /** WGSL expression Σ_k row[k] · terms[k], skipping zeros (exact float literals; `zero` when all vanish). */
 function combine(row: number[], terms: string[], zero: string): string {
@@ -67,7 +67,7 @@ function combine(row: number[], terms: string[], zero: string): string {
  * WGSL lines computing out_i_j = (L X Lᵀ)[i][j] for an input named by `x(k, l)` (r x r) and L (q x r),
  * through temporaries `${tmp}_i_l`.
  */
-function sandwich(L: Mat, x: (k: number, l: number) => string, out: string, tmp: string, zero: string): string {
+export function sandwich(L: Mat, x: (k: number, l: number) => string, out: string, tmp: string, zero: string): string {
   const q = L.length;
   const r = L[0]!.length;
   const lines: string[] = [];
@@ -141,7 +141,7 @@ ${I.flatMap((i) => I.map((j) => `  U[${(i * a + j) * S * D}u + e] = u_${i}_${j};
  * a x a patch at (m ty - top, m tx - left); 'output-grad': A y Aᵀ of the m x m block at (m ty, m tx) (dy of
  * the forward, zero past its edge).
  */
-function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output-grad', img: Tensor, DH: number, DW: number, top: number, left: number): Tensor {
+export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output-grad', img: Tensor, DH: number, DW: number, top: number, left: number): Tensor {
   const [N, H, W, C] = img.shape as [number, number, number, number];
   const a = m + 2;
   const TH = Math.ceil(DH / m);
@@ -277,89 +277,4 @@ export function winogradConv(gpu: Gpu, p: Pass, src: Tensor, u: Tensor, bias: Te
     const mt = batchedGemm(gpu, v, u);
     return inverseTransform(gpu, m, p, mt, bias, relu, label);
   });
-}
-
-/** dw [3,3,Cin,Cout] of y = conv2d(x, w) (stride 1) from x and dy, by the Winograd identity above. */
-export function winogradFilterGrad(gpu: Gpu, g: Conv2dGeometry, x: Tensor, dy: Tensor, m: WinogradTile = DEFAULT_TILE): Tensor {
-  return gpu.scope(() => {
-    const v = tileTransform(gpu, m, 'input', x, g.Ho, g.Wo, g.top, g.left);
-    const z = tileTransform(gpu, m, 'output-grad', dy, g.Ho, g.Wo, 0, 0);
-    return filterInverse(gpu, m, tileReduction(gpu, v, z), g);
-  });
-}
-
-/**
- * partials [chunks, P, S, D] = Σ over the chunk's tiles t of V[ξ, t, s] Z[ξ, t, d]. A workgroup holds S/4
- * lanes (each 4 source channels x 8 destination channels) and one (ξ, channel block, chunk): Z's loads
- * are workgroup-uniform.
- */
-function tileReduction(gpu: Gpu, v: Tensor, z: Tensor): Tensor {
-  const [XI, T, S] = v.shape as [number, number, number];
-  const D = z.shape[2]!;
-  const CV = D % 8 === 0 ? 2 : 1;
-  const dBlocks = D / (4 * CV);
-  const lanes = S / 4;
-  const chunks = Math.max(1, Math.min(T, Math.ceil(TARGET_INVOCATIONS / (XI * dBlocks * lanes))));
-  const per = Math.ceil(T / chunks);
-  const out = gpu.empty([chunks, XI, S, D], 'f32', 'winograd.reduce');
-  const V = [...Array(CV).keys()];
-  const R = [0, 1, 2, 3];
-  gpu.dispatch({
-    name: 'winograd.reduce',
-    key: `winograd.reduce:${XI}:${T}:${S}:${D}:${chunks}`,
-    code: () => wgsl`
-@group(0) @binding(0) var<storage, read> A: array<vec4f>;
-@group(0) @binding(1) var<storage, read> B: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
-@compute @workgroup_size(${lanes})
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let xi = wid.x / ${dBlocks}u;
-  let d4 = (wid.x % ${dBlocks}u) * ${CV}u;
-  let s4 = lid.x;
-  let chunk = wid.y;
-  let end = min((chunk + 1u) * ${per}u, ${T}u);
-${R.flatMap((r) => V.map((c) => `  var acc${r}_${c} = vec4f(0.0);`)).join('\n')}
-  for (var t = chunk * ${per}u; t < end; t++) {
-    let a = A[(xi * ${T}u + t) * ${lanes}u + s4];
-${V.map((c) => `    let b${c} = B[(xi * ${T}u + t) * ${D / 4}u + d4 + ${c}u];`).join('\n')}
-${R.flatMap((r) => V.map((c) => `    acc${r}_${c} = fma(vec4f(a[${r}]), b${c}, acc${r}_${c});`)).join('\n')}
-  }
-  let base = (chunk * ${XI}u + xi) * ${S}u + s4 * 4u;
-${R.flatMap((r) => V.map((c) => `  O[(base + ${r}u) * ${D / 4}u + d4 + ${c}u] = acc${r}_${c};`)).join('\n')}
-}`,
-    bindings: [v, z, out],
-    workgroups: [XI * dBlocks, chunks, 1],
-  });
-  return out;
-}
-
-/** dw [3,3,Cin,Cout] = Gᵀ (Σ_chunks dU) G, summing the chunks in order (deterministic). */
-function filterInverse(gpu: Gpu, m: WinogradTile, partials: Tensor, g: Conv2dGeometry): Tensor {
-  const [chunks, XI] = partials.shape as [number, number];
-  const a = m + 2;
-  const E = g.Cin * g.Cout;
-  const dw = gpu.empty([3, 3, g.Cin, g.Cout], 'f32', 'conv2dBackwardFilter');
-  const [gx, gz] = foldGrid(Math.ceil(E / WG));
-  const K = [0, 1, 2];
-  gpu.dispatch({
-    name: 'conv2dBackwardFilter',
-    key: `winograd.filterInverse:${m}:${g.Cin}:${g.Cout}:${chunks}`,
-    code: () => wgsl`
-@group(0) @binding(0) var<storage, read> P: array<f32>;
-@group(0) @binding(1) var<storage, read_write> DW: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gx * WG}u;
-  if (e >= ${E}u) { return; }
-  var u: array<f32, ${XI}>;
-  for (var c = 0u; c < ${chunks}u; c++) {
-    for (var k = 0u; k < ${XI}u; k++) { u[k] += P[(c * ${XI}u + k) * ${E}u + e]; }
-  }
-${sandwich(transposed(MATRICES[m].G), (k, l) => `u[${k * a + l}]`, 'dg', 'q', '0.0')}
-${K.flatMap((i) => K.map((j) => `  DW[${(i * 3 + j) * E}u + e] = dg_${i}_${j};`)).join('\n')}
-}`,
-    bindings: [partials, dw],
-    workgroups: [gx, 1, gz],
-  });
-  return dw;
 }

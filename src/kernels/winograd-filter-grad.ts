@@ -1,0 +1,100 @@
+// Filter gradient of the Winograd F(m x m, 3x3) conv (see winograd.ts for the transforms and layout):
+//   dU[ξ] = Σ_t Z_t[ξ] ⊙ V_t[ξ],  Z_t = A dY_t Aᵀ (dy's m x m block),  V_t = Bᵀ d_t B (x's a x a patch),
+//   dw = Gᵀ dU G,
+// which follows from Y = Aᵀ [ Σ_s U_s ⊙ V_s ] A with U = G g Gᵀ. Passes: the two tile transforms, a
+// reduction over tiles split into chunks (partials [chunks, a², Cin, Cout]; each lane 4 input x 8 output
+// channels with Z workgroup-uniform), then one pass that sums the chunks in order (deterministic, no
+// atomics) and applies Gᵀ . G. Limits: those of winogradFits; Cin/4 lanes per workgroup (Cin <= 1024).
+
+import { wgsl } from './wgsl';
+import { type Gpu, type Tensor } from '../gpu';
+import { type Conv2dGeometry, foldGrid } from './conv2d';
+import { DEFAULT_TILE, MATRICES, WG, type WinogradTile, sandwich, tileTransform, transposed } from './winograd';
+
+// Split the reduction until about this many invocations run (enough for a real GPU; harmless on a CPU).
+const TARGET_INVOCATIONS = 16384;
+
+/** dw [3,3,Cin,Cout] of y = conv2d(x, w) (stride 1) from x and dy, by the Winograd identity above. */
+export function winogradFilterGrad(gpu: Gpu, g: Conv2dGeometry, x: Tensor, dy: Tensor, m: WinogradTile = DEFAULT_TILE): Tensor {
+  return gpu.scope(() => {
+    const v = tileTransform(gpu, m, 'input', x, g.Ho, g.Wo, g.top, g.left);
+    const z = tileTransform(gpu, m, 'output-grad', dy, g.Ho, g.Wo, 0, 0);
+    return filterInverse(gpu, m, tileReduction(gpu, v, z), g);
+  });
+}
+
+/**
+ * partials [chunks, P, S, D] = Σ over the chunk's tiles t of V[ξ, t, s] Z[ξ, t, d]. A workgroup holds S/4
+ * lanes (each 4 source channels x 8 destination channels) and one (ξ, channel block, chunk): Z's loads
+ * are workgroup-uniform.
+ */
+function tileReduction(gpu: Gpu, v: Tensor, z: Tensor): Tensor {
+  const [XI, T, S] = v.shape as [number, number, number];
+  const D = z.shape[2]!;
+  const CV = D % 8 === 0 ? 2 : 1;
+  const dBlocks = D / (4 * CV);
+  const lanes = S / 4;
+  const chunks = Math.max(1, Math.min(T, Math.ceil(TARGET_INVOCATIONS / (XI * dBlocks * lanes))));
+  const per = Math.ceil(T / chunks);
+  const out = gpu.empty([chunks, XI, S, D], 'f32', 'winograd.reduce');
+  const V = [...Array(CV).keys()];
+  const R = [0, 1, 2, 3];
+  gpu.dispatch({
+    name: 'winograd.reduce',
+    key: `winograd.reduce:${XI}:${T}:${S}:${D}:${chunks}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> A: array<vec4f>;
+@group(0) @binding(1) var<storage, read> B: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
+@compute @workgroup_size(${lanes})
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let xi = wid.x / ${dBlocks}u;
+  let d4 = (wid.x % ${dBlocks}u) * ${CV}u;
+  let s4 = lid.x;
+  let chunk = wid.y;
+  let end = min((chunk + 1u) * ${per}u, ${T}u);
+${R.flatMap((r) => V.map((c) => `  var acc${r}_${c} = vec4f(0.0);`)).join('\n')}
+  for (var t = chunk * ${per}u; t < end; t++) {
+    let a = A[(xi * ${T}u + t) * ${lanes}u + s4];
+${V.map((c) => `    let b${c} = B[(xi * ${T}u + t) * ${D / 4}u + d4 + ${c}u];`).join('\n')}
+${R.flatMap((r) => V.map((c) => `    acc${r}_${c} = fma(vec4f(a[${r}]), b${c}, acc${r}_${c});`)).join('\n')}
+  }
+  let base = (chunk * ${XI}u + xi) * ${S}u + s4 * 4u;
+${R.flatMap((r) => V.map((c) => `  O[(base + ${r}u) * ${D / 4}u + d4 + ${c}u] = acc${r}_${c};`)).join('\n')}
+}`,
+    bindings: [v, z, out],
+    workgroups: [XI * dBlocks, chunks, 1],
+  });
+  return out;
+}
+
+/** dw [3,3,Cin,Cout] = Gᵀ (Σ_chunks dU) G, summing the chunks in order (deterministic). */
+function filterInverse(gpu: Gpu, m: WinogradTile, partials: Tensor, g: Conv2dGeometry): Tensor {
+  const [chunks, XI] = partials.shape as [number, number];
+  const a = m + 2;
+  const E = g.Cin * g.Cout;
+  const dw = gpu.empty([3, 3, g.Cin, g.Cout], 'f32', 'conv2dBackwardFilter');
+  const [gx, gz] = foldGrid(Math.ceil(E / WG));
+  const K = [0, 1, 2];
+  gpu.dispatch({
+    name: 'conv2dBackwardFilter',
+    key: `winograd.filterInverse:${m}:${g.Cin}:${g.Cout}:${chunks}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> P: array<f32>;
+@group(0) @binding(1) var<storage, read_write> DW: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let e = gid.x + gid.z * ${gx * WG}u;
+  if (e >= ${E}u) { return; }
+  var u: array<f32, ${XI}>;
+  for (var c = 0u; c < ${chunks}u; c++) {
+    for (var k = 0u; k < ${XI}u; k++) { u[k] += P[(c * ${XI}u + k) * ${E}u + e]; }
+  }
+${sandwich(transposed(MATRICES[m].G), (k, l) => `u[${k * a + l}]`, 'dg', 'q', '0.0')}
+${K.flatMap((i) => K.map((j) => `  DW[${(i * 3 + j) * E}u + e] = dg_${i}_${j};`)).join('\n')}
+}`,
+    bindings: [partials, dw],
+    workgroups: [gx, 1, gz],
+  });
+  return dw;
+}
