@@ -23,7 +23,7 @@ export interface Conv2dGeometryOptions {
   stride?: [number, number];
   padding?: Conv2dPadding;
   /**
-   * 'auto' (default): Winograd F(2x2,3x3) where it applies (3x3, stride 1, channels multiples of 4, see
+   * 'auto' (default): Winograd F(m x m,3x3) where it applies (3x3, stride 1, channels multiples of 4, see
    * winograd.ts), else the direct gather kernel; 'direct' always the gather kernel; 'winograd' insists.
    */
   algorithm?: Conv2dAlgorithm;

@@ -94,15 +94,15 @@ export function winogradFits(g: Conv2dGeometry, maxBinding: number, m: WinogradT
 
 /** Source / destination geometry of one Winograd pass. */
 export interface Pass {
-  N: number; SH: number; SW: number; S: number;
+  N: number;
   DH: number; DW: number; D: number;
   top: number; left: number;
 }
 
 export const forwardPass = (g: Conv2dGeometry): Pass =>
-  ({ N: g.N, SH: g.H, SW: g.W, S: g.Cin, DH: g.Ho, DW: g.Wo, D: g.Cout, top: g.top, left: g.left });
+  ({ N: g.N, DH: g.Ho, DW: g.Wo, D: g.Cout, top: g.top, left: g.left });
 export const inputGradPass = (g: Conv2dGeometry): Pass =>
-  ({ N: g.N, SH: g.Ho, SW: g.Wo, S: g.Cout, DH: g.H, DW: g.W, D: g.Cin, top: 2 - g.top, left: 2 - g.left });
+  ({ N: g.N, DH: g.H, DW: g.W, D: g.Cin, top: 2 - g.top, left: 2 - g.left });
 
 /** U [a², S, D] = G g Gᵀ of each filter [3,3,Cin,Cout]; `rotated`: the input-gradient filter (S = Cout). */
 export function winogradFilter(gpu: Gpu, w: Tensor, rotated: boolean, m: WinogradTile = DEFAULT_TILE): Tensor {

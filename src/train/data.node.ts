@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { createRng } from '../common/random';
 import { augmentWaveform, type AugmentConfig } from '../dsp/augment';
 import { featureConfig, type FeatureConfig } from '../dsp/config';
@@ -18,7 +18,7 @@ import { featuresOfFiles, type FileVariant } from '../dsp/files.node.ts';
 import { FeaturePipeline, type FeatureExtractor, type Skipped } from '../dsp/pipeline';
 import { resample } from '../dsp/resample';
 import { loadDataset } from './datasets.node.ts';
-import type { SplitExample } from './splits';
+import type { Split, SplitExample } from './splits';
 import { synthCorpus } from './synth';
 import { writeSynthCorpus } from './synth.node.ts';
 
@@ -90,6 +90,11 @@ export async function loadTrainingData(extractorFor: (c: FeatureConfig) => Featu
     featureConfig: fc,
     cacheDir: opts.cacheDir,
   };
+}
+
+/** A split as saved in split.json / splits.json: its description and the validation files by name. */
+export function splitRecord(data: TrainingData, split: Split) {
+  return { ...split.description, trainExamples: split.train.length, valFiles: split.val.map((i) => relative(data.dataDir, data.paths[i]!)) };
 }
 
 /** The file variant that turns a decoded clip into augmented copy `copy`. */

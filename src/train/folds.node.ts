@@ -10,12 +10,12 @@
 
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { checkAugmentConfig, describeAugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { FeatureExtractor } from '../dsp/pipeline';
 import type { Gpu } from '../gpu';
-import { augmentFeatures, loadTrainingData } from './data.node.ts';
+import { augmentFeatures, loadTrainingData, splitRecord } from './data.node.ts';
 import { foldsMarkdown, formatFoldsSummary, summariseFolds, type FoldsSummary } from './folds';
 import { reportFromConfusion } from './metrics';
 import { confusionSvg } from './plots';
@@ -59,7 +59,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     seed,
     folds: opts.folds,
     data: data.dataDir,
-    splits: splits.map((s) => ({ ...s.description, trainExamples: s.train.length, valFiles: s.val.map((i) => relative(data.dataDir, data.paths[i]!)) })),
+    splits: splits.map((s) => splitRecord(data, s)),
   };
   await writeFile(join(opts.out, 'splits.json'), `${JSON.stringify(splitsJson, null, 2)}\n`);
 

@@ -11,7 +11,7 @@
 // inference applies to clean audio, and it stays the same with and without --augment.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { checkAugmentConfig, type AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { FeatureExtractor, Skipped } from '../dsp/pipeline';
@@ -19,7 +19,7 @@ import type { Gpu, Tensor } from '../gpu';
 import { modelConfig, SerModel, type ModelConfig } from '../nn/model';
 import { Trainer } from '../nn/train-step';
 import { readCheckpoint } from './checkpoint.node.ts';
-import { augmentFeatures, loadTrainingData, type AugmentedClip, type TrainingData } from './data.node.ts';
+import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, type TrainingData } from './data.node.ts';
 import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, predictLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
@@ -73,8 +73,7 @@ export async function trainRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   opts.log(`split: ${d.kind === 'stratified' ? `random stratified clip split (speakers may appear on both sides), ${Math.round(opts.val * 100)}% validation` : `speaker-independent, validation speakers ${d.valSpeakers?.join(', ')}`}, seed ${d.seed}: ${split.train.length} train / ${split.val.length} val`);
   // The validation files by name, so that a later evaluation (or a test) can use exactly the held-out clips.
   mkdirSync(opts.out, { recursive: true });
-  const splitJson = { ...d, trainExamples: split.train.length, valFiles: split.val.map((i) => relative(data.dataDir, data.paths[i]!)) };
-  writeFileSync(join(opts.out, 'split.json'), `${JSON.stringify(splitJson, null, 2)}\n`);
+  writeFileSync(join(opts.out, 'split.json'), `${JSON.stringify(splitRecord(data, split), null, 2)}\n`);
   const augmented = opts.augment ? await augmentFeatures(data, split.train, opts.augment, opts.loop.seed, opts.log) : [];
   const result = await trainOnSplit(gpu, data, split, augmented, opts);
   return { ...result, seconds: (performance.now() - started) / 1000 };
