@@ -68,7 +68,7 @@ export class LiveSession {
     try {
       const f = await this.gpuFeatures.finish(span.emphasised, span.start, span.end);
       if (this.stopping) return;
-      const c = await this.recogniser.classify(f.features);
+      const c = await this.recogniser.classify(f.features, f.frames);
       if (this.stopping) return;
       this.previews++;
       this.onPreview({ ...c.prediction, features: f.features, frames: f.frames, seconds });
@@ -90,7 +90,7 @@ export class LiveSession {
       const t1 = performance.now();
       const f = await this.gpuFeatures.finish(span.emphasised, span.start, span.end);
       const t2 = performance.now();
-      const c = await this.recogniser.classify(f.features);
+      const c = await this.recogniser.classify(f.features, f.frames);
       const t3 = performance.now();
       const samples = this.preparer.samples;
       const audio = { samples, sampleRate: this.sampleRate, channels: 1, durationS: samples.length / this.sampleRate };

@@ -1,7 +1,7 @@
 // `ser train`: train the residual CNN on a data folder (or the embedded synthetic corpus) and write
 // the model, checkpoints, report and plots; `--folds K` runs a k-fold cross-validation by speaker
 // instead (one model per fold, then the mean and spread); `--augment` adds augmented copies of the
-// training clips. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and
+// training clips; `--clip-frames` trains on random windows of longer feature maps. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and
 // `--resume DIR` continues from it (single runs only).
 
 import { SingleBar } from 'cli-progress';
@@ -41,7 +41,12 @@ interface TrainFlags {
   augmentShift: number;
   augmentSpeed: [number, number];
   augmentGain: number;
+  clipFrames?: number;
+  evalWindows: number;
 }
+
+/** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
+const WINDOW = SEED_MODEL.inputFrames;
 
 const AUGMENT_FLAGS = ['augmentCopies', 'augmentSnr', 'augmentShift', 'augmentSpeed', 'augmentGain'] as const;
 const L = AUGMENT_LIMITS;
@@ -68,6 +73,7 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
     if (given('split') && flags.split !== 'speaker') throw new Error('--folds is a cross-validation by speaker: it cannot be combined with --split random');
     if (given('val')) throw new Error('--folds K validates each fold on about 1/K of the speakers: leave --val out');
   }
+  if (flags.clipFrames === undefined && given('evalWindows')) throw new Error('--eval-windows applies only with --clip-frames');
   if (!flags.augment) {
     const stray = AUGMENT_FLAGS.filter(given);
     if (stray.length) throw new Error(`${stray.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} apply only with --augment`);
@@ -106,6 +112,8 @@ export function registerTrain(program: Command): void {
     .option('--augment-shift <ms>', `largest time shift either way in ms (${L.shiftMs.join('..')}; 0: none)`, numberWithin(L.shiftMs[0], L.shiftMs[1]), D.shiftMs)
     .addOption(new Option('--augment-speed <lo:hi>', `speed factor range (${L.speed.join('..')}; changes pitch too; 1:1: none)`).argParser(rangeWithin(L.speed[0], L.speed[1])).default(D.speed, D.speed.join(':')))
     .option('--augment-gain <dB>', `largest gain change either way in dB (${L.gainDb.join('..')}; 0: none)`, numberWithin(L.gainDb[0], L.gainDb[1]), D.gainDb)
+    .option('--clip-frames <n>', `keep this many feature frames per clip (more than ${WINDOW}) and train on a random ${WINDOW}-frame window of each clip every epoch; validation and inference average --eval-windows windows (default: the first ${WINDOW} frames, as the seed)`, numberWithin(WINDOW + 1, 1024, true))
+    .option('--eval-windows <k>', 'windows averaged per clip at validation and inference with --clip-frames (1..32)', numberWithin(1, 32, true), 3)
     .option('--json', 'print the final report (with --folds: the folds summary) as JSON')
     .action(async (flags: TrainFlags, cmd: Command) => {
       checkCombinations(flags, cmd);
@@ -137,6 +145,7 @@ export function registerTrain(program: Command): void {
         model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing, ...scaledDropout(flags.dropoutScale) },
         loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate },
         augment: augmentConfig(flags),
+        ...(flags.clipFrames !== undefined ? { features: { frames: flags.clipFrames }, windows: { frames: WINDOW, evalWindows: flags.evalWindows } } : {}),
         log,
         shouldStop: () => stop,
         onProgress: (p) => {

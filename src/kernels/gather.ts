@@ -2,7 +2,7 @@
 // keeps the whole data set on the GPU and builds each batch with this (features and labels), so a step
 // uploads only B indices. Layout: rows of D = size/N contiguous 32-bit elements; one invocation per
 // output element on a grid1d grid (vec4 when D % 4 == 0). An index past N writes NaN bits (f32) or
-// 0xffffffff, never reading out of bounds.
+// 0xffffffff, never reading out of bounds. gatherWindows (below) gathers a window of frames per row.
 
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype } from './checks';
@@ -43,6 +43,54 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   if (r < ${N}u) { out[i] = src[r * ${lanes}u + j]; } else { out[i] = ${T}(${bad}); }
 }`,
     bindings: [src, idx, out],
+    workgroups: [gx, gy],
+  });
+  return out;
+}
+
+/**
+ * Window gather: out[b, h, w, :] = src[idx[b], h, off[b] + w, :] for an [N, H, S, C] f32 tensor,
+ * u32 indices and window starts [B], and a window of W <= S frames along axis 2 (the training loop's
+ * random crops of longer feature maps, and the windows averaged at evaluation). Layout: NHWC rows,
+ * one invocation per output element on a grid1d grid. An index past N, or a window running past S,
+ * writes NaN instead of reading out of bounds (the caller keeps off[b] <= S - W).
+ */
+export function gatherWindows(gpu: Gpu, src: Tensor, idx: Tensor, offsets: Tensor, W: number): Tensor {
+  const op = 'gatherWindows';
+  expectDtype(op, src, 'f32');
+  expectDtype(op, idx, 'u32');
+  expectDtype(op, offsets, 'u32');
+  if (src.shape.length !== 4) throw new ShapeError(`${op}: source ${fmtShape(src.shape)} must be [N, H, S, C]`);
+  const [N, H, S, C] = src.shape as [number, number, number, number];
+  const B = idx.size;
+  if (idx.shape.length !== 1 || offsets.shape.length !== 1 || offsets.size !== B) {
+    throw new ShapeError(`${op}: indices ${fmtShape(idx.shape)} and offsets ${fmtShape(offsets.shape)} must be one-dimensional of the same length`);
+  }
+  if (!Number.isInteger(W) || W < 1 || W > S) throw new ShapeError(`${op}: window ${W} must be an integer in 1..${S}`);
+  const total = B * H * W * C;
+  const out = gpu.empty([B, H, W, C], 'f32', op);
+  const [gx, gy] = grid1d(total, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${N}:${H}:${S}:${C}:${W}:${B}:${gx}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+@group(0) @binding(2) var<storage, read> off: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${total}u) { return; }
+  let c = i % ${C}u;
+  let w = (i / ${C}u) % ${W}u;
+  let h = (i / ${C * W}u) % ${H}u;
+  let b = i / ${H * W * C}u;
+  let r = idx[b];
+  let t = off[b] + w;
+  if (r < ${N}u && t < ${S}u) { out[i] = src[((r * ${H}u + h) * ${S}u + t) * ${C}u + c]; } else { out[i] = bitcast<f32>(i | 0x7fc00000u); }
+}`,
+    bindings: [src, idx, offsets, out],
     workgroups: [gx, gy],
   });
   return out;

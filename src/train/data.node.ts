@@ -31,6 +31,8 @@ export interface TrainingData {
   paths: string[];
   examples: SplitExample[];
   features: Float32Array[];
+  /** Frames of each clip before padding or truncation (window training keeps windows inside them). */
+  lengths: number[];
   /** Labels present among those clips, in vocabulary order. */
   classes: string[];
   skipped: Skipped[];
@@ -40,7 +42,7 @@ export interface TrainingData {
 }
 
 /** Features of one augmented copy of the clip at index `source`. */
-export interface AugmentedClip { source: number; copy: number; features: Float32Array }
+export interface AugmentedClip { source: number; copy: number; features: Float32Array; length: number }
 
 export interface TrainingDataOptions {
   data?: string;
@@ -84,6 +86,7 @@ export async function loadTrainingData(extractorFor: (c: FeatureConfig) => Featu
     paths: keep.map((e) => e.item.path),
     examples: keep.map((e) => ({ label: e.item.label, speaker: e.item.speaker, sex: e.item.sex })),
     features: keep.map((e) => e.clip!.features),
+    lengths: keep.map((e) => e.clip!.frames),
     classes: dataset.classes.filter((c) => keep.some((e) => e.item.label === c)),
     skipped,
     pipeline,
@@ -125,7 +128,7 @@ export async function augmentFeatures(data: TrainingData, indices: readonly numb
     hits += cacheHits;
     failed += skipped.length;
     for (const s of skipped) log(`  augmented copy ${copy + 1} of ${s.name} skipped: ${s.reason}`);
-    clips.forEach((c, k) => c && out.push({ source: indices[k]!, copy, features: c.features }));
+    clips.forEach((c, k) => c && out.push({ source: indices[k]!, copy, features: c.features, length: c.frames }));
   }
   // Source order, then copy: the training set's layout does not depend on the loop above.
   out.sort((a, b) => a.source - b.source || a.copy - b.copy);

@@ -20,7 +20,7 @@ import { foldsMarkdown, formatFoldsSummary, summariseFolds, type FoldsSummary } 
 import { reportFromConfusion } from './metrics';
 import { confusionSvg } from './plots';
 import { writeReport } from './report.node.ts';
-import { trainOnSplit, type TrainRunOptions, type TrainRunResult } from './run.node.ts';
+import { checkWindows, trainOnSplit, type TrainRunOptions, type TrainRunResult } from './run.node.ts';
 import { SplitError, speakerKFold } from './splits';
 
 export interface FoldsRunOptions extends Omit<TrainRunOptions, 'split' | 'val' | 'valSpeakers'> {
@@ -43,6 +43,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   if (opts.resume) throw new SplitError('--folds runs cannot be resumed (--resume): start the k-fold run again, or resume a single fold\'s folder without --folds');
   if (!Number.isInteger(opts.folds) || opts.folds < 2) throw new SplitError(`--folds must be an integer of at least 2, got ${opts.folds}`);
   if (opts.augment) checkAugmentConfig(opts.augment);
+  if (opts.windows) checkWindows(opts.windows, opts.features?.frames);
   const seed = opts.loop.seed;
   const data = await loadTrainingData(extractorFor, { data: opts.data, cacheDir: opts.cacheDir, seed, features: opts.features, log });
   let splits;

@@ -27,7 +27,7 @@ export async function predictFiles(
   const { clips, skipped } = await featuresOfFiles(pipeline, files, { cacheDir: opts.cacheDir });
   const ok = clips.map((c, i) => ({ c, i })).filter((e) => e.c);
   const predictions: (Prediction | null)[] = files.map(() => null);
-  const results = await predictFeatures(gpu, loaded, ok.map((e) => e.c!.features), { batch: opts.batch });
+  const results = await predictFeatures(gpu, loaded, ok.map((e) => e.c!.features), { batch: opts.batch, lengths: ok.map((e) => e.c!.frames) });
   results.forEach((r, k) => {
     const i = ok[k]!.i;
     predictions[i] = { file: files[i]!, ...r };

@@ -6,15 +6,19 @@
 // restored) and learning-rate reduction when the validation loss plateaus (as Keras'
 // ReduceLROnPlateau, min_delta 1e-4). The loss, not the accuracy, drives the schedule: accuracy on a
 // few hundred clips moves in steps of several tenths of a percent and halved the rate of a RAVDESS
-// run while its loss was still falling.
+// run while its loss was still falling. With windows (batches.ts) each epoch draws a fresh random
+// window of every training clip, and validation averages several windows per clip.
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
 import { createRng } from '../common/random';
 import type { Gpu, Tensor } from '../gpu';
 import { add, mul } from '../kernels/elementwise';
-import { gatherRows } from '../kernels/gather';
 import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
+import { type DataOnGpu, gatherBatch, gatherLabels, predictLogits, randomStarts, recalibrateBatchNorm } from './batches';
+
+export type { DataOnGpu } from './batches';
+export { predictLogits, recalibrateBatchNorm } from './batches';
 
 export interface LoopOptions {
   epochs: number;
@@ -107,14 +111,6 @@ export function scheduleAfterEpoch(
   return { improved, learningRate: lr };
 }
 
-export interface DataOnGpu {
-  /** [N, rows, frames, 1] scaled features. */
-  x: Tensor;
-  /** [N] u32 class indices. */
-  y: Tensor;
-  labels: Uint32Array;
-}
-
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
@@ -133,39 +129,6 @@ export interface LoopHooks {
 /** The shuffled order of training examples in an epoch: a pure function of (seed, epoch). */
 export function epochOrder(train: readonly number[], seed: number, epoch: number): number[] {
   return createRng((seed * 1000003 + epoch * 7919) >>> 0).shuffle([...train]);
-}
-
-/** Logits of the given examples, in batches, in inference mode. */
-export async function predictLogits(gpu: Gpu, trainer: Trainer, data: DataOnGpu, indices: readonly number[], batch: number): Promise<Float32Array> {
-  const classes = trainer.model.config.classes;
-  const out = new Float32Array(indices.length * classes);
-  for (let s = 0; s < indices.length; s += batch) {
-    const ids = indices.slice(s, s + batch);
-    const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
-    const xb = gatherRows(gpu, data.x, idx);
-    const logits = trainer.predict(xb);
-    out.set((await logits.read()) as Float32Array, s * classes);
-    for (const t of [idx, xb, logits]) t.dispose();
-  }
-  return out;
-}
-
-/**
- * Replace the BN moving statistics by the mean of the batch statistics of `indices` (in batches),
- * computed in training mode without dropout ("precise BN"). The moving averages collected during
- * training see dropout's inflated variance and lag the weights; on RAVDESS with the seed model they
- * made inference collapse to one class (val 15.6%) where these statistics give 46.9%.
- */
-export async function recalibrateBatchNorm(gpu: Gpu, trainer: Trainer, data: DataOnGpu, indices: readonly number[], batch: number): Promise<void> {
-  for (let s = 0, i = 0; s < indices.length; s += batch, i++) {
-    const ids = indices.slice(s, s + batch);
-    const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
-    const xb = gatherRows(gpu, data.x, idx);
-    trainer.refreshBatchNorm(xb, i / (i + 1)); // batch i gets weight 1/(i+1): a running mean
-    idx.dispose();
-    xb.dispose();
-    await gpu.sync();
-  }
 }
 
 export function argmaxRows(logits: Float32Array, classes: number): number[] {
@@ -211,14 +174,15 @@ export async function trainLoop(
   while (state.epoch < opts.epochs) {
     const started = performance.now();
     const order = epochOrder(split.train, opts.seed, state.epoch);
+    const w = data.windows;
+    const starts = w ? randomStarts(order, w.lengths, w.frames, data.x.shape[2]!, opts.seed, state.epoch) : undefined;
     let acc: Tensor | null = null;
     let lastRead = { loss: NaN, accuracy: NaN };
     let seen = 0;
     for (let s = 0; s < steps; s++) {
       const ids = order.slice(s * opts.batch, (s + 1) * opts.batch);
-      const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
-      const xb = gatherRows(gpu, data.x, idx);
-      const yb = gatherRows(gpu, data.y, idx);
+      const xb = gatherBatch(gpu, data, ids, starts?.subarray(s * opts.batch, (s + 1) * opts.batch));
+      const yb = gatherLabels(gpu, data, ids);
       const stats = trainer.step(xb, yb);
       // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
       const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');
@@ -229,7 +193,7 @@ export async function trainLoop(
         w.dispose();
       }
       acc = next;
-      for (const t of [idx, xb, yb, stats, weighted]) t.dispose();
+      for (const t of [xb, yb, stats, weighted]) t.dispose();
       seen += ids.length;
       globalStep++;
       if ((s + 1) % opts.readEvery === 0 || s === steps - 1) {
@@ -257,11 +221,11 @@ export async function trainLoop(
     }
     acc?.dispose();
     const trainSeconds = (performance.now() - started) / 1000;
-    if (opts.bnRecalibration > 0) await recalibrateBatchNorm(gpu, trainer, data, order.slice(0, opts.bnRecalibration), opts.batch);
+    if (opts.bnRecalibration > 0) await recalibrateBatchNorm(gpu, trainer, data, order.slice(0, opts.bnRecalibration), opts.batch, starts);
     let valLoss: number | null = null;
     let valAccuracy: number | null = null;
     if (split.val.length > 0) {
-      const logits = await predictLogits(gpu, trainer, data, split.val, opts.batch);
+      const logits = await predictLogits(gpu, trainer.model, data, split.val, opts.batch);
       const labels = split.val.map((i) => data.labels[i]!);
       const pred = argmaxRows(logits, classes);
       valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;

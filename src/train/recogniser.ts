@@ -70,7 +70,7 @@ export class Recogniser {
   /** Predict from a prepared (resampled, pre-emphasised, trimmed) signal, e.g. a StreamingPreparer's. */
   async predictPrepared(signal: Float32Array, audio: DecodedAudio, prepareMs = 0): Promise<AudioPrediction> {
     const f = await this.features(signal);
-    const c = await this.classify(f.features);
+    const c = await this.classify(f.features, f.frames);
     const timings = { decodeMs: 0, prepareMs, featuresMs: f.ms, inferenceMs: c.ms, totalMs: prepareMs + f.ms + c.ms };
     return { ...c.prediction, timings, features: f.features, rowNames: this.rowNames, frames: f.frames, audio };
   }
@@ -87,10 +87,10 @@ export class Recogniser {
     return new StreamingGpuFeatures(this.gpu, this.extractor, maxSeconds);
   }
 
-  /** Scaler, forward pass and softmax of one features block. */
-  async classify(features: Float32Array): Promise<{ prediction: ClassProbabilities; ms: number }> {
+  /** Scaler, forward pass and softmax of one features block (`frames`: its frames before padding). */
+  async classify(features: Float32Array, frames?: number): Promise<{ prediction: ClassProbabilities; ms: number }> {
     const t0 = performance.now();
-    const [prediction] = await predictFeatures(this.gpu, this.loaded, [features]);
+    const [prediction] = await predictFeatures(this.gpu, this.loaded, [features], { lengths: frames === undefined ? undefined : [frames] });
     return { prediction: prediction!, ms: performance.now() - t0 };
   }
 

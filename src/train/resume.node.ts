@@ -1,17 +1,22 @@
 // What --resume needs after an epoch: the model's tensors, Adam's moments and counters, the dropout
 // stream's position and the loop state, written as `checkpoint.*` in the run's folder (atomically,
 // by checkpoint.node.ts), and the inverse that loads them into a freshly built model and trainer.
-// A checkpoint of another model config or other augmentation settings is refused: continuing it
-// would silently train on other data or another network.
+// A checkpoint of another model config, other augmentation, window or feature settings is refused:
+// continuing it would silently train on other data or another network.
+
+/** The data settings a checkpoint must have been written with to be resumed. */
+export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; featureConfig: FeatureConfig }
 
 import type { AugmentConfig } from '../dsp/augment';
+import type { FeatureConfig } from '../dsp/config';
+import type { WindowSettings } from './batches';
 import type { ModelConfig, SerModel } from '../nn/model';
 import type { Trainer } from '../nn/train-step';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
 import type { LoopState } from './loop';
 import { CheckpointError, type NamedTensors } from './safetensors';
 
-export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, augment: AugmentConfig | null): Promise<void> {
+export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings): Promise<void> {
   const names = [...model.params.keys()];
   const moments = names.flatMap((n) => {
     const { m, v } = trainer.adam.moments(n);
@@ -24,16 +29,23 @@ export async function saveState(dir: string, model: SerModel, trainer: Trainer, 
     tensors.set(`adam.v.${n}`, { shape: [...moments[2 * i + 1]!.shape], data: arrays[2 * i + 1] as Float32Array });
   });
   const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]! };
-  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment, loop: state, learningRate: trainer.adam.learningRate, counters });
+  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, featureConfig: settings.featureConfig, loop: state, learningRate: trainer.adam.learningRate, counters });
 }
 
-export async function restoreState(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig, augment: AugmentConfig | null): Promise<LoopState> {
+export async function restoreState(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig, settings: DataSettings): Promise<LoopState> {
   const { tensors, meta } = await readCheckpoint(dir, 'checkpoint');
   if (JSON.stringify(meta.modelConfig) !== JSON.stringify(mc)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written for another model config; resume with the same options`);
   }
-  if (JSON.stringify(meta.augment ?? null) !== JSON.stringify(augment)) {
+  if (JSON.stringify(meta.augment ?? null) !== JSON.stringify(settings.augment)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written with other augmentation settings (${JSON.stringify(meta.augment ?? null)}); resume with the same --augment options`);
+  }
+  if (JSON.stringify(meta.windows ?? null) !== JSON.stringify(settings.windows)) {
+    throw new CheckpointError(`${dir}/checkpoint.json: written with other window settings (${JSON.stringify(meta.windows ?? null)}); resume with the same --clip-frames and --eval-windows`);
+  }
+  // Checkpoints from before the feature config was recorded carry none; those are accepted.
+  if (meta.featureConfig !== undefined && JSON.stringify(meta.featureConfig) !== JSON.stringify(settings.featureConfig)) {
+    throw new CheckpointError(`${dir}/checkpoint.json: written with other feature settings; resume with the same options`);
   }
   const own = new Map([...tensors].filter(([k]) => !k.startsWith('adam.')));
   model.importTensors(own);

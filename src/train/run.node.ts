@@ -20,6 +20,7 @@ import { modelConfig, SerModel, type ModelConfig } from '../nn/model';
 import { Trainer } from '../nn/train-step';
 import { readCheckpoint } from './checkpoint.node.ts';
 import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, type TrainingData } from './data.node.ts';
+import type { WindowSettings } from './batches';
 import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, predictLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
@@ -43,6 +44,11 @@ export interface TrainRunOptions {
   features?: Partial<FeatureConfig>;
   /** Augmented copies of the training clips (training side only); none when absent. */
   augment?: AugmentConfig;
+  /**
+   * Train on random windows of `frames` frames of the clips' features (their feature config's frames,
+   * more than `frames`), predict with the mean of `evalWindows` windows; absent: the model reads whole rows.
+   */
+  windows?: WindowSettings;
   log: (line: string) => void;
   onProgress?: LoopHooks['onProgress'];
   shouldStop?: () => boolean;
@@ -61,9 +67,20 @@ export interface TrainRunResult {
   seconds: number;
 }
 
+/** Refuses window settings that cannot work: a window not shorter than the clips' frames, or < 1 evaluation window. */
+export function checkWindows(w: WindowSettings, clipFrames: number | undefined): void {
+  const bad = (m: string) => new RangeError(`window training: ${m}`);
+  if (!Number.isInteger(w.frames) || w.frames < 8) throw bad(`the window must be a whole number of at least 8 frames, got ${w.frames}`);
+  if (clipFrames === undefined || !Number.isInteger(clipFrames) || clipFrames <= w.frames) {
+    throw bad(`the clips' features must have more frames than the ${w.frames}-frame window (got ${clipFrames ?? 'the default'})`);
+  }
+  if (!Number.isInteger(w.evalWindows) || w.evalWindows < 1 || w.evalWindows > 32) throw bad(`evaluation windows must be a whole number in 1..32, got ${w.evalWindows}`);
+}
+
 export async function trainRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: TrainRunOptions): Promise<TrainRunResult> {
   const started = performance.now();
   if (opts.augment) checkAugmentConfig(opts.augment);
+  if (opts.windows) checkWindows(opts.windows, opts.features?.frames);
   const data = await loadTrainingData(extractorFor, { data: opts.data, cacheDir: opts.cacheDir, seed: opts.loop.seed, features: opts.features, log: opts.log });
   const split =
     opts.split === 'speaker'
@@ -89,7 +106,8 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const n = data.features.length;
   const { classes } = data;
 
-  const scaler = fitScaler(data.features, split.train, { rows, frames: fc.frames });
+  const win = opts.windows ?? null;
+  const scaler = fitScaler(data.features, split.train, { rows, frames: fc.frames, lengths: win ? data.lengths : undefined });
   const { train, copies } = withAugmented(split, augmented.map((a) => a.source), n);
   const total = n + copies.length;
   const xAll = new Float32Array(total * per);
@@ -99,26 +117,27 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
   if (copies.length > 0) log(`training on ${split.train.length} clips + ${copies.length} augmented copies; validation ${split.val.length} clips (no copies)`);
 
-  const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: fc.frames });
+  const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: win ? win.frames : fc.frames });
   const shape = [total, rows, fc.frames, 1];
-  validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, mc);
-  checkFitsDevice(gpu.limits, mc, opts.loop.batch, total);
+  validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, { ...mc, inputFrames: fc.frames });
+  checkFitsDevice(gpu.limits, mc, opts.loop.batch, total, fc.frames);
   const model = new SerModel(gpu, mc, opts.loop.seed);
   const trainer = new Trainer(model, { learningRate: opts.lr, clipnorm: 1.0 });
   const onGpu: DataOnGpu = {
     x: gpu.upload(xAll, shape, 'f32', 'dataset.x'),
     y: gpu.upload(labels, [total], 'u32', 'dataset.y'),
     labels,
+    windows: win ? { ...win, lengths: Uint32Array.from([...data.lengths, ...copies.map((j) => augmented[j]!.length)]) } : undefined,
   };
   const augment = opts.augment ?? null;
-  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment };
+  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win };
   mkdirSync(opts.out, { recursive: true });
 
   try {
     let resumeState: LoopState | undefined;
     let best: NamedTensors | null = null;
     if (opts.resume) {
-      resumeState = await restoreState(opts.out, model, trainer, mc, augment);
+      resumeState = await restoreState(opts.out, model, trainer, mc, { augment, windows: win, featureConfig: fc });
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
@@ -140,13 +159,13 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
           best = await model.exportTensors();
           await saveModel(opts.out, model, { ...meta, history: s.history });
         }
-        await saveState(opts.out, model, trainer, s, augment);
+        await saveState(opts.out, model, trainer, s, { augment, windows: win, featureConfig: fc });
       },
     }, resumeState);
 
     if (best) model.importTensors(best);
     const evalIdx = split.val.length ? split.val : split.train;
-    const logits = await predictLogits(gpu, trainer, onGpu, evalIdx, opts.loop.batch);
+    const logits = await predictLogits(gpu, model, onGpu, evalIdx, opts.loop.batch);
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);

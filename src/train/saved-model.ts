@@ -10,6 +10,7 @@ import { featureConfig } from '../dsp/config';
 import type { Gpu } from '../gpu';
 import { SerModel, modelConfig, type ModelConfig } from '../nn/model';
 import { expectTensors, parseCheckpoint, type CheckpointSource } from './checkpoint';
+import type { WindowSettings } from './batches';
 import type { EpochMetrics } from './loop';
 import { CheckpointError } from './safetensors';
 import { scalerFromJSON, type ScalerStats } from './scaler';
@@ -26,6 +27,8 @@ export interface ModelMeta {
   metrics?: Record<string, unknown>;
   /** The --augment settings the training clips were augmented with (null: none). */
   augment?: AugmentConfig | null;
+  /** Window training (--clip-frames): the model reads windows of the features and averages them (null: whole rows). */
+  windows?: WindowSettings | null;
 }
 
 export interface LoadedModel {
@@ -68,6 +71,14 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   } catch (e) {
     throw new CheckpointError(`${from.json}: invalid scaler (${(e as Error).message})`);
   }
+  const windows = meta.windows ?? null;
+  if (windows !== null) {
+    const w = windows as Partial<WindowSettings>;
+    const ok = typeof w === 'object' && w.frames === mc.inputFrames && fc.frames > mc.inputFrames && Number.isInteger(w.evalWindows) && w.evalWindows! >= 1;
+    if (!ok) throw new CheckpointError(`${from.json}: 'windows' must be {frames: ${mc.inputFrames}, evalWindows >= 1} with more feature frames (${fc.frames}) than that`);
+  } else if (fc.frames !== mc.inputFrames) {
+    throw new CheckpointError(`${from.json}: the features have ${fc.frames} frames but the model reads ${mc.inputFrames} (and no 'windows')`);
+  }
   const model = new SerModel(gpu, mc, 0);
   try {
     expectTensors(tensors, model.tensorShapes(), from.tensors);
@@ -78,7 +89,7 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   }
   return {
     model,
-    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[] },
+    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null },
     raw: meta,
   };
 }

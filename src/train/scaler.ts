@@ -1,6 +1,6 @@
 // Standard scaler for feature maps: one mean and one standard deviation per feature ROW, computed
 // over every frame of every training example (features are row-major [rows][frames] float32, by
-// default 82 x 64). Statistics are accumulated in float64 in two passes (mean, then squared
+// default 82 x 64; with `lengths`, over each example's frames before padding only). Statistics are accumulated in float64 in two passes (mean, then squared
 // deviations) so large dB offsets do not cancel away the variance; std is the population std.
 // A row whose std is below stdFloor is constant in training (e.g. a padded-out feature): it is
 // centred but divided by 1, as scikit-learn does, since dividing by a tiny floor would blow up any
@@ -13,7 +13,13 @@ export interface ScalerStats {
   std: Float32Array;
 }
 
-export interface ScalerOptions { rows?: number; frames?: number; stdFloor?: number }
+export interface ScalerOptions {
+  rows?: number;
+  frames?: number;
+  stdFloor?: number;
+  /** Frames of each example before padding (indexed like `examples`): only those are counted. Default: all frames. */
+  lengths?: readonly number[];
+}
 
 const DEFAULTS = { rows: 82, frames: 64, stdFloor: 1e-6 };
 
@@ -24,6 +30,7 @@ export class ScalerError extends Error {
 /** Fits on examples[i] for i in indices only (pass the training split, never validation). */
 export function fitScaler(examples: readonly Float32Array[], indices: readonly number[], options: ScalerOptions = {}): ScalerStats {
   const { rows, frames, stdFloor } = { ...DEFAULTS, ...options };
+  const used = (i: number) => Math.max(1, Math.min(frames, options.lengths?.[i] ?? frames));
   if (indices.length === 0) throw new ScalerError('cannot fit a scaler on zero examples');
   const size = rows * frames;
   for (const i of indices) {
@@ -31,18 +38,21 @@ export function fitScaler(examples: readonly Float32Array[], indices: readonly n
     if (!x) throw new ScalerError(`index ${i} is outside the ${examples.length} examples`);
     if (x.length !== size) throw new ScalerError(`example ${i} has ${x.length} values, expected ${rows} x ${frames} = ${size}`);
   }
-  const count = indices.length * frames;
+  let count = 0;
   const mean = new Float64Array(rows);
   for (const i of indices) {
     const x = examples[i];
-    for (let r = 0; r < rows; r++) for (let t = 0, o = r * frames; t < frames; t++) mean[r] += x[o + t];
+    const n = used(i);
+    count += n;
+    for (let r = 0; r < rows; r++) for (let t = 0, o = r * frames; t < n; t++) mean[r] += x[o + t];
   }
   for (let r = 0; r < rows; r++) mean[r] /= count;
   const sq = new Float64Array(rows);
   for (const i of indices) {
     const x = examples[i];
+    const n = used(i);
     for (let r = 0; r < rows; r++) {
-      for (let t = 0, o = r * frames; t < frames; t++) {
+      for (let t = 0, o = r * frames; t < n; t++) {
         const d = x[o + t] - mean[r];
         sq[r] += d * d;
       }

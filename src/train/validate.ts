@@ -62,6 +62,8 @@ export function checkFitsDevice(
   model: Pick<ModelConfig, 'inputRows' | 'inputFrames' | 'stem' | 'blocks' | 'dense'>,
   batch: number,
   examples: number,
+  /** Frames per example of the resident data set (more than the model reads when training on windows). */
+  dataFrames = model.inputFrames,
 ): void {
   const cap = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -72,11 +74,11 @@ export function checkFitsDevice(
         `the device allows ${mib(cap)}; use --batch ${Math.max(1, Math.floor(cap / per))} or less`,
     );
   }
-  const dataBytes = examples * model.inputRows * model.inputFrames * 4;
+  const dataBytes = examples * model.inputRows * dataFrames * 4;
   if (dataBytes > cap) {
     throw new ShapeError(
       `the data set's features (${examples} examples, ${mib(dataBytes)}) exceed one buffer of this device (${mib(cap)}); ` +
-        `train on at most ${Math.floor(cap / (model.inputRows * model.inputFrames * 4))} examples (e.g. fewer --augment-copies)`,
+        `train on at most ${Math.floor(cap / (model.inputRows * dataFrames * 4))} examples (e.g. fewer --augment-copies)`,
     );
   }
 }
