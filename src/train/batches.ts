@@ -82,7 +82,7 @@ export function gatherLabels(gpu: Gpu, data: DataOnGpu, ids: readonly number[]):
  * Logits of the given examples in inference mode, in batches. With windows: log of the mean class
  * probabilities over each clip's evaluation windows (a log-softmax, so argmax and cross-entropy apply).
  */
-export async function predictLogits(gpu: Gpu, model: SerModel, data: FeaturesOnGpu, indices: readonly number[], batch: number): Promise<Float32Array> {
+export async function examplesLogits(gpu: Gpu, model: SerModel, data: FeaturesOnGpu, indices: readonly number[], batch: number): Promise<Float32Array> {
   const K = model.config.classes;
   const w = data.windows;
   // One entry per forward row: (example position, window start).

@@ -15,10 +15,10 @@ import type { Gpu, Tensor } from '../gpu';
 import { add, mul } from '../kernels/elementwise';
 import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
-import { type DataOnGpu, gatherBatch, gatherLabels, predictLogits, randomStarts, recalibrateBatchNorm } from './batches';
+import { type DataOnGpu, gatherBatch, gatherLabels, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 
 export type { DataOnGpu } from './batches';
-export { predictLogits, recalibrateBatchNorm } from './batches';
+export { examplesLogits, recalibrateBatchNorm } from './batches';
 
 export interface LoopOptions {
   epochs: number;
@@ -225,7 +225,7 @@ export async function trainLoop(
     let valLoss: number | null = null;
     let valAccuracy: number | null = null;
     if (split.val.length > 0) {
-      const logits = await predictLogits(gpu, trainer.model, data, split.val, opts.batch);
+      const logits = await examplesLogits(gpu, trainer.model, data, split.val, opts.batch);
       const labels = split.val.map((i) => data.labels[i]!);
       const pred = argmaxRows(logits, classes);
       valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;

@@ -5,7 +5,7 @@
 // both give the same probabilities for the same features.
 
 import type { Gpu } from '../gpu';
-import { type FeaturesOnGpu, predictLogits } from './batches';
+import { type FeaturesOnGpu, examplesLogits } from './batches';
 import type { LoadedModel } from './saved-model';
 import { transform } from './scaler';
 
@@ -41,7 +41,7 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
   const data: FeaturesOnGpu = { x: gpu.upload(x, [features.length, rows, S, 1], 'f32', 'predict.x') };
   if (meta.windows) data.windows = { ...meta.windows, lengths: Uint32Array.from(features, (_, k) => opts.lengths?.[k] ?? S) };
   try {
-    const logits = await predictLogits(gpu, model, data, [...features.keys()], opts.batch ?? 32);
+    const logits = await examplesLogits(gpu, model, data, [...features.keys()], opts.batch ?? 32);
     return features.map((_, j) => {
       const p = softmax(logits.subarray(j * K, (j + 1) * K));
       const best = p.indexOf(Math.max(...p));

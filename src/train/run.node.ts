@@ -21,7 +21,7 @@ import { Trainer } from '../nn/train-step';
 import { readCheckpoint } from './checkpoint.node.ts';
 import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, type TrainingData } from './data.node.ts';
 import type { WindowSettings } from './batches';
-import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, predictLogits, trainLoop } from './loop';
+import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, examplesLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
 import { restoreState, saveState } from './resume.node.ts';
@@ -165,7 +165,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
 
     if (best) model.importTensors(best);
     const evalIdx = split.val.length ? split.val : split.train;
-    const logits = await predictLogits(gpu, model, onGpu, evalIdx, opts.loop.batch);
+    const logits = await examplesLogits(gpu, model, onGpu, evalIdx, opts.loop.batch);
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);

@@ -1,5 +1,5 @@
 // Window training (`ser train --clip-frames S`): random window starts stay inside each clip and are a
-// pure function of seed, epoch and example; evaluation windows are evenly spaced; predictLogits with
+// pure function of seed, epoch and example; evaluation windows are evenly spaced; examplesLogits with
 // windows is the log of the mean softmax of the windows' logits (checked against a CPU-built batch);
 // the scaler counts only frames before padding; a tiny run trains, records its windows, and the saved
 // model reproduces its validation accuracy through the file-prediction path; other window settings are
@@ -14,7 +14,7 @@ import { featureConfig } from '../../src/dsp/config';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import { predictLogits as modelLogits } from '../../src/nn/train-step';
-import { evalStarts, predictLogits, randomStarts } from '../../src/train/batches';
+import { evalStarts, examplesLogits, randomStarts } from '../../src/train/batches';
 import type { Emotion } from '../../src/train/labels';
 import { defaultLoopOptions } from '../../src/train/loop';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
@@ -51,7 +51,7 @@ describe('window starts', () => {
   });
 });
 
-describe('predictLogits with windows', () => {
+describe('examplesLogits with windows', () => {
   it('is the log of the mean softmax over each clip\'s windows', async () => {
     const g = gpu();
     const [H, S, W, K] = [16, 20, 8, 5];
@@ -61,7 +61,7 @@ describe('predictLogits with windows', () => {
     const N = 3;
     const x = Float32Array.from({ length: N * H * S }, () => r() - 0.5);
     const lengths = Uint32Array.from([20, 13, 5]);
-    const got = await predictLogits(g, model, { x: g.upload(x, [N, H, S, 1]), windows: { frames: W, evalWindows: 3, lengths } }, [2, 0, 1], 2);
+    const got = await examplesLogits(g, model, { x: g.upload(x, [N, H, S, 1]), windows: { frames: W, evalWindows: 3, lengths } }, [2, 0, 1], 2);
     // CPU-built windows through the plain forward pass.
     const want: number[] = [];
     for (const i of [2, 0, 1]) {
