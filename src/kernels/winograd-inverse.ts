@@ -3,9 +3,12 @@
 // Training and the input gradient use only bias and ReLU. Inference also fuses a residual block's tail
 // into it (conv_b + shortcut, ReLU, max pool): the full-resolution sum is never written, only the pooled
 // result. A tile's outputs start at multiples of m (m even), so each tile holds exactly (m/2)² whole pool
-// windows; windows past floor(DH/2) x floor(DW/2) (an odd last row or column) are dropped, as maxPool2x2.
+// windows; windows past floor(DH/2) x floor(DW/2) are dropped, as maxPool2x2. Since the pool never reads
+// an odd last row or column, a pooled conv is computed on its even part only (poolCrop: e.g. 40 of 41
+// rows, 10 tile rows instead of 11).
 // Layout: M [a², T, D] (a = m + 2, T = N * ceil(DH/m) * ceil(DW/m) tiles, tile-major, channels last),
-// residual and unpooled output NHWC [N, DH, DW, D], pooled output [N, floor(DH/2), floor(DW/2), D].
+// unpooled output NHWC [N, DH, DW, D], pooled output [N, DH/2, DW/2, D] (DH, DW even after the crop),
+// residual [N, RH, RW, D] with RH >= DH, RW >= DW (its top-left DH x DW part is added).
 // Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z.
 // Limits: D % 4 == 0 (as every Winograd pass); pooling needs DH, DW >= 2. Max pool uses WGSL max(), so
 // a NaN in a window is not propagated the way maxPool2x2 does (inference only, where none is expected).
@@ -25,6 +28,13 @@ export interface InverseEpilogue {
   pool?: boolean;
 }
 
+/** The pass a pooled conv needs: its output cropped to even height and width (the pool's input). */
+export function poolCrop(p: Pass, e: InverseEpilogue): Pass {
+  if (!e.pool) return p;
+  if (p.DH < 2 || p.DW < 2) throw new ShapeError(`winograd: a 2x2 pool needs a conv output of at least 2x2, got ${p.DH}x${p.DW}`);
+  return { ...p, DH: p.DH - (p.DH % 2), DW: p.DW - (p.DW % 2) };
+}
+
 /** dst = pool?(act(Aᵀ M A + bias + residual)) per tile; [N, DH, DW, D], or pooled [N, ⌊DH/2⌋, ⌊DW/2⌋, D]. */
 export function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor, e: InverseEpilogue, label: string): Tensor {
   const a = m + 2;
@@ -33,10 +43,11 @@ export function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor,
   const T = p.N * TH * TW;
   const D4 = p.D / 4;
   const pool = !!e.pool;
-  const [PH, PW] = pool ? [Math.floor(p.DH / 2), Math.floor(p.DW / 2)] : [p.DH, p.DW];
-  if (pool && (PH < 1 || PW < 1)) throw new ShapeError(`${label}: a 2x2 pool needs an output of at least 2x2, got ${p.DH}x${p.DW}`);
-  if (e.residual && (e.residual.shape.join() !== [p.N, p.DH, p.DW, p.D].join())) {
-    throw new ShapeError(`${label}: residual ${fmtShape(e.residual.shape)} must be [${[p.N, p.DH, p.DW, p.D].join(', ')}]`);
+  if (pool && (p.DH % 2 !== 0 || p.DW % 2 !== 0 || p.DH < 2 || p.DW < 2)) throw new ShapeError(`${label}: a pooled inverse needs an even output of at least 2x2 (poolCrop), got ${p.DH}x${p.DW}`);
+  const [PH, PW] = pool ? [p.DH / 2, p.DW / 2] : [p.DH, p.DW];
+  const [RN, RH, RW, RD] = (e.residual?.shape ?? [p.N, p.DH, p.DW, p.D]) as [number, number, number, number];
+  if (e.residual && (e.residual.shape.length !== 4 || RN !== p.N || RD !== p.D || RH < p.DH || RW < p.DW)) {
+    throw new ShapeError(`${label}: residual ${fmtShape(e.residual.shape)} must be [${p.N}, >= ${p.DH}, >= ${p.DW}, ${p.D}]`);
   }
   const out = gpu.empty([p.N, PH, PW, p.D], 'f32', label);
   const [gx, gz] = foldGrid(Math.ceil((T * D4) / WG));
@@ -53,7 +64,7 @@ export function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor,
   const pixel = (i: number, j: number) => act(`y_${i}_${j} + b${hasRes ? ` + res(n, h + ${i}u, w + ${j}u, c4)` : ''}`);
   gpu.dispatch({
     name: pool || hasRes ? 'winograd.inverse-tail' : 'winograd.inverse',
-    key: `winograd.inverse:${m}:${[p.N, p.DH, p.DW, p.D].join(':')}:${hasBias}:${e.relu}:${hasRes}:${pool}`,
+    key: `winograd.inverse:${m}:${[p.N, p.DH, p.DW, p.D].join(':')}:${hasBias}:${e.relu}:${hasRes && `${RH}:${RW}`}:${pool}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> M: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> Y: array<vec4f>;
@@ -64,7 +75,7 @@ export function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor,
 @group(0) @binding(${hasBias ? 3 : 2}) var<storage, read> R: array<vec4f>;
 fn res(n: u32, h: u32, w: u32, c4: u32) -> vec4f {
   if (h >= ${p.DH}u || w >= ${p.DW}u) { return vec4f(0.0); }
-  return R[((n * ${p.DH}u + h) * ${p.DW}u + w) * ${D4}u + c4];
+  return R[((n * ${RH}u + h) * ${RW}u + w) * ${D4}u + c4];
 }
 #endif
 fn store(n: u32, h: u32, w: u32, c4: u32, v: vec4f) {

@@ -24,7 +24,7 @@
 import { wgsl } from './wgsl';
 import { type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry, foldGrid } from './conv2d';
-import { type InverseEpilogue, inverseTransform } from './winograd-inverse';
+import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 
 export const WG = 64;
 const MAX_GROUPS = 65535;
@@ -234,9 +234,10 @@ ${R.map((r) => `  if (t0 + ${r}u < ${T}u) { O[(xi * ${T}u + t0 + ${r}u) * ${D / 
  * epilogue (bias, residual, ReLU, 2x2 max pool: winograd-inverse.ts).
  */
 export function winogradConv(gpu: Gpu, p: Pass, src: Tensor, u: Tensor, epilogue: InverseEpilogue, label: string, m: WinogradTile = DEFAULT_TILE): Tensor {
+  const q = poolCrop(p, epilogue);
   return gpu.scope(() => {
-    const v = tileTransform(gpu, m, 'input', src, p.DH, p.DW, p.top, p.left);
+    const v = tileTransform(gpu, m, 'input', src, q.DH, q.DW, q.top, q.left);
     const mt = batchedGemm(gpu, v, u);
-    return inverseTransform(gpu, m, p, mt, epilogue, label);
+    return inverseTransform(gpu, m, q, mt, epilogue, label);
   });
 }
