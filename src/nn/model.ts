@@ -179,28 +179,27 @@ export class SerModel {
     if (x.shape.length !== 4 || h !== c.inputRows || w !== c.inputFrames || ch !== 1) {
       throw new ShapeError(`model: input ${JSON.stringify(x.shape)} must be [N, ${c.inputRows}, ${c.inputFrames}, 1]`);
     }
-    let stream = 0;
-    // Dropout is the identity at inference, so the fused paths leave it out.
+    // Dropout streams: 0 the stem, 1..B the blocks, then the dense layers. Dropout is the identity at
+    // inference, so the fused paths leave it out.
     const fused = this.fuseInference && !tape.training && !tape.gradEnabled;
     let y: Var = (fused ? this.stemFused(tape, x) : null) ??
-      dropout(tape, maxPool(tape, this.convBn(tape, x, 'stem', true)), c.stem.dropout, this.dropoutState, stream);
-    stream++;
+      dropout(tape, maxPool(tape, this.convBn(tape, x, 'stem', true)), c.stem.dropout, this.dropoutState, 0);
     c.blocks.forEach((b, i) => {
-      const fusedBlock = fused ? this.blockFused(tape, y, `block${i + 1}`) : null;
-      if (fusedBlock) {
-        y = fusedBlock;
-      } else {
-        const a = this.convBn(tape, this.convBn(tape, y, `block${i + 1}.conv_a`, true), `block${i + 1}.conv_b`, false);
-        const s = this.convBn(tape, y, `block${i + 1}.shortcut`, false);
-        y = dropout(tape, maxPool(tape, relu(tape, add(tape, a, s))), b.dropout, this.dropoutState, stream);
-      }
-      stream++;
+      const name = `block${i + 1}`;
+      y = (fused ? this.blockFused(tape, y, name) : null) ?? dropout(tape, this.block(tape, y, name), b.dropout, this.dropoutState, i + 1);
     });
     y = globalAvgPool(tape, y);
     c.dense.forEach((d, i) => {
-      y = dropout(tape, dense(tape, y, this.p(`dense${i + 1}.w`), this.p(`dense${i + 1}.b`), 'relu'), d.dropout, this.dropoutState, stream++);
+      y = dropout(tape, dense(tape, y, this.p(`dense${i + 1}.w`), this.p(`dense${i + 1}.b`), 'relu'), d.dropout, this.dropoutState, c.blocks.length + 1 + i);
     });
     return dense(tape, y, this.p('logits.w'), this.p('logits.b'));
+  }
+
+  /** A residual block layer by layer: maxpool(relu(conv_b(conv_a(x)) + shortcut(x))), each conv + BN. */
+  private block(tape: Tape, x: Var, name: string): Var {
+    const a = this.convBn(tape, this.convBn(tape, x, `${name}.conv_a`, true), `${name}.conv_b`, false);
+    const s = this.convBn(tape, x, `${name}.shortcut`, false);
+    return maxPool(tape, relu(tape, add(tape, a, s)));
   }
 
   /** Inference stem: maxpool(relu(conv + folded BN)) in one kernel, or null where it does not fit. */
