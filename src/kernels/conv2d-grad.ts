@@ -38,7 +38,7 @@ export function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, inputShape:
   expectGradShape(op, dy, g);
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) {
     const m = opts.winogradTile ?? DEFAULT_TILE;
-    return gpu.scope(() => winogradConv(gpu, inputGradPass(g), dy, winogradFilter(gpu, w, true, m), undefined, false, op, m));
+    return gpu.scope(() => winogradConv(gpu, inputGradPass(g), dy, winogradFilter(gpu, w, true, m), { relu: false }, op, m));
   }
   return gpu.scope(() => {
     const wT = transpose(gpu, w.reshape([g.KH * g.KW, g.Cin, g.Cout]));

@@ -282,7 +282,7 @@ export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {})
   const relu = (opts.activation ?? 'none') === 'relu';
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) {
     const m = opts.winogradTile ?? DEFAULT_TILE;
-    return gpu.scope(() => winogradConv(gpu, forwardPass(g), x, winogradFilter(gpu, w, false, m), opts.bias, relu, op, m));
+    return gpu.scope(() => winogradConv(gpu, forwardPass(g), x, winogradFilter(gpu, w, false, m), { bias: opts.bias, relu }, op, m));
   }
   return gatherConv(gpu, { op, mode: 'forward', g, src: x, weights: w, bias: opts.bias, relu });
 }

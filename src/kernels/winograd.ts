@@ -6,7 +6,8 @@
 // F(4,3): 4x fewer), plus transforms that only add and scale. Three passes, each its own dispatch:
 //   1. transform:  V[a², T, S] from the source image [N, SH, SW, S] (zero padding resolved here),
 //   2. GEMM:       M[ξ] = V[ξ] · U[ξ] for each of the a² positions ξ; U [a², S, D] is the transformed filter,
-//   3. inverse:    destination [N, DH, DW, D] = Aᵀ M A per tile, + bias, ReLU.
+//   3. inverse:    destination [N, DH, DW, D] = Aᵀ M A per tile, + bias, ReLU (winograd-inverse.ts; at
+//                  inference also + residual and a fused 2x2 max pool).
 // T = N * ceil(DH/m) * ceil(DW/m) tiles. The input gradient is the same conv of dy with the filter rotated
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
 //   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G
@@ -23,6 +24,7 @@
 import { wgsl } from './wgsl';
 import { type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry, foldGrid } from './conv2d';
+import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 
 export const WG = 64;
 const MAX_GROUPS = 65535;
@@ -185,32 +187,35 @@ ${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * ${T}u + t) * ${C4}u + c4] 
 }
 
 /**
- * M [P, T, D] = V [P, T, S] · U [P, S, D], per position ξ. A workgroup holds D/4 lanes, one per vec4 of
- * destination channels, and 8 tiles of one position, whose V rows are workgroup-uniform (loaded once);
+ * M [P, T, D] = V [P, T, S] · U [P, S, D] (+ bias [D]), per position ξ; also the 1x1 conv (conv1x1.ts).
+ * A workgroup holds D/4 lanes, one per vec4 of destination channels, and 8 tiles of one position, whose V rows are workgroup-uniform (loaded once);
  * each lane gathers its U column. Measured 15-20% faster on lavapipe than lanes over tiles with U
  * uniform (the design of conv2d.ts), which needs more live registers (bench/RESULTS.md).
  */
-function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor): Tensor {
+export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name = 'winograd.gemm'): Tensor {
   const [XI, T, S] = v.shape as [number, number, number];
   const D = u.shape[2]!;
   const ROWS = 8;
-  const out = gpu.empty([XI, T, D], 'f32', 'winograd.gemm');
+  const out = gpu.empty([XI, T, D], 'f32', name);
   const R = [...Array(ROWS).keys()];
   const J = [0, 1, 2, 3];
   gpu.dispatch({
-    name: 'winograd.gemm',
-    key: `winograd.gemm:${XI}:${T}:${S}:${D}`,
+    name,
+    key: `winograd.gemm:${XI}:${T}:${S}:${D}:${!!bias}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
+#if ${!!bias}
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+#endif
 @compute @workgroup_size(${D / 4})
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let xi = wid.y;
   let t0 = wid.x * ${ROWS}u;
   let d4 = lid.x;
 ${R.map((r) => `  let a${r}Base = (xi * ${T}u + min(t0 + ${r}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')}
-${R.map((r) => `  var acc${r} = vec4f(0.0);`).join('\n')}
+${R.map((r) => `  var acc${r} = ${bias ? 'bias[d4]' : 'vec4f(0.0)'};`).join('\n')}
   for (var s = 0u; s < ${S}u; s += 4u) {
 ${J.map((j) => `    let b${j} = B[(xi * ${S}u + s + ${j}u) * ${D / 4}u + d4];`).join('\n')}
 ${R.map((r) => `    let a${r} = A[a${r}Base + s / 4u];
@@ -218,63 +223,21 @@ ${J.map((j) => `    acc${r} = fma(vec4f(a${r}[${j}]), b${j}, acc${r});`).join('\
   }
 ${R.map((r) => `  if (t0 + ${r}u < ${T}u) { O[(xi * ${T}u + t0 + ${r}u) * ${D / 4}u + d4] = acc${r}; }`).join('\n')}
 }`,
-    bindings: [v, u, out],
+    bindings: bias ? [v, u, out, bias] : [v, u, out],
     workgroups: [Math.ceil(T / ROWS), XI, 1],
   });
   return out;
 }
 
-/** dst [N, DH, DW, D] = Aᵀ M A per tile (+ bias, then ReLU). */
-function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor, bias: Tensor | undefined, relu: boolean, label: string): Tensor {
-  const a = m + 2;
-  const TH = Math.ceil(p.DH / m);
-  const TW = Math.ceil(p.DW / m);
-  const T = p.N * TH * TW;
-  const D4 = p.D / 4;
-  const out = gpu.empty([p.N, p.DH, p.DW, p.D], 'f32', label);
-  const [gx, gz] = foldGrid(Math.ceil((T * D4) / WG));
-  const hasBias = !!bias;
-  const I = [...Array(a).keys()];
-  const O = [...Array(m).keys()];
-  gpu.dispatch({
-    name: `winograd.inverse`,
-    key: `winograd.inverse:${m}:${[p.N, p.DH, p.DW, p.D].join(':')}:${hasBias}:${relu}`,
-    code: () => wgsl`
-@group(0) @binding(0) var<storage, read> M: array<vec4f>;
-@group(0) @binding(1) var<storage, read_write> Y: array<vec4f>;
-#if ${hasBias}
-@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
-#endif
-fn store(n: u32, h: u32, w: u32, c4: u32, v: vec4f) {
-  if (h >= ${p.DH}u || w >= ${p.DW}u) { return; }
-  Y[((n * ${p.DH}u + h) * ${p.DW}u + w) * ${D4}u + c4] = ${relu ? 'max(v, vec4f(0.0))' : 'v'};
-}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gx * WG}u;
-  if (e >= ${T * D4}u) { return; }
-  let t = e / ${D4}u;
-  let c4 = e % ${D4}u;
-${I.flatMap((i) => I.map((j) => `  let m_${i}_${j} = M[(${i * a + j}u * ${T}u + t) * ${D4}u + c4];`)).join('\n')}
-${sandwich(MATRICES[m].AT, (k, l) => `m_${k}_${l}`, 'y', 'q', 'vec4f(0.0)')}
-  let b = ${hasBias ? 'bias[c4]' : 'vec4f(0.0)'};
-  let n = t / ${TH * TW}u;
-  let r = t % ${TH * TW}u;
-  let h = (r / ${TW}u) * ${m}u;
-  let w = (r % ${TW}u) * ${m}u;
-${O.flatMap((i) => O.map((j) => `  store(n, h + ${i}u, w + ${j}u, c4, y_${i}_${j} + b);`)).join('\n')}
-}`,
-    bindings: hasBias ? [mt, out, bias!] : [mt, out],
-    workgroups: [gx, 1, gz],
-  });
-  return out;
-}
-
-/** One Winograd conv pass: dst = conv(src, filter transformed to u) as described in `p`. */
-export function winogradConv(gpu: Gpu, p: Pass, src: Tensor, u: Tensor, bias: Tensor | undefined, relu: boolean, label: string, m: WinogradTile = DEFAULT_TILE): Tensor {
+/**
+ * One Winograd conv pass: dst = conv(src, filter transformed to u) as described in `p`, then the
+ * epilogue (bias, residual, ReLU, 2x2 max pool: winograd-inverse.ts).
+ */
+export function winogradConv(gpu: Gpu, p: Pass, src: Tensor, u: Tensor, epilogue: InverseEpilogue, label: string, m: WinogradTile = DEFAULT_TILE): Tensor {
+  const q = poolCrop(p, epilogue);
   return gpu.scope(() => {
-    const v = tileTransform(gpu, m, 'input', src, p.DH, p.DW, p.top, p.left);
+    const v = tileTransform(gpu, m, 'input', src, q.DH, q.DW, q.top, q.left);
     const mt = batchedGemm(gpu, v, u);
-    return inverseTransform(gpu, m, p, mt, bias, relu, label);
+    return inverseTransform(gpu, m, q, mt, epilogue, label);
   });
 }

@@ -11,8 +11,11 @@ import { createRng } from '../common/random';
 import { ShapeError, type Gpu, type Tensor } from '../gpu';
 import { dropoutState } from '../kernels/dropout';
 import { batchNorm, conv2d, dropout, globalAvgPool, maxPool } from './layers';
-import { conv2d as conv2dKernel } from '../kernels/conv2d';
+import { conv2d as conv2dKernel, conv2dGeometry, useWinograd } from '../kernels/conv2d';
+import { conv1x1, conv1x1Fits } from '../kernels/conv1x1';
 import { foldBatchNorm } from '../kernels/bn-fold';
+import { stemConvFits, stemConvPool } from '../kernels/stem-conv';
+import { forwardPass, winogradConv, winogradFilter } from '../kernels/winograd';
 import { add, dense, relu } from './ops';
 import { Parameter, type Tape, type Var } from './tape';
 
@@ -77,6 +80,12 @@ export class SerModel {
   /** u32 [step, seed] read by the dropout kernels. */
   readonly dropoutState: Tensor;
   private readonly units = new Map<string, ConvUnit>();
+  /**
+   * At inference (not training, no gradients), run the fused kernels: the stem's conv + ReLU + max pool
+   * in one pass, the 1x1 shortcuts as a GEMM, and each block's tail (conv_b + shortcut, ReLU, max pool)
+   * inside conv_b's Winograd inverse transform. false: the layer-by-layer path (for comparisons).
+   */
+  fuseInference = true;
 
   constructor(
     readonly gpu: Gpu,
@@ -142,16 +151,21 @@ export class SerModel {
     this.dropoutState = gpu.scopes.keep(dropoutState(gpu, seed >>> 0));
   }
 
+  /** The conv's weights and bias with its BN's moving statistics folded in (new tensors). */
+  private folded(name: string): { w: Tensor; b: Tensor } {
+    const u = this.units.get(name)!;
+    const bn = { gamma: u.bn.gamma.value, beta: u.bn.beta.value, movingMean: u.bn.movingMean, movingVar: u.bn.movingVar };
+    return foldBatchNorm(this.gpu, u.w.value, u.b.value, bn, this.config.bnEpsilon);
+  }
+
   private convBn(tape: Tape, x: Var, name: string, relu: boolean): Var {
     const u = this.units.get(name)!;
     if (!tape.training && !tape.gradEnabled) {
       // Inference: the moving statistics folded into the conv's weights and bias (one pass fewer).
-      const gpu = tape.gpu;
-      const bn = { gamma: u.bn.gamma.value, beta: u.bn.beta.value, movingMean: u.bn.movingMean, movingVar: u.bn.movingVar };
-      const f = foldBatchNorm(gpu, u.w.value, u.b.value, bn, this.config.bnEpsilon);
-      const y = conv2dKernel(gpu, x.value, f.w, { padding: 'same', bias: f.b, activation: relu ? 'relu' : 'none' });
-      f.w.dispose();
-      f.b.dispose();
+      const y = this.gpu.scope(() => {
+        const f = this.folded(name);
+        return conv2dKernel(this.gpu, x.value, f.w, { padding: 'same', bias: f.b, activation: relu ? 'relu' : 'none' });
+      });
       return tape.record([x], y, () => [null]);
     }
     const y = conv2d(tape, x, u.w, u.b, { padding: 'same' });
@@ -165,19 +179,62 @@ export class SerModel {
     if (x.shape.length !== 4 || h !== c.inputRows || w !== c.inputFrames || ch !== 1) {
       throw new ShapeError(`model: input ${JSON.stringify(x.shape)} must be [N, ${c.inputRows}, ${c.inputFrames}, 1]`);
     }
-    let stream = 0;
-    let y = this.convBn(tape, x, 'stem', true);
-    y = dropout(tape, maxPool(tape, y), c.stem.dropout, this.dropoutState, stream++);
+    // Dropout streams: 0 the stem, 1..B the blocks, then the dense layers. Dropout is the identity at
+    // inference, so the fused paths leave it out.
+    const fused = this.fuseInference && !tape.training && !tape.gradEnabled;
+    let y: Var = (fused ? this.stemFused(tape, x) : null) ??
+      dropout(tape, maxPool(tape, this.convBn(tape, x, 'stem', true)), c.stem.dropout, this.dropoutState, 0);
     c.blocks.forEach((b, i) => {
-      const a = this.convBn(tape, this.convBn(tape, y, `block${i + 1}.conv_a`, true), `block${i + 1}.conv_b`, false);
-      const s = this.convBn(tape, y, `block${i + 1}.shortcut`, false);
-      y = dropout(tape, maxPool(tape, relu(tape, add(tape, a, s))), b.dropout, this.dropoutState, stream++);
+      const name = `block${i + 1}`;
+      y = (fused ? this.blockFused(tape, y, name) : null) ?? dropout(tape, this.block(tape, y, name), b.dropout, this.dropoutState, i + 1);
     });
     y = globalAvgPool(tape, y);
     c.dense.forEach((d, i) => {
-      y = dropout(tape, dense(tape, y, this.p(`dense${i + 1}.w`), this.p(`dense${i + 1}.b`), 'relu'), d.dropout, this.dropoutState, stream++);
+      y = dropout(tape, dense(tape, y, this.p(`dense${i + 1}.w`), this.p(`dense${i + 1}.b`), 'relu'), d.dropout, this.dropoutState, c.blocks.length + 1 + i);
     });
     return dense(tape, y, this.p('logits.w'), this.p('logits.b'));
+  }
+
+  /** A residual block layer by layer: maxpool(relu(conv_b(conv_a(x)) + shortcut(x))), each conv + BN. */
+  private block(tape: Tape, x: Var, name: string): Var {
+    const a = this.convBn(tape, this.convBn(tape, x, `${name}.conv_a`, true), `${name}.conv_b`, false);
+    const s = this.convBn(tape, x, `${name}.shortcut`, false);
+    return maxPool(tape, relu(tape, add(tape, a, s)));
+  }
+
+  /** Inference stem: maxpool(relu(conv + folded BN)) in one kernel, or null where it does not fit. */
+  private stemFused(tape: Tape, x: Var): Var | null {
+    const u = this.units.get('stem')!;
+    const g = conv2dGeometry('stem', x.shape, u.w.shape, { padding: 'same' });
+    if (!stemConvFits(g)) return null;
+    const y = this.gpu.scope(() => {
+      const f = this.folded('stem');
+      return stemConvPool(this.gpu, g, x.value, f.w, f.b);
+    });
+    return tape.record([x], y, () => [null]);
+  }
+
+  /**
+   * Inference block: conv_a (Winograd, folded BN, ReLU), the shortcut (1x1 GEMM), then conv_b with the
+   * shortcut added, ReLU and max pool fused into its inverse transform. null where conv_b cannot run as
+   * Winograd or its output is smaller than 2x2 (the layer-by-layer path then runs).
+   */
+  private blockFused(tape: Tape, x: Var, name: string): Var | null {
+    const gpu = this.gpu;
+    const [N, H, W] = x.shape as [number, number, number, number];
+    const wb = this.units.get(`${name}.conv_b`)!.w;
+    const g = conv2dGeometry('conv2d', [N, H, W, wb.shape[2]!], wb.shape, { padding: 'same' });
+    if (H < 2 || W < 2 || !useWinograd('conv2d', gpu, g)) return null;
+    const a = this.convBn(tape, x, `${name}.conv_a`, true);
+    const y = gpu.scope(() => {
+      const fs = this.folded(`${name}.shortcut`);
+      const s = conv1x1Fits(x.shape, g.Cout, gpu.limits.maxStorageBufferBindingSize)
+        ? conv1x1(gpu, x.value, fs.w, fs.b)
+        : conv2dKernel(gpu, x.value, fs.w, { bias: fs.b });
+      const fb = this.folded(`${name}.conv_b`);
+      return winogradConv(gpu, forwardPass(g), a.value, winogradFilter(gpu, fb.w, false), { bias: fb.b, residual: s, relu: true, pool: true }, `${name}.tail`);
+    });
+    return tape.record([x], y, () => [null]);
   }
 
   private p(name: string): Parameter {
