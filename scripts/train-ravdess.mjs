@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const RECIPE = ['--epochs', '40', '--patience', '0', '--seed', '0', '--dropout-scale', '0.5', '--out', 'runs/ravdess-8'];
+const RECIPE = ['--epochs', '40', '--patience', '0', '--seed', '0', '--dropout-scale', '0.5', '--clip-frames', '128', '--out', 'runs/ravdess-8'];
 
 const args = process.argv.slice(2);
 if (!args.some((a) => a === '--data' || a.startsWith('--data='))) {

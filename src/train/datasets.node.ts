@@ -3,7 +3,7 @@
 // returns item paths joined onto the folder (or the CSV's folder). Only names are read, never audio.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { DatasetError, datasetFromPaths, type Dataset, type DatasetOptions } from './datasets';
 import { classesPresent } from './labels';
 import { datasetFromManifest } from './manifest';
@@ -36,15 +36,17 @@ export function loadDataset(location: string, options: DatasetOptions = {}): Dat
       throw new DatasetError(`${location} is a file but not a .csv manifest; pass a folder or a manifest`);
     }
     const base = dirname(location);
+    // Relative paths are relative to the manifest; absolute ones are taken as they are.
+    const resolvePath = (p: string) => (isAbsolute(p) ? p : join(base, ...p.split('/')));
     const ds = datasetFromManifest(readFileSync(location, 'utf8'), { ...options, source });
     const items = [];
     for (const item of ds.items) {
-      const path = join(base, ...item.path.split('/'));
+      const path = resolvePath(item.path);
       if (existsSync(path)) items.push({ ...item, path });
       else ds.skipped.push({ path: item.path, reason: 'listed in the manifest but missing on disk' });
     }
     if (items.length === 0) throw new DatasetError(`manifest ${source}: none of its ${ds.items.length} files exist`);
-    return { ...ds, items, classes: classesPresent(items.map((i) => i.label)), skipped: ds.skipped.map((s) => ({ ...s, path: join(base, ...s.path.split('/')) })) };
+    return { ...ds, items, classes: classesPresent(items.map((i) => i.label)), skipped: ds.skipped.map((s) => ({ ...s, path: resolvePath(s.path) })) };
   }
   const ds = datasetFromPaths(listFiles(location), { ...options, source });
   const abs = (rel: string): string => join(location, ...rel.split('/'));

@@ -1,5 +1,5 @@
 // Reads a CSV manifest of labelled clips: `path,label[,speaker[,sex]]`, one clip per line, paths
-// relative to the CSV file. A first row whose cells include `path` is a header: then columns are
+// relative to the CSV file (absolute ones as they are). A first row whose cells include `path` is a header: then columns are
 // found by name (`label` or `emotion`, `speaker`, `sex`) and others are ignored, so the RAVDESS
 // manifest.csv of /work/shared reads as it is. Fields may be double-quoted (RFC 4180). Labels go
 // through normaliseLabel; any unknown label is an error naming its lines, never a silent drop.

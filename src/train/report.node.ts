@@ -17,6 +17,10 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
   const augmentation = a
     ? `${r.augmentedSources.length} augmented copies (${describeAugmentConfig(a)}); validation clips are never augmented, and the scaler is fitted on the original training clips only`
     : 'none';
+  const w = r.windows;
+  const windows = w
+    ? `random ${w.frames}-frame window of each clip's features every epoch; validation averages the probabilities of ${w.evalWindows} evenly spaced windows per clip`
+    : 'none (the first frames of each clip)';
   const json = {
     protocol: d,
     classes: r.classes,
@@ -32,6 +36,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     trainExamples: r.split.train.length,
     augmentedExamples: r.augmentedSources.length,
     augment: r.augment,
+    windows: r.windows,
     valExamples: r.split.val.length,
     skippedFiles: r.skipped,
     seconds: r.seconds,
@@ -44,6 +49,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
 - Protocol: ${protocol}
 - Examples: ${r.split.train.length} train, ${r.split.val.length} validation; ${r.skipped.length} files skipped
 - Augmentation: ${augmentation}
+- Windows: ${windows}
 - Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
 - Time: ${r.seconds.toFixed(0)} s
 

@@ -63,6 +63,7 @@ export interface TrainRunResult {
   /** Original index of each augmented example trained on (empty without --augment). */
   augmentedSources: number[];
   augment: AugmentConfig | null;
+  windows: WindowSettings | null;
   skipped: Skipped[];
   seconds: number;
 }
@@ -169,7 +170,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);
-    return { out: opts.out, report, state, classes, split, augmentedSources, augment, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
+    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
   } finally {
     for (const t of [onGpu.x, onGpu.y] as Tensor[]) t.dispose();
     trainer.dispose();

@@ -113,6 +113,12 @@ describe('dataset loader', () => {
     writeFileSync(join(root, 'plain.csv'), 'clips/a.wav,neutral\nclips/d.wav,calm,spk9\n');
     const plain = loadDataset(join(root, 'plain.csv'));
     expect(plain.items.map((i) => [i.label, i.speaker])).toEqual([['neutral', undefined], ['calm', 'spk9']]);
+    // An absolute path is taken as it is, not joined to the manifest's folder.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'ser-manifest-'));
+    writeFileSync(join(elsewhere, 'abs.csv'), `path,label\n${join(root, 'clips', 'c.flac')},sad\n${join(root, 'clips', 'nope.wav')},sad\n`);
+    const abs = loadDataset(join(elsewhere, 'abs.csv'));
+    expect(abs.items.map((i) => i.path)).toEqual([join(root, 'clips', 'c.flac')]);
+    expect(abs.skipped.map((s) => s.path)).toEqual([join(root, 'clips', 'nope.wav')]);
   });
 
   it('names the lines of unknown manifest labels', () => {

@@ -1,5 +1,5 @@
 // The pretrained model shipped in models/ravdess-8/: it loads (weights checked against the SHA-256 in
-// model.json), carries the RAVDESS classes and the seed's 82 x 64 feature config, and on 16 RAVDESS
+// model.json), carries the RAVDESS classes and its 82 x 128 features read as 64-frame windows, and on 16 RAVDESS
 // clips it never trained on (test/fixtures/ravdess/, two per emotion, from its validation split) it
 // predicts well above chance (1/8); `ser predict` without --model uses it and agrees with the library.
 
@@ -20,7 +20,7 @@ const CLIPS = join(__dirname, '../fixtures/ravdess');
 const CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
 const files = readdirSync(CLIPS).filter((f) => f.endsWith('.flac')).sort().map((f) => join(CLIPS, f));
 const truth = (f: string) => CLASSES[Number(/03-01-(\d\d)-/.exec(f)![1]) - 1]!;
-// Chance is 2 of 16; the model got 9 of 16 when it was shipped (see models/ravdess-8/README.md).
+// Chance is 2 of 16; the model got 10 of 16 when it was shipped (see models/ravdess-8/README.md).
 const MIN_CORRECT = 6;
 
 describe('the shipped RAVDESS model', () => {
@@ -36,7 +36,10 @@ describe('the shipped RAVDESS model', () => {
   it('loads, and predicts held-out clips well above chance', async () => {
     const loaded = await loadModel(gpu(), SHIPPED_MODEL);
     expect(loaded.meta.classes).toEqual(CLASSES);
-    expect(loaded.meta.featureConfig.frames).toBe(64);
+    // Trained on random 64-frame windows of 128 frames; predictions average 3 windows per clip.
+    expect(loaded.meta.featureConfig.frames).toBe(128);
+    expect(loaded.model.config.inputFrames).toBe(64);
+    expect(loaded.meta.windows).toEqual({ frames: 64, evalWindows: 3 });
     expect(loaded.model.config.inputRows).toBe(82);
     const { predictions, skipped } = await predictFiles(gpu(), loaded, files, (c) => new GpuFeatureExtractor(gpu(), c));
     expect(skipped).toEqual([]);
