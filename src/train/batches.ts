@@ -52,30 +52,43 @@ export function evalStarts(length: number, W: number, S: number, count: number):
   return [...new Set(Array.from({ length: count }, (_, k) => Math.round((k * last) / (count - 1))))];
 }
 
-/** The batch of examples `ids` as the model's input: whole rows, or windows starting at `starts`. */
-export function gatherBatch(gpu: Gpu, data: FeaturesOnGpu, ids: readonly number[], starts?: Uint32Array): Tensor {
+/** The model's input for the examples whose indices are uploaded in `idx`: whole rows, or windows at `starts`. */
+function inputOf(gpu: Gpu, data: FeaturesOnGpu, idx: Tensor, starts?: Uint32Array): Tensor {
+  if (!data.windows) return gatherRows(gpu, data.x, idx);
+  const off = gpu.upload(starts ?? new Uint32Array(idx.size), [idx.size], 'u32', 'batch.starts');
+  try {
+    return gatherWindows(gpu, data.x, idx, off, data.windows.frames);
+  } finally {
+    off.dispose();
+  }
+}
+
+/** Runs `f` with the indices `ids` uploaded, released afterwards. */
+function withIndices<T>(gpu: Gpu, ids: readonly number[], f: (idx: Tensor) => T): T {
   const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
   try {
-    if (!data.windows) return gatherRows(gpu, data.x, idx);
-    const off = gpu.upload(starts ?? new Uint32Array(ids.length), [ids.length], 'u32', 'batch.starts');
-    try {
-      return gatherWindows(gpu, data.x, idx, off, data.windows.frames);
-    } finally {
-      off.dispose();
-    }
+    return f(idx);
   } finally {
     idx.dispose();
   }
 }
 
-/** The labels [B] of examples `ids`. */
-export function gatherLabels(gpu: Gpu, data: DataOnGpu, ids: readonly number[]): Tensor {
-  const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
-  try {
-    return gatherRows(gpu, data.y, idx);
-  } finally {
-    idx.dispose();
-  }
+/** The batch of examples `ids` as the model's input: whole rows, or windows starting at `starts`. */
+export function gatherBatch(gpu: Gpu, data: FeaturesOnGpu, ids: readonly number[], starts?: Uint32Array): Tensor {
+  return withIndices(gpu, ids, (idx) => inputOf(gpu, data, idx, starts));
+}
+
+/** A training batch: the model's input (as gatherBatch) and the labels [B], from one upload of the indices. */
+export function gatherTrainingBatch(gpu: Gpu, data: DataOnGpu, ids: readonly number[], starts?: Uint32Array): { x: Tensor; y: Tensor } {
+  return withIndices(gpu, ids, (idx) => ({ x: inputOf(gpu, data, idx, starts), y: gatherRows(gpu, data.y, idx) }));
+}
+
+/** Softmax of one row of logits, in float64. */
+export function softmax(row: ArrayLike<number>): number[] {
+  const m = Math.max(...Array.from(row));
+  const e = Array.from(row, (v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
 }
 
 /**
@@ -104,11 +117,7 @@ export async function examplesLogits(gpu: Gpu, model: SerModel, data: FeaturesOn
   const probs = new Float64Array(indices.length * K);
   const count = new Uint32Array(indices.length);
   rows.forEach((r, j) => {
-    const z = raw.subarray(j * K, (j + 1) * K);
-    const m = Math.max(...z);
-    const e = Array.from(z, (v) => Math.exp(v - m));
-    const sum = e.reduce((a, b) => a + b, 0);
-    for (let k = 0; k < K; k++) probs[r.at * K + k] += e[k]! / sum;
+    softmax(raw.subarray(j * K, (j + 1) * K)).forEach((p, k) => (probs[r.at * K + k] += p));
     count[r.at]++;
   });
   return Float32Array.from(probs, (p, j) => Math.log(Math.max(p / count[Math.floor(j / K)]!, 1e-30)));

@@ -15,7 +15,7 @@ import type { Gpu, Tensor } from '../gpu';
 import { add, mul } from '../kernels/elementwise';
 import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
-import { type DataOnGpu, gatherBatch, gatherLabels, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
+import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 
 export type { DataOnGpu } from './batches';
 export { examplesLogits, recalibrateBatchNorm } from './batches';
@@ -181,8 +181,7 @@ export async function trainLoop(
     let seen = 0;
     for (let s = 0; s < steps; s++) {
       const ids = order.slice(s * opts.batch, (s + 1) * opts.batch);
-      const xb = gatherBatch(gpu, data, ids, starts?.subarray(s * opts.batch, (s + 1) * opts.batch));
-      const yb = gatherLabels(gpu, data, ids);
+      const { x: xb, y: yb } = gatherTrainingBatch(gpu, data, ids, starts?.subarray(s * opts.batch, (s + 1) * opts.batch));
       const stats = trainer.step(xb, yb);
       // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
       const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');

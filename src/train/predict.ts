@@ -5,21 +5,17 @@
 // both give the same probabilities for the same features.
 
 import type { Gpu } from '../gpu';
-import { type FeaturesOnGpu, examplesLogits } from './batches';
+import { type FeaturesOnGpu, examplesLogits, softmax } from './batches';
 import type { LoadedModel } from './saved-model';
 import { transform } from './scaler';
+
+export { softmax } from './batches';
 
 export interface ClassProbabilities {
   label: string;
   probabilities: Record<string, number>;
 }
 
-export function softmax(row: ArrayLike<number>): number[] {
-  const m = Math.max(...Array.from(row));
-  const e = Array.from(row, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
 
 /**
  * Class probabilities of each features block (rows x config.frames, unscaled), `batch` forward rows per

@@ -4,9 +4,6 @@
 // A checkpoint of another model config, other augmentation, window or feature settings is refused:
 // continuing it would silently train on other data or another network.
 
-/** The data settings a checkpoint must have been written with to be resumed. */
-export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; featureConfig: FeatureConfig }
-
 import type { AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { WindowSettings } from './batches';
@@ -15,6 +12,9 @@ import type { Trainer } from '../nn/train-step';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
 import type { LoopState } from './loop';
 import { CheckpointError, type NamedTensors } from './safetensors';
+
+/** The data settings a checkpoint must have been written with to be resumed. */
+export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; featureConfig: FeatureConfig }
 
 export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings): Promise<void> {
   const names = [...model.params.keys()];

@@ -132,13 +132,14 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   };
   const augment = opts.augment ?? null;
   const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win };
+  const dataSettings = { augment, windows: win, featureConfig: fc };
   mkdirSync(opts.out, { recursive: true });
 
   try {
     let resumeState: LoopState | undefined;
     let best: NamedTensors | null = null;
     if (opts.resume) {
-      resumeState = await restoreState(opts.out, model, trainer, mc, { augment, windows: win, featureConfig: fc });
+      resumeState = await restoreState(opts.out, model, trainer, mc, dataSettings);
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
@@ -160,7 +161,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
           best = await model.exportTensors();
           await saveModel(opts.out, model, { ...meta, history: s.history });
         }
-        await saveState(opts.out, model, trainer, s, { augment, windows: win, featureConfig: fc });
+        await saveState(opts.out, model, trainer, s, dataSettings);
       },
     }, resumeState);
 
