@@ -52,3 +52,15 @@ export function numberWithin(min: number, max: number, integer = false): (value:
     return n;
   };
 }
+
+/** A parser of `count:width` (whole numbers: count within [counts], width within [widths]). */
+export function countWidth(counts: readonly [number, number], widths: readonly [number, number]): (value: string) => [number, number] {
+  return (value) => {
+    const parts = value.split(':').map((p) => (p.trim() === '' ? NaN : Number(p)));
+    const [k, w] = parts;
+    if (parts.length !== 2 || !Number.isInteger(k) || !Number.isInteger(w) || k! < counts[0] || k! > counts[1] || w! < widths[0] || w! > widths[1]) {
+      throw new InvalidArgumentError(`expected count:width with whole numbers, count ${counts.join('..')} and width ${widths.join('..')}, got '${value}'`);
+    }
+    return [k!, w!];
+  };
+}

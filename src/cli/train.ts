@@ -1,7 +1,8 @@
 // `ser train`: train the residual CNN on a data folder (or the embedded synthetic corpus) and write
 // the model, checkpoints, report and plots; `--folds K` runs a k-fold cross-validation by speaker
 // instead (one model per fold, then the mean and spread); `--augment` adds augmented copies of the
-// training clips; `--clip-frames` trains on random windows of longer feature maps. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and
+// training clips; `--clip-frames` trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of
+// every training example. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and
 // `--resume DIR` continues from it (single runs only).
 
 import { SingleBar } from 'cli-progress';
@@ -14,7 +15,8 @@ import { defaultLoopOptions } from '../train/loop';
 import { writeReport } from '../train/report.node.ts';
 import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { makeExtractor } from './extractor';
-import { fraction, list, nonNegativeInt, numberWithin, positiveInt, positiveNumber, rangeWithin } from './options';
+import { MASK_LIMITS, type MaskSettings } from '../train/masks';
+import { countWidth, fraction, list, nonNegativeInt, numberWithin, positiveInt, positiveNumber, rangeWithin } from './options';
 
 interface TrainFlags {
   data?: string;
@@ -43,6 +45,8 @@ interface TrainFlags {
   augmentGain: number;
   clipFrames?: number;
   evalWindows: number;
+  timeMasks?: [number, number];
+  rowMasks?: [number, number];
 }
 
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
@@ -80,6 +84,12 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
+/** --time-masks / --row-masks as the loop's mask settings (undefined when neither is given). */
+function maskSettings(flags: TrainFlags): MaskSettings | undefined {
+  if (!flags.timeMasks && !flags.rowMasks) return undefined;
+  return { time: flags.timeMasks ?? [0, 0], rows: flags.rowMasks ?? [0, 0] };
+}
+
 function augmentConfig(flags: TrainFlags): AugmentConfig | undefined {
   if (!flags.augment) return undefined;
   return { copies: flags.augmentCopies, snrDb: flags.augmentSnr || null, shiftMs: flags.augmentShift, speed: flags.augmentSpeed, gainDb: flags.augmentGain };
@@ -114,6 +124,8 @@ export function registerTrain(program: Command): void {
     .option('--augment-gain <dB>', `largest gain change either way in dB (${L.gainDb.join('..')}; 0: none)`, numberWithin(L.gainDb[0], L.gainDb[1]), D.gainDb)
     .option('--clip-frames <n>', `keep this many feature frames per clip (more than ${WINDOW}) and train on a random ${WINDOW}-frame window of each clip every epoch; validation and inference average --eval-windows windows (default: the first ${WINDOW} frames, as the seed)`, numberWithin(WINDOW + 1, 1024, true))
     .option('--eval-windows <k>', 'windows averaged per clip at validation and inference with --clip-frames (1..32)', numberWithin(1, 32, true), 3)
+    .option('--time-masks <k:t>', `mask (set to the mean) up to k bands of up to t frames of every training example, drawn afresh each epoch (SpecAugment; k ${MASK_LIMITS.count.join('..')}, t ${MASK_LIMITS.width.join('..')}); validation and inference never mask`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
+    .option('--row-masks <k:f>', `mask up to k bands of up to f feature rows of every training example (k ${MASK_LIMITS.count.join('..')}, f ${MASK_LIMITS.width.join('..')})`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
     .option('--json', 'print the final report (with --folds: the folds summary) as JSON')
     .action(async (flags: TrainFlags, cmd: Command) => {
       checkCombinations(flags, cmd);
@@ -143,7 +155,7 @@ export function registerTrain(program: Command): void {
         cacheDir: flags.cache,
         lr: flags.lr,
         model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing, ...scaledDropout(flags.dropoutScale) },
-        loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate },
+        loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate, masks: maskSettings(flags) },
         augment: augmentConfig(flags),
         ...(flags.clipFrames !== undefined ? { features: { frames: flags.clipFrames }, windows: { frames: WINDOW, evalWindows: flags.evalWindows } } : {}),
         log,

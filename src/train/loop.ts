@@ -7,7 +7,8 @@
 // ReduceLROnPlateau, min_delta 1e-4). The loss, not the accuracy, drives the schedule: accuracy on a
 // few hundred clips moves in steps of several tenths of a percent and halved the rate of a RAVDESS
 // run while its loss was still falling. With windows (batches.ts) each epoch draws a fresh random
-// window of every training clip, and validation averages several windows per clip.
+// window of every training clip, and validation averages several windows per clip. With masks
+// (masks.ts) each training example also gets bands of frames and rows set to 0.
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
 import { createRng } from '../common/random';
@@ -16,6 +17,7 @@ import { add, mul } from '../kernels/elementwise';
 import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
+import { applyMasks, type MaskSettings } from './masks';
 
 export type { DataOnGpu } from './batches';
 export { examplesLogits, recalibrateBatchNorm } from './batches';
@@ -38,6 +40,8 @@ export interface LoopOptions {
    * variance dropout adds in training and lag the weights; see recalibrateBatchNorm).
    */
   bnRecalibration: number;
+  /** Band masks on every training example (masks.ts); validation and recalibration see unmasked maps. */
+  masks?: MaskSettings;
 }
 
 export const defaultLoopOptions: LoopOptions = {
@@ -181,7 +185,13 @@ export async function trainLoop(
     let seen = 0;
     for (let s = 0; s < steps; s++) {
       const ids = order.slice(s * opts.batch, (s + 1) * opts.batch);
-      const { x: xb, y: yb } = gatherTrainingBatch(gpu, data, ids, starts?.subarray(s * opts.batch, (s + 1) * opts.batch));
+      const batch = gatherTrainingBatch(gpu, data, ids, starts?.subarray(s * opts.batch, (s + 1) * opts.batch));
+      const yb = batch.y;
+      let xb = batch.x;
+      if (opts.masks) {
+        xb = applyMasks(gpu, batch.x, ids, opts.masks, opts.seed, state.epoch);
+        batch.x.dispose();
+      }
       const stats = trainer.step(xb, yb);
       // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
       const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');

@@ -21,6 +21,10 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
   const windows = w
     ? `random ${w.frames}-frame window of each clip's features every epoch; validation averages the probabilities of ${w.evalWindows} evenly spaced windows per clip`
     : 'none (the first frames of each clip)';
+  const m = r.masks;
+  const masks = m
+    ? `every training example, each epoch: up to ${m.time[0]} bands of up to ${m.time[1]} frames and up to ${m.rows[0]} bands of up to ${m.rows[1]} feature rows set to the mean (validation never masked)`
+    : 'none';
   const json = {
     protocol: d,
     classes: r.classes,
@@ -37,6 +41,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     augmentedExamples: r.augmentedSources.length,
     augment: r.augment,
     windows: r.windows,
+    masks: r.masks,
     valExamples: r.split.val.length,
     skippedFiles: r.skipped,
     seconds: r.seconds,
@@ -50,6 +55,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
 - Examples: ${r.split.train.length} train, ${r.split.val.length} validation; ${r.skipped.length} files skipped
 - Augmentation: ${augmentation}
 - Windows: ${windows}
+- Feature masks: ${masks}
 - Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
 - Time: ${r.seconds.toFixed(0)} s
 

@@ -1,12 +1,13 @@
 // What --resume needs after an epoch: the model's tensors, Adam's moments and counters, the dropout
 // stream's position and the loop state, written as `checkpoint.*` in the run's folder (atomically,
 // by checkpoint.node.ts), and the inverse that loads them into a freshly built model and trainer.
-// A checkpoint of another model config, other augmentation, window or feature settings is refused:
+// A checkpoint of another model config, other augmentation, window, mask or feature settings is refused:
 // continuing it would silently train on other data or another network.
 
 import type { AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { WindowSettings } from './batches';
+import type { MaskSettings } from './masks';
 import type { ModelConfig, SerModel } from '../nn/model';
 import type { Trainer } from '../nn/train-step';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
@@ -14,7 +15,7 @@ import type { LoopState } from './loop';
 import { CheckpointError, type NamedTensors } from './safetensors';
 
 /** The data settings a checkpoint must have been written with to be resumed. */
-export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; featureConfig: FeatureConfig }
+export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; featureConfig: FeatureConfig }
 
 export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings): Promise<void> {
   const names = [...model.params.keys()];
@@ -29,7 +30,7 @@ export async function saveState(dir: string, model: SerModel, trainer: Trainer, 
     tensors.set(`adam.v.${n}`, { shape: [...moments[2 * i + 1]!.shape], data: arrays[2 * i + 1] as Float32Array });
   });
   const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]! };
-  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, featureConfig: settings.featureConfig, loop: state, learningRate: trainer.adam.learningRate, counters });
+  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, featureConfig: settings.featureConfig, loop: state, learningRate: trainer.adam.learningRate, counters });
 }
 
 export async function restoreState(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig, settings: DataSettings): Promise<LoopState> {
@@ -42,6 +43,9 @@ export async function restoreState(dir: string, model: SerModel, trainer: Traine
   }
   if (JSON.stringify(meta.windows ?? null) !== JSON.stringify(settings.windows)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written with other window settings (${JSON.stringify(meta.windows ?? null)}); resume with the same --clip-frames and --eval-windows`);
+  }
+  if (JSON.stringify(meta.masks ?? null) !== JSON.stringify(settings.masks)) {
+    throw new CheckpointError(`${dir}/checkpoint.json: written with other feature masks (${JSON.stringify(meta.masks ?? null)}); resume with the same --time-masks and --row-masks`);
   }
   // Checkpoints from before the feature config was recorded carry none; those are accepted.
   if (meta.featureConfig !== undefined && JSON.stringify(meta.featureConfig) !== JSON.stringify(settings.featureConfig)) {

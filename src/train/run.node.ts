@@ -21,6 +21,7 @@ import { Trainer } from '../nn/train-step';
 import { readCheckpoint } from './checkpoint.node.ts';
 import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, type TrainingData } from './data.node.ts';
 import type { WindowSettings } from './batches';
+import { checkMasks, type MaskSettings } from './masks';
 import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, examplesLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
@@ -64,6 +65,7 @@ export interface TrainRunResult {
   augmentedSources: number[];
   augment: AugmentConfig | null;
   windows: WindowSettings | null;
+  masks: MaskSettings | null;
   skipped: Skipped[];
   seconds: number;
 }
@@ -119,6 +121,8 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   if (copies.length > 0) log(`training on ${split.train.length} clips + ${copies.length} augmented copies; validation ${split.val.length} clips (no copies)`);
 
   const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: win ? win.frames : fc.frames });
+  const masks = opts.loop.masks ?? null;
+  if (masks) checkMasks(masks, rows, mc.inputFrames);
   const shape = [total, rows, fc.frames, 1];
   validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, { ...mc, inputFrames: fc.frames });
   checkFitsDevice(gpu.limits, mc, opts.loop.batch, total, fc.frames);
@@ -131,8 +135,8 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     windows: win ? { ...win, lengths: Uint32Array.from([...data.lengths, ...copies.map((j) => augmented[j]!.length)]) } : undefined,
   };
   const augment = opts.augment ?? null;
-  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win };
-  const dataSettings = { augment, windows: win, featureConfig: fc };
+  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks };
+  const dataSettings = { augment, windows: win, masks, featureConfig: fc };
   mkdirSync(opts.out, { recursive: true });
 
   try {
@@ -171,7 +175,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);
-    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
+    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
   } finally {
     for (const t of [onGpu.x, onGpu.y] as Tensor[]) t.dispose();
     trainer.dispose();

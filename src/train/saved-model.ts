@@ -11,6 +11,7 @@ import type { Gpu } from '../gpu';
 import { SerModel, modelConfig, type ModelConfig } from '../nn/model';
 import { expectTensors, parseCheckpoint, type CheckpointSource } from './checkpoint';
 import type { WindowSettings } from './batches';
+import type { MaskSettings } from './masks';
 import type { EpochMetrics } from './loop';
 import { CheckpointError } from './safetensors';
 import { scalerFromJSON, type ScalerStats } from './scaler';
@@ -29,6 +30,8 @@ export interface ModelMeta {
   augment?: AugmentConfig | null;
   /** Window training (--clip-frames): the model reads windows of the features and averages them (null: whole rows). */
   windows?: WindowSettings | null;
+  /** The feature masks of training (--time-masks / --row-masks; null: none). Recorded only: inference never masks. */
+  masks?: MaskSettings | null;
 }
 
 export interface LoadedModel {
