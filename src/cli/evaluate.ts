@@ -7,6 +7,8 @@ import { loadDataset } from '../train/datasets.node.ts';
 import { predictFiles } from '../train/infer.node.ts';
 import { classificationReport, formatReport } from '../train/metrics';
 import { loadModel } from '../train/saved-model.node.ts';
+import { withEvalWindows } from '../train/saved-model';
+import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
 
 export function registerEvaluate(program: Command): void {
@@ -15,12 +17,14 @@ export function registerEvaluate(program: Command): void {
     .description('evaluate a trained model on a labelled data folder or CSV manifest')
     .requiredOption('--model <dir>', 'folder written by `ser train`')
     .requiredOption('--data <dir>', 'data folder or CSV manifest (same conventions as `ser train`)')
+    .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
-    .action(async (opts: { model: string; data: string; json?: boolean; cache: string }) => {
+    .action(async (opts: { model: string; data: string; json?: boolean; cache: string; evalWindows?: number }) => {
       const gpu = await createNodeGpu();
       try {
-        const loaded = await loadModel(gpu, opts.model);
+        const saved = await loadModel(gpu, opts.model);
+        const loaded = opts.evalWindows === undefined ? saved : withEvalWindows(saved, opts.evalWindows);
         const classes = loaded.meta.classes;
         const dataset = loadDataset(opts.data);
         const usable = dataset.items.filter((i) => classes.includes(i.label));

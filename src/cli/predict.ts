@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { createNodeGpu } from '../gpu/node.node.ts';
 import { predictFiles } from '../train/infer.node.ts';
 import { loadModel } from '../train/saved-model.node.ts';
+import { withEvalWindows } from '../train/saved-model';
+import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
 
 /** The pretrained model shipped with the package (trained by `npm run train:ravdess`). */
@@ -18,16 +20,18 @@ export function registerPredict(program: Command): void {
     .description('predict the emotion of audio files with a trained model')
     .argument('<audio...>', 'audio files (WAV, FLAC, MP3, OGG)')
     .option('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors); default: the shipped RAVDESS model, models/ravdess-8')
+    .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--json', 'print one {"file", "label", "probabilities"} object per file')
     .option('--cache <dir>', 'reuse cached features from this folder')
-    .action(async (files: string[], opts: { model?: string; json?: boolean; cache?: string }) => {
+    .action(async (files: string[], opts: { model?: string; json?: boolean; cache?: string; evalWindows?: number }) => {
       const modelDir = opts.model ?? SHIPPED_MODEL;
       if (!opts.model && !existsSync(`${modelDir}/model.json`)) {
         throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: npm run train:ravdess -- --data DIR)`);
       }
       const gpu = await createNodeGpu();
       try {
-        const loaded = await loadModel(gpu, modelDir);
+        const saved = await loadModel(gpu, modelDir);
+        const loaded = opts.evalWindows === undefined ? saved : withEvalWindows(saved, opts.evalWindows);
         const { predictions, skipped } = await predictFiles(gpu, loaded, files, (c) => makeExtractor(gpu, c), { cacheDir: opts.cache });
         for (const p of predictions) {
           if (!p) continue;

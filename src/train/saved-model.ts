@@ -96,3 +96,13 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
     raw: meta,
   };
 }
+
+/**
+ * The loaded model with its windows averaged over `k` evaluation windows instead of the trained
+ * setting (`ser evaluate/predict --eval-windows`); refused for a model that reads whole rows.
+ */
+export function withEvalWindows(loaded: LoadedModel, k: number): LoadedModel {
+  if (!loaded.meta.windows) throw new RangeError('--eval-windows applies only to a model trained on windows (ser train --clip-frames); this one reads whole clips');
+  if (!Number.isInteger(k) || k < 1 || k > 32) throw new RangeError(`evaluation windows must be a whole number in 1..32, got ${k}`);
+  return { ...loaded, meta: { ...loaded.meta, windows: { ...loaded.meta.windows, evalWindows: k } } };
+}

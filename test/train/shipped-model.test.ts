@@ -11,6 +11,7 @@ import { SHIPPED_MODEL } from '../../src/cli/predict';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
+import { withEvalWindows } from '../../src/train/saved-model';
 import { useGpu } from '../harness';
 
 const gpu = useGpu();
@@ -54,5 +55,22 @@ describe('the shipped RAVDESS model', () => {
     const cli = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--json', files[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     expect(cli.label).toBe(predictions[0]!.label);
     expect(cli.probabilities[cli.label]).toBeCloseTo(predictions[0]!.probabilities[cli.label]!, 4);
+  });
+
+  it('--eval-windows averages another number of windows, in the library and the CLI alike', async () => {
+    const loaded = await loadModel(gpu(), SHIPPED_MODEL);
+    const one = withEvalWindows(loaded, 1);
+    expect(one.meta.windows).toEqual({ frames: 64, evalWindows: 1 });
+    expect(loaded.meta.windows!.evalWindows).toBe(3); // the loaded model itself is unchanged
+    expect(() => withEvalWindows(loaded, 0)).toThrow(/whole number in 1..32, got 0/);
+    expect(() => withEvalWindows({ ...loaded, meta: { ...loaded.meta, windows: null } }, 3)).toThrow(/only to a model trained on windows/);
+    const [a, b] = await Promise.all([predictFiles(gpu(), loaded, files, (c) => new GpuFeatureExtractor(gpu(), c)), predictFiles(gpu(), one, files, (c) => new GpuFeatureExtractor(gpu(), c))]);
+    // Clips longer than one window get other probabilities from one window than from three.
+    const gap = a.predictions.map((p, i) => Math.max(...CLASSES.map((c) => Math.abs(p!.probabilities[c]! - b.predictions[i]!.probabilities[c]!))));
+    const far = gap.indexOf(Math.max(...gap));
+    expect(gap[far]).toBeGreaterThan(1e-3);
+    const cli = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--json', '--eval-windows', '1', files[far]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    for (const c of CLASSES) expect(cli.probabilities[c]).toBeCloseTo(b.predictions[far]!.probabilities[c]!, 4);
+    loaded.model.dispose();
   });
 });
