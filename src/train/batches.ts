@@ -32,6 +32,20 @@ export interface DataOnGpu extends FeaturesOnGpu {
   labels: Uint32Array;
 }
 
+/**
+ * Why window settings cannot work, or null: a window under 8 frames, clips (`clipFrames`, the
+ * feature config's frames) not longer than the window, or evaluation windows outside 1..32. One rule
+ * for training (checkWindows), loading a saved model and --eval-windows.
+ */
+export function windowsProblem(w: Partial<WindowSettings>, clipFrames: number | undefined): string | null {
+  if (!Number.isInteger(w.frames) || w.frames! < 8) return `the window must be a whole number of at least 8 frames, got ${w.frames}`;
+  if (clipFrames === undefined || !Number.isInteger(clipFrames) || clipFrames <= w.frames!) {
+    return `the clips' features must have more frames than the ${w.frames}-frame window (got ${clipFrames ?? 'the default'})`;
+  }
+  if (!Number.isInteger(w.evalWindows) || w.evalWindows! < 1 || w.evalWindows! > 32) return `evaluation windows must be a whole number in 1..32, got ${w.evalWindows}`;
+  return null;
+}
+
 /** Latest start of a W-frame window in a clip of `length` frames stored in S: 0 when the clip is shorter than W. */
 function lastStart(length: number, W: number, S: number): number {
   return Math.max(0, Math.min(length, S) - W);

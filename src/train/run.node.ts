@@ -20,7 +20,7 @@ import { modelConfig, SerModel, type ModelConfig } from '../nn/model';
 import { Trainer } from '../nn/train-step';
 import { readCheckpoint } from './checkpoint.node.ts';
 import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, type TrainingData } from './data.node.ts';
-import type { WindowSettings } from './batches';
+import { windowsProblem, type WindowSettings } from './batches';
 import { checkMasks, type MaskSettings } from './masks';
 import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, examplesLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
@@ -70,14 +70,10 @@ export interface TrainRunResult {
   seconds: number;
 }
 
-/** Refuses window settings that cannot work: a window not shorter than the clips' frames, or < 1 evaluation window. */
+/** Refuses window settings that cannot work (windowsProblem) before any data is loaded. */
 export function checkWindows(w: WindowSettings, clipFrames: number | undefined): void {
-  const bad = (m: string) => new RangeError(`window training: ${m}`);
-  if (!Number.isInteger(w.frames) || w.frames < 8) throw bad(`the window must be a whole number of at least 8 frames, got ${w.frames}`);
-  if (clipFrames === undefined || !Number.isInteger(clipFrames) || clipFrames <= w.frames) {
-    throw bad(`the clips' features must have more frames than the ${w.frames}-frame window (got ${clipFrames ?? 'the default'})`);
-  }
-  if (!Number.isInteger(w.evalWindows) || w.evalWindows < 1 || w.evalWindows > 32) throw bad(`evaluation windows must be a whole number in 1..32, got ${w.evalWindows}`);
+  const problem = windowsProblem(w, clipFrames);
+  if (problem) throw new RangeError(`window training: ${problem}`);
 }
 
 export async function trainRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: TrainRunOptions): Promise<TrainRunResult> {

@@ -10,7 +10,7 @@ import { featureConfig } from '../dsp/config';
 import type { Gpu } from '../gpu';
 import { SerModel, modelConfig, type ModelConfig } from '../nn/model';
 import { expectTensors, parseCheckpoint, type CheckpointSource } from './checkpoint';
-import type { WindowSettings } from './batches';
+import { windowsProblem, type WindowSettings } from './batches';
 import type { MaskSettings } from './masks';
 import type { EpochMetrics } from './loop';
 import { CheckpointError } from './safetensors';
@@ -77,8 +77,9 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   const windows = meta.windows ?? null;
   if (windows !== null) {
     const w = windows as Partial<WindowSettings>;
-    const ok = typeof w === 'object' && w.frames === mc.inputFrames && fc.frames > mc.inputFrames && Number.isInteger(w.evalWindows) && w.evalWindows! >= 1;
-    if (!ok) throw new CheckpointError(`${from.json}: 'windows' must be {frames: ${mc.inputFrames}, evalWindows >= 1} with more feature frames (${fc.frames}) than that`);
+    if (typeof w !== 'object' || w.frames !== mc.inputFrames) throw new CheckpointError(`${from.json}: 'windows' must be {frames: ${mc.inputFrames} (the model's input), evalWindows}`);
+    const problem = windowsProblem(w, fc.frames);
+    if (problem) throw new CheckpointError(`${from.json}: 'windows': ${problem}`);
   } else if (fc.frames !== mc.inputFrames) {
     throw new CheckpointError(`${from.json}: the features have ${fc.frames} frames but the model reads ${mc.inputFrames} (and no 'windows')`);
   }
@@ -92,7 +93,7 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   }
   return {
     model,
-    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null },
+    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null, masks: (meta.masks ?? null) as MaskSettings | null },
     raw: meta,
   };
 }
@@ -103,6 +104,8 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
  */
 export function withEvalWindows(loaded: LoadedModel, k: number): LoadedModel {
   if (!loaded.meta.windows) throw new RangeError('--eval-windows applies only to a model trained on windows (ser train --clip-frames); this one reads whole clips');
-  if (!Number.isInteger(k) || k < 1 || k > 32) throw new RangeError(`evaluation windows must be a whole number in 1..32, got ${k}`);
-  return { ...loaded, meta: { ...loaded.meta, windows: { ...loaded.meta.windows, evalWindows: k } } };
+  const windows = { ...loaded.meta.windows, evalWindows: k };
+  const problem = windowsProblem(windows, loaded.meta.featureConfig.frames);
+  if (problem) throw new RangeError(problem);
+  return { ...loaded, meta: { ...loaded.meta, windows } };
 }

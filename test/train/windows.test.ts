@@ -19,6 +19,7 @@ import type { Emotion } from '../../src/train/labels';
 import { defaultLoopOptions } from '../../src/train/loop';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
+import { loadModelFromBytes } from '../../src/train/saved-model';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { fitScaler } from '../../src/train/scaler';
 import { synthCorpus } from '../../src/train/synth';
@@ -134,6 +135,16 @@ describe('ser train with windows on a tiny config', () => {
     loaded.model.dispose();
     // A checkpoint made with other window settings is not resumed.
     await expect(trainRun(gpu(), extractor, options(out, { resume: true, windows: { frames: 12, evalWindows: 1 } }))).rejects.toThrow(/other window settings/);
+    // A model.json whose windows training would refuse does not load either (one rule: windowsProblem).
+    const json = readFileSync(join(out, 'model.json'), 'utf8');
+    const safetensors = new Uint8Array(readFileSync(join(out, 'model.safetensors')));
+    const edited = (windows: unknown) => ({ json: JSON.stringify({ ...JSON.parse(json), windows }), safetensors });
+    await expect(loadModelFromBytes(gpu(), edited({ frames: 12, evalWindows: 40 }))).rejects.toThrow(/model.json: 'windows': evaluation windows must be a whole number in 1..32, got 40/);
+    await expect(loadModelFromBytes(gpu(), edited({ frames: 10, evalWindows: 3 }))).rejects.toThrow(/'windows' must be \{frames: 12 \(the model's input\), evalWindows\}/);
+    await expect(loadModelFromBytes(gpu(), edited(null))).rejects.toThrow(/the features have 24 frames but the model reads 12/);
+    const ok = await loadModelFromBytes(gpu(), edited({ frames: 12, evalWindows: 5 }));
+    expect(ok.meta.windows).toEqual({ frames: 12, evalWindows: 5 });
+    ok.model.dispose();
   });
 
   it('refuses windows that do not fit', async () => {
