@@ -64,3 +64,13 @@ export function countWidth(counts: readonly [number, number], widths: readonly [
     return [k!, w!];
   };
 }
+
+/** A parser of seeds: `0,1,2` or a range `0-4` (whole numbers, no repeats). */
+export function seedList(value: string): number[] {
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
+  const seeds = range ? Array.from({ length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) }, (_, i) => Number(range[1]) + i) : value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  if (seeds.length < 2 || !seeds.every((s) => Number.isInteger(s) && s >= 0) || new Set(seeds).size !== seeds.length) {
+    throw new InvalidArgumentError(`expected at least two different non-negative whole numbers as a,b,c or lo-hi, got '${value}'`);
+  }
+  return seeds;
+}

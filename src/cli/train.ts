@@ -1,6 +1,6 @@
 // `ser train`: train the residual CNN on a data folder (or the embedded synthetic corpus) and write
 // the model, checkpoints, report and plots; `--folds K` runs a k-fold cross-validation by speaker
-// instead (one model per fold, then the mean and spread); `--augment` adds augmented copies of the
+// instead (one model per fold, then the mean and spread), `--seeds LIST` repeats the run per seed (mean and spread); `--augment` adds augmented copies of the
 // training clips; `--clip-frames` trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of
 // every training example. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and
 // `--resume DIR` continues from it (single runs only).
@@ -14,9 +14,10 @@ import { foldsRun } from '../train/folds.node.ts';
 import { defaultLoopOptions } from '../train/loop';
 import { writeReport } from '../train/report.node.ts';
 import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
+import { seedsRun } from '../train/seeds.node.ts';
 import { makeExtractor } from './extractor';
 import { MASK_LIMITS, type MaskSettings } from '../train/masks';
-import { countWidth, fraction, list, nonNegativeInt, numberWithin, positiveInt, positiveNumber, rangeWithin } from './options';
+import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, rangeWithin } from './options';
 
 interface TrainFlags {
   data?: string;
@@ -24,6 +25,7 @@ interface TrainFlags {
   val: number;
   valSpeakers?: string[];
   folds?: number;
+  seeds?: number[];
   epochs: number;
   batch: number;
   lr: number;
@@ -77,6 +79,11 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
     if (given('split') && flags.split !== 'speaker') throw new Error('--folds is a cross-validation by speaker: it cannot be combined with --split random');
     if (given('val')) throw new Error('--folds K validates each fold on about 1/K of the speakers: leave --val out');
   }
+  if (flags.seeds !== undefined) {
+    if (flags.folds !== undefined) throw new Error('--seeds and --folds are two protocols: run them separately');
+    if (flags.resume) throw new Error('--seeds runs continue by repeating the same command (finished seeds are read, a stopped one resumes): leave --resume out');
+    if (given('seed')) throw new Error('--seeds gives the seeds: leave --seed out');
+  }
   if (flags.clipFrames === undefined && given('evalWindows')) throw new Error('--eval-windows applies only with --clip-frames');
   if (!flags.augment) {
     const stray = AUGMENT_FLAGS.filter(given);
@@ -104,6 +111,7 @@ export function registerTrain(program: Command): void {
     .option('--val <fraction>', 'validation fraction', fraction, 0.2)
     .option('--val-speakers <list>', 'comma-separated validation speakers (implies --split speaker)', list)
     .option('--folds <k>', 'k-fold cross-validation by speaker (2 <= k <= speakers): one model per fold in OUT/fold-<i>/, mean and spread in OUT/folds.md and folds.json', positiveInt)
+    .option('--seeds <list>', "the same run once per seed (e.g. 0-4 or 0,3,7), each in OUT/seed-<s>/ with its own split, then mean and spread in OUT/seeds.md and seeds.json; repeating the command continues a stopped run", seedList)
     .option('--epochs <n>', 'maximum epochs', positiveInt, 30)
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
@@ -136,7 +144,9 @@ export function registerTrain(program: Command): void {
       const onSigint = () => {
         if (stop) process.exit(130);
         stop = true;
-        console.error(flags.folds ? '\nstopping after this fold\'s last completed epoch (k-fold runs cannot be resumed)' : '\nstopping: the last completed epoch is checkpointed; continue with --resume ' + out);
+        console.error(flags.folds ? '\nstopping after this fold\'s last completed epoch (k-fold runs cannot be resumed)'
+          : flags.seeds ? '\nstopping: this seed\'s last completed epoch is checkpointed; repeat the same command to continue'
+          : '\nstopping: the last completed epoch is checkpointed; continue with --resume ' + out);
       };
       process.on('SIGINT', onSigint);
       const bar = new SingleBar({
@@ -180,6 +190,14 @@ export function registerTrain(program: Command): void {
           if (!r.summary) process.exitCode = 130;
           else if (flags.json) console.log(JSON.stringify({ out, seconds: r.seconds, ...r.summary }));
           else log(`\ndone in ${r.seconds.toFixed(0)} s; wrote ${out}/folds.md, folds.json, splits.json, confusion.svg (pooled) and fold-1..${flags.folds}/`);
+          return;
+        }
+        if (flags.seeds !== undefined) {
+          const r = await seedsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, split: flags.valSpeakers ? 'speaker' : flags.split, val: flags.val, valSpeakers: flags.valSpeakers, seeds: flags.seeds, onSeed: (s, k, n) => void (fold = `seed ${s} (${k}/${n}) `) });
+          bar.stop();
+          if (!r.summary) process.exitCode = 130;
+          else if (flags.json) console.log(JSON.stringify({ out, seconds: r.seconds, ...r.summary }));
+          else log(`\ndone in ${r.seconds.toFixed(0)} s; wrote ${out}/seeds.md, seeds.json and seed-${flags.seeds.join(', seed-')}/`);
           return;
         }
         const result = await trainRun(gpu, (c) => makeExtractor(gpu, c), { ...common, split: flags.valSpeakers ? 'speaker' : flags.split, val: flags.val, valSpeakers: flags.valSpeakers });

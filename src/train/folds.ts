@@ -43,26 +43,35 @@ export interface FoldsSummary {
   perFold: (Omit<FoldOutcome, 'report'> & { accuracy: number; uar: number; macroF1: number; recall: Record<string, number | null> })[];
 }
 
-export function summariseFolds(outcomes: readonly FoldOutcome[], classes: readonly string[], seed: number): FoldsSummary {
-  if (outcomes.length === 0) throw new RangeError('no folds to summarise');
-  for (const o of outcomes) {
-    if (o.report.perClass.map((m) => m.name).join() !== classes.join()) throw new RangeError(`fold ${o.fold} reports other classes than ${classes.join(', ')}`);
-  }
-  const reports = outcomes.map((o) => o.report);
+/** Spreads of accuracy, UAR and macro F1 over reports, and each class's mean recall over the reports that have it. */
+export function reportSpreads(reports: readonly ClassificationReport[], classes: readonly string[], what: (i: number) => string): Pick<FoldsSummary, 'accuracy' | 'uar' | 'macroF1' | 'perClassRecall'> {
+  if (reports.length === 0) throw new RangeError('no runs to summarise');
+  reports.forEach((r, i) => {
+    if (r.perClass.map((m) => m.name).join() !== classes.join()) throw new RangeError(`${what(i)} reports other classes than ${classes.join(', ')}`);
+  });
   const perClassRecall = classes.map((name, c) => {
     const withClass = reports.filter((r) => r.perClass[c]!.support > 0);
     return { name, mean: withClass.length ? spread(withClass.map((r) => r.perClass[c]!.recall)).mean : 0, folds: withClass.length };
   });
+  return {
+    accuracy: spread(reports.map((r) => r.accuracy)),
+    uar: spread(reports.map((r) => r.uar)),
+    macroF1: spread(reports.map((r) => r.macroF1)),
+    perClassRecall,
+  };
+}
+
+export function summariseFolds(outcomes: readonly FoldOutcome[], classes: readonly string[], seed: number): FoldsSummary {
+  if (outcomes.length === 0) throw new RangeError('no folds to summarise');
+  const reports = outcomes.map((o) => o.report);
+  const spreads = reportSpreads(reports, classes, (i) => `fold ${outcomes[i]!.fold}`);
   const summed = classes.map((_, t) => classes.map((__, p) => reports.reduce((a, r) => a + r.confusion[t]![p]!, 0)));
   const pooled = reportFromConfusion(summed, classes);
   return {
     folds: outcomes.length,
     seed,
     classes: [...classes],
-    accuracy: spread(reports.map((r) => r.accuracy)),
-    uar: spread(reports.map((r) => r.uar)),
-    macroF1: spread(reports.map((r) => r.macroF1)),
-    perClassRecall,
+    ...spreads,
     pooled: { accuracy: pooled.accuracy, uar: pooled.uar, macroF1: pooled.macroF1, n: pooled.total, confusion: summed },
     perFold: outcomes.map(({ report: r, ...o }) => ({
       ...o,
@@ -74,8 +83,8 @@ export function summariseFolds(outcomes: readonly FoldOutcome[], classes: readon
   };
 }
 
-const pct = (x: number): string => (100 * x).toFixed(1);
-const spreadText = (s: Spread): string => `${pct(s.mean)}% ± ${pct(s.std)} (min ${pct(s.min)}, max ${pct(s.max)})`;
+export const pct = (x: number): string => (100 * x).toFixed(1);
+export const spreadText = (s: Spread): string => `${pct(s.mean)}% ± ${pct(s.std)} (min ${pct(s.min)}, max ${pct(s.max)})`;
 
 /** A few console lines: the three metrics with their spread, and the pooled figures. */
 export function formatFoldsSummary(s: FoldsSummary): string {

@@ -1,0 +1,98 @@
+// `ser train --seeds LIST`: the same training once per seed, each a complete single run in
+// OUT/seed-<s>/ (split, initialisation, shuffles, dropout, windows and masks all follow the seed), then
+// the mean and spread in OUT/seeds.json and OUT/seeds.md, written only when every seed has finished. A seed whose folder already holds a finished run (report.json) is not
+// trained again but read, and one with only a checkpoint is resumed, so a stopped --seeds run repeated with the same flags continues where it was
+// (OUT/seeds-settings.json records the flags; other settings in the same OUT are refused).
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FeatureConfig } from '../dsp/config';
+import type { FeatureExtractor } from '../dsp/pipeline';
+import type { Gpu } from '../gpu';
+import { reportFromConfusion } from './metrics';
+import { writeReport } from './report.node.ts';
+import { trainRun, type TrainRunOptions } from './run.node.ts';
+import { formatSeedsSummary, seedsMarkdown, summariseSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
+
+export interface SeedsRunOptions extends TrainRunOptions {
+  seeds: number[];
+  /** Called before each seed trains (1-based position), e.g. to label a progress bar. */
+  onSeed?: (seed: number, position: number, count: number) => void;
+}
+
+export interface SeedsRunResult {
+  out: string;
+  /** Null when the run was stopped before every seed had finished. */
+  summary: SeedsSummary | null;
+  seconds: number;
+}
+
+/** The outcome recorded in a finished seed folder's report.json, or null when there is none. */
+function finishedOutcome(dir: string, seed: number): SeedOutcome | null {
+  const path = join(dir, 'report.json');
+  if (!existsSync(path)) return null;
+  const r = JSON.parse(readFileSync(path, 'utf8'));
+  if (r.protocol?.seed !== seed) return null;
+  return { seed, trainExamples: r.trainExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: r.seconds, report: reportFromConfusion(r.confusion, r.classes) };
+}
+
+export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: SeedsRunOptions): Promise<SeedsRunResult> {
+  const started = performance.now();
+  const { seeds, log } = opts;
+  if (seeds.length < 2 || new Set(seeds).size !== seeds.length || !seeds.every((s) => Number.isInteger(s) && s >= 0)) {
+    throw new RangeError(`--seeds needs at least two different non-negative whole numbers, got ${seeds.join(',')}`);
+  }
+  if (opts.resume) throw new RangeError('--seeds runs are continued by repeating the same command (finished seeds are read, not retrained); resume one seed with --resume OUT/seed-<s>');
+  // The settings every seed trains with, kept beside the seed folders: a repeated command may reuse
+  // finished seeds only when nothing else changed.
+  const settingsJson = JSON.stringify({ data: opts.data ?? null, split: opts.split, val: opts.val, valSpeakers: opts.valSpeakers ?? null, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, loop: { ...opts.loop, seed: null } }, null, 2);
+  const settingsPath = join(opts.out, 'seeds-settings.json');
+  if (existsSync(settingsPath) && readFileSync(settingsPath, 'utf8').trim() !== settingsJson) {
+    throw new RangeError(`${opts.out} holds a --seeds run with other settings (${settingsPath}); use another --out, or the same flags to continue it`);
+  }
+  mkdirSync(opts.out, { recursive: true });
+  writeFileSync(settingsPath, `${settingsJson}\n`);
+  const outcomes: SeedOutcome[] = [];
+  let classes: string[] = [];
+  let protocol = '';
+  for (const [k, seed] of seeds.entries()) {
+    const out = join(opts.out, `seed-${seed}`);
+    const done = finishedOutcome(out, seed);
+    if (done) {
+      log(`\nseed ${seed} (${k + 1} of ${seeds.length}): finished before, read from ${out}/report.json`);
+      outcomes.push(done);
+      classes = done.report.perClass.map((m) => m.name);
+      continue;
+    }
+    const partial = existsSync(join(out, 'checkpoint.json'));
+    log(`\nseed ${seed} (${k + 1} of ${seeds.length})${partial ? ': continuing its checkpoint' : ''}`);
+    opts.onSeed?.(seed, k + 1, seeds.length);
+    const r = await trainRun(gpu, extractorFor, { ...opts, out, resume: partial, loop: { ...opts.loop, seed } });
+    if (opts.shouldStop?.()) {
+      log(`stopped during seed ${seed}: ${out} keeps its last completed epoch; repeat the command to continue (no summary is written yet)`);
+      return { out: opts.out, summary: null, seconds: (performance.now() - started) / 1000 };
+    }
+    await writeReport(r);
+    classes = r.classes;
+    const d = r.split.description;
+    protocol = d.kind === 'stratified' ? `random stratified clip split, ${r.split.val.length} validation clips per seed` : `speaker-independent split, validation speakers ${d.valSpeakers?.join(', ')}`;
+    outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: r.seconds, report: r.report });
+    log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
+  }
+  const summary = summariseSeeds(outcomes, classes);
+  protocol ||= 'as recorded in each seed folder';
+  const w = opts.windows;
+  const m = opts.loop.masks;
+  const settings = [
+    `up to ${opts.loop.epochs} epochs, batch ${opts.loop.batch}, lr ${opts.lr}`,
+    w ? `${w.frames}-frame windows of ${opts.features?.frames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
+    m ? `masks ${m.time.join(':')} (time) ${m.rows.join(':')} (rows)` : 'no masks',
+    opts.augment ? 'augmented copies' : 'no augmentation',
+  ].join('; ');
+  const seconds = (performance.now() - started) / 1000;
+  await writeFile(join(opts.out, 'seeds.json'), `${JSON.stringify({ ...summary, protocol, settings, seconds }, null, 2)}\n`);
+  await writeFile(join(opts.out, 'seeds.md'), seedsMarkdown(summary, { protocol, settings }));
+  log(`\n${formatSeedsSummary(summary, protocol)}`);
+  return { out: opts.out, summary, seconds };
+}

@@ -1,0 +1,94 @@
+// The summary of repeated runs over seeds (`ser train --seeds LIST`): issue 8's first protocol is
+// "the random stratified 80/20 clip split, mean over 5 seeds", and each seed draws its own split,
+// initialisation, shuffles, dropout masks, windows and masks. For accuracy, UAR and macro F1: mean,
+// sample standard deviation, min and max over the seeds; per class the mean recall and its lowest
+// value over the seeds; every seed's figures. There is no pooled matrix: the seeds' validation sets
+// overlap. Browser-safe.
+
+import { pct, reportSpreads, spreadText, type FoldsSummary } from './folds';
+import type { ClassificationReport } from './metrics';
+
+/** What the summary needs of one seed's run. */
+export interface SeedOutcome {
+  seed: number;
+  trainExamples: number;
+  valExamples: number;
+  bestEpoch: number;
+  epochs: number;
+  seconds: number;
+  report: ClassificationReport;
+}
+
+export interface SeedsSummary extends Pick<FoldsSummary, 'accuracy' | 'uar' | 'macroF1'> {
+  seeds: number[];
+  classes: string[];
+  /** Per class: mean recall over the seeds (whose validation side has it) and the lowest. */
+  perClassRecall: { name: string; mean: number; min: number; seeds: number }[];
+  perSeed: (Omit<SeedOutcome, 'report'> & { accuracy: number; uar: number; macroF1: number; recall: Record<string, number | null> })[];
+}
+
+export function summariseSeeds(outcomes: readonly SeedOutcome[], classes: readonly string[]): SeedsSummary {
+  const reports = outcomes.map((o) => o.report);
+  const { perClassRecall, ...spreads } = reportSpreads(reports, classes, (i) => `seed ${outcomes[i]!.seed}`);
+  return {
+    seeds: outcomes.map((o) => o.seed),
+    classes: [...classes],
+    ...spreads,
+    perClassRecall: perClassRecall.map((c, k) => {
+      const recalls = reports.filter((r) => r.perClass[k]!.support > 0).map((r) => r.perClass[k]!.recall);
+      return { name: c.name, mean: c.mean, min: recalls.length ? Math.min(...recalls) : 0, seeds: c.folds };
+    }),
+    perSeed: outcomes.map(({ report: r, ...o }) => ({
+      ...o,
+      accuracy: r.accuracy,
+      uar: r.uar,
+      macroF1: r.macroF1,
+      recall: Object.fromEntries(r.perClass.map((m) => [m.name, m.support > 0 ? m.recall : null])),
+    })),
+  };
+}
+
+/** A few console lines: the three metrics with their spread and the per-class mean recall. */
+export function formatSeedsSummary(s: SeedsSummary, protocol: string): string {
+  const weakest = [...s.perClassRecall].sort((a, b) => a.mean - b.mean)[0]!;
+  return [
+    `${s.seeds.length} seeds (${s.seeds.join(', ')}), ${protocol}; mean ± sample std over seeds:`,
+    `  accuracy  ${spreadText(s.accuracy)}`,
+    `  UAR       ${spreadText(s.uar)}`,
+    `  macro F1  ${spreadText(s.macroF1)}`,
+    `  recall per class (mean over seeds): ${s.perClassRecall.map((c) => `${c.name} ${pct(c.mean)}%`).join(', ')}; weakest ${weakest.name}`,
+  ].join('\n');
+}
+
+/** seeds.md: protocol, the summary table, per-class recall (mean and lowest), every seed. */
+export function seedsMarkdown(s: SeedsSummary, extra: { protocol: string; settings: string }): string {
+  const row = (name: string, sp: SeedsSummary['accuracy']) => `| ${name} | ${pct(sp.mean)} | ${pct(sp.std)} | ${pct(sp.min)} | ${pct(sp.max)} |`;
+  return `# ${s.seeds.length} seeds
+
+- Protocol: ${extra.protocol}; one run per seed (seeds ${s.seeds.join(', ')}), each with its own split,
+  initialisation, shuffles and dropout, in \`seed-<s>/\` with the usual files.
+- Settings: ${extra.settings}
+- Spread: standard deviation is the sample one (n - 1); min and max are over seeds. Each figure is
+  that of the seed's best epoch, picked on its own validation clips.
+
+## Summary (% over ${s.seeds.length} seeds, best weights of each run)
+
+| metric | mean | std | min | max |
+|---|---|---|---|---|
+${row('accuracy', s.accuracy)}
+${row('UAR', s.uar)}
+${row('macro F1', s.macroF1)}
+
+## Recall per class
+
+| class | mean recall % | lowest % | seeds |
+|---|---|---|---|
+${s.perClassRecall.map((c) => `| ${c.name} | ${pct(c.mean)} | ${pct(c.min)} | ${c.seeds} |`).join('\n')}
+
+## Seeds
+
+| seed | train | val | accuracy % | UAR % | macro F1 % | best epoch | s |
+|---|---|---|---|---|---|---|---|
+${s.perSeed.map((r) => `| ${r.seed} | ${r.trainExamples} | ${r.valExamples} | ${pct(r.accuracy)} | ${pct(r.uar)} | ${pct(r.macroF1)} | ${r.bestEpoch} of ${r.epochs} | ${r.seconds.toFixed(0)} |`).join('\n')}
+`;
+}

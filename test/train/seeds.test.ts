@@ -1,0 +1,115 @@
+// `ser train --seeds LIST`: the summary's numbers are the mean and sample deviation of the seeds'
+// reports, with each class's mean and lowest recall; the seed list parses ranges and lists and refuses
+// the rest; a tiny 2-seed run writes one complete run folder per seed (each with its own split) and a
+// summary matching their report.json files; a stopped run continues its seed's checkpoint when the
+// command is repeated, finished seeds are read rather than retrained, other settings in the same folder
+// are refused; the CLI refuses --seeds with --folds, --seed or --resume.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seedList } from '../../src/cli/options';
+import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
+import type { Emotion } from '../../src/train/labels';
+import { defaultLoopOptions } from '../../src/train/loop';
+import { reportFromConfusion } from '../../src/train/metrics';
+import { summariseSeeds, type SeedOutcome } from '../../src/train/seeds';
+import { seedsRun, type SeedsRunOptions } from '../../src/train/seeds.node.ts';
+import { synthCorpus } from '../../src/train/synth';
+import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { useGpu } from '../harness';
+
+const gpu = useGpu();
+const BIN = join(__dirname, '../../bin/ser.mjs');
+const CLASSES: Emotion[] = ['neutral', 'happy', 'sad', 'angry'];
+
+describe('the seeds summary', () => {
+  it('gives spreads over seeds and each class\'s mean and lowest recall', () => {
+    const names = ['a', 'b'];
+    const outcomes: SeedOutcome[] = [[[3, 1], [1, 3]], [[4, 0], [2, 2]], [[2, 2], [0, 4]]].map((c, i) => ({
+      seed: i * 2, trainExamples: 16, valExamples: 8, bestEpoch: 1, epochs: 2, seconds: 1, report: reportFromConfusion(c, names),
+    }));
+    const s = summariseSeeds(outcomes, names);
+    expect(s.seeds).toEqual([0, 2, 4]);
+    expect(s.accuracy.mean).toBeCloseTo((6 / 8 + 6 / 8 + 6 / 8) / 3, 12);
+    expect(s.accuracy.std).toBeCloseTo(0, 12);
+    expect(s.perClassRecall[0]).toEqual({ name: 'a', mean: expect.closeTo((3 / 4 + 1 + 2 / 4) / 3, 12), min: 0.5, seeds: 3 });
+    expect(s.perClassRecall[1]).toEqual({ name: 'b', mean: expect.closeTo((3 / 4 + 2 / 4 + 1) / 3, 12), min: 0.5, seeds: 3 });
+    expect(s.perSeed[1]!.recall).toEqual({ a: 1, b: 0.5 });
+    expect(() => summariseSeeds(outcomes, ['a', 'x'])).toThrow(/seed 0 reports other classes/);
+  });
+
+  it('the seed list takes a,b,c or lo-hi and refuses anything else', () => {
+    expect(seedList('0-4')).toEqual([0, 1, 2, 3, 4]);
+    expect(seedList('0,3, 7')).toEqual([0, 3, 7]);
+    for (const bad of ['3', '1,1', 'a,b', '4-2', '1,-2', '1,,2', '2.5,3']) expect(() => seedList(bad), bad).toThrow(/at least two different non-negative whole numbers/);
+  });
+});
+
+describe('ser train --seeds on a tiny config', () => {
+  const data = mkdtempSync(join(tmpdir(), 'ser-seeds-data-'));
+  writeSynthCorpus(data, synthCorpus({ speakers: 2, clipsPerClassPerSpeaker: 3, seed: 6, classes: CLASSES }), { layout: 'ravdess' });
+  const options = (out: string, lines: string[], extra: Partial<SeedsRunOptions> = {}): SeedsRunOptions => ({
+    data, split: 'random', val: 0.25, out, cacheDir: join(out, 'cache'), lr: 3e-3, seeds: [1, 4],
+    loop: { ...defaultLoopOptions, epochs: 2, batch: 8, seed: 0, patience: 0, readEvery: 2 },
+    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+    features: { frames: 16 },
+    log: (l) => void lines.push(l),
+    ...extra,
+  });
+  const extractor = (c: Parameters<typeof GpuFeatureExtractor.prototype.constructor>[1]) => new GpuFeatureExtractor(gpu(), c);
+
+  it('trains one run per seed, summarises them, continues a stopped run and reuses finished seeds', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-seeds-out-'));
+    // Stop in the second seed's second epoch: no summary; the first seed finished, the second has epoch 1 checkpointed.
+    let seedsStarted = 0;
+    let epoch = 0;
+    const stopped = await seedsRun(gpu(), extractor, options(out, [], {
+      onSeed: () => void seedsStarted++,
+      onProgress: (p) => void (epoch = p.epoch),
+      shouldStop: () => seedsStarted === 2 && epoch === 2,
+    }));
+    expect(stopped.summary).toBeNull();
+    expect(existsSync(join(out, 'seed-1', 'report.json'))).toBe(true);
+    expect(existsSync(join(out, 'seed-4', 'report.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'seed-4', 'checkpoint.json'), 'utf8')).loop.epoch).toBe(1);
+    expect(existsSync(join(out, 'seeds.json'))).toBe(false);
+
+    const lines: string[] = [];
+    const r = await seedsRun(gpu(), extractor, options(out, lines));
+    expect(lines.some((l) => /seed 1 \(1 of 2\): finished before, read from/.test(l))).toBe(true);
+    expect(lines.some((l) => /seed 4 \(2 of 2\): continuing its checkpoint/.test(l))).toBe(true);
+    expect(lines.some((l) => /resuming after epoch 1/.test(l))).toBe(true);
+    expect(r.summary!.seeds).toEqual([1, 4]);
+    const reports = [1, 4].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'report.json'), 'utf8')));
+    expect(reports.map((rep) => rep.protocol.seed)).toEqual([1, 4]);
+    expect(reports[1].epochs).toHaveLength(2);
+    // Each seed draws its own split.
+    const splits = [1, 4].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'split.json'), 'utf8')).valFiles.join());
+    expect(splits[0]).not.toBe(splits[1]);
+    const summary = JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8'));
+    for (const key of ['accuracy', 'uar', 'macroF1'] as const) {
+      const xs = reports.map((rep) => rep[key] as number);
+      expect(summary[key].mean).toBeCloseTo((xs[0] + xs[1]) / 2, 12);
+      expect(summary[key].std).toBeCloseTo(Math.abs(xs[0] - xs[1]) / Math.SQRT2, 12);
+    }
+    expect(readFileSync(join(out, 'seeds.md'), 'utf8')).toContain(`| accuracy | ${(100 * summary.accuracy.mean).toFixed(1)} | ${(100 * summary.accuracy.std).toFixed(1)} |`);
+
+    // Repeating the command retrains nothing and gives the same summary; other settings are refused.
+    const again: string[] = [];
+    const r2 = await seedsRun(gpu(), extractor, options(out, again));
+    expect(again.filter((l) => /finished before/.test(l))).toHaveLength(2);
+    expect(r2.summary!.accuracy).toEqual(r.summary!.accuracy);
+    await expect(seedsRun(gpu(), extractor, options(out, [], { lr: 1e-3 }))).rejects.toThrow(/holds a --seeds run with other settings/);
+  });
+
+  it('the CLI refuses --seeds with --folds, --seed or --resume', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'train', '--seeds', '0-1', ...args], { encoding: 'utf8' });
+    expect(run('--folds', '2').stderr).toMatch(/--seeds and --folds are two protocols/);
+    expect(run('--seed', '3').stderr).toMatch(/--seeds gives the seeds: leave --seed out/);
+    expect(run('--resume', 'x').stderr).toMatch(/--seeds runs continue by repeating the same command/);
+    expect(spawnSync(process.execPath, [BIN, 'train', '--seeds', '3'], { encoding: 'utf8' }).stderr).toMatch(/--seeds.*at least two different/);
+  });
+});
