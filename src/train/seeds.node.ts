@@ -28,12 +28,18 @@ export interface SeedsRunResult {
   seconds: number;
 }
 
-/** The outcome recorded in a finished seed folder's report.json, or null when there is none. */
-function finishedOutcome(dir: string, seed: number): SeedOutcome | null {
+/**
+ * The outcome recorded in a finished seed folder's report.json, or null when there is none or the run
+ * in it did not finish (a single `ser train` stopped by Ctrl-C also writes its report): finished means
+ * all epochs ran, or early stopping ended it.
+ */
+function finishedOutcome(dir: string, seed: number, loop: SeedsRunOptions['loop']): SeedOutcome | null {
   const path = join(dir, 'report.json');
   if (!existsSync(path)) return null;
   const r = JSON.parse(readFileSync(path, 'utf8'));
   if (r.protocol?.seed !== seed) return null;
+  const n = r.epochs.length as number;
+  if (n < loop.epochs && !(loop.patience > 0 && n - r.bestEpoch >= loop.patience)) return null;
   return { seed, trainExamples: r.trainExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: r.seconds, report: reportFromConfusion(r.confusion, r.classes) };
 }
 
@@ -58,7 +64,7 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   let protocol = '';
   for (const [k, seed] of seeds.entries()) {
     const out = join(opts.out, `seed-${seed}`);
-    const done = finishedOutcome(out, seed);
+    const done = finishedOutcome(out, seed, opts.loop);
     if (done) {
       log(`\nseed ${seed} (${k + 1} of ${seeds.length}): finished before, read from ${out}/report.json`);
       outcomes.push(done);

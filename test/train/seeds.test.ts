@@ -6,11 +6,12 @@
 // are refused; the CLI refuses --seeds with --folds, --seed or --resume.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seedList } from '../../src/cli/options';
+import type { FeatureConfig } from '../../src/dsp/config';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { Emotion } from '../../src/train/labels';
 import { defaultLoopOptions } from '../../src/train/loop';
@@ -59,7 +60,7 @@ describe('ser train --seeds on a tiny config', () => {
     log: (l) => void lines.push(l),
     ...extra,
   });
-  const extractor = (c: Parameters<typeof GpuFeatureExtractor.prototype.constructor>[1]) => new GpuFeatureExtractor(gpu(), c);
+  const extractor = (c: FeatureConfig) => new GpuFeatureExtractor(gpu(), c);
 
   it('trains one run per seed, summarises them, continues a stopped run and reuses finished seeds', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-seeds-out-'));
@@ -76,6 +77,9 @@ describe('ser train --seeds on a tiny config', () => {
     expect(existsSync(join(out, 'seed-4', 'report.json'))).toBe(false);
     expect(JSON.parse(readFileSync(join(out, 'seed-4', 'checkpoint.json'), 'utf8')).loop.epoch).toBe(1);
     expect(existsSync(join(out, 'seeds.json'))).toBe(false);
+    // As a single `ser train` stopped by Ctrl-C would, leave a report of the unfinished run: it is resumed, not read.
+    const partial = JSON.parse(readFileSync(join(out, 'seed-1', 'report.json'), 'utf8'));
+    writeFileSync(join(out, 'seed-4', 'report.json'), JSON.stringify({ ...partial, protocol: { ...partial.protocol, seed: 4 }, epochs: partial.epochs.slice(0, 1), bestEpoch: 1 }));
 
     const lines: string[] = [];
     const r = await seedsRun(gpu(), extractor, options(out, lines));
