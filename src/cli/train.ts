@@ -1,9 +1,10 @@
 // `ser train`: train the residual CNN on a data folder (or the embedded synthetic corpus) and write
-// the model, checkpoints, report and plots; `--folds K` runs a k-fold cross-validation by speaker
-// instead (one model per fold, then the mean and spread), `--seeds LIST` repeats the run per seed (mean and spread); `--augment` adds augmented copies of the
-// training clips; `--clip-frames` trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of
-// every training example. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and
-// `--resume DIR` continues from it (single runs only).
+// the model, checkpoints, report and plots. `--folds K` runs a k-fold cross-validation by speaker
+// instead (one model per fold, then the mean and spread); `--seeds LIST` repeats the run once per seed
+// (then the mean and spread); `--augment` adds augmented copies of the training clips; `--clip-frames`
+// trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
+// training example. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// DIR` continues from it (single runs; a --seeds run continues when the same command is repeated).
 
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
@@ -134,7 +135,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-windows <k>', 'windows averaged per clip at validation and inference with --clip-frames (1..32)', numberWithin(1, 32, true), 3)
     .option('--time-masks <k:t>', `mask (set to the mean) up to k bands of up to t frames of every training example, drawn afresh each epoch (SpecAugment; k ${MASK_LIMITS.count.join('..')}, t ${MASK_LIMITS.width.join('..')}); validation and inference never mask`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
     .option('--row-masks <k:f>', `mask up to k bands of up to f feature rows of every training example (k ${MASK_LIMITS.count.join('..')}, f ${MASK_LIMITS.width.join('..')})`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
-    .option('--json', 'print the final report (with --folds: the folds summary) as JSON')
+    .option('--json', 'print the final report (with --folds or --seeds: the summary) as JSON')
     .action(async (flags: TrainFlags, cmd: Command) => {
       checkCombinations(flags, cmd);
       const out = flags.resume ?? flags.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`;
