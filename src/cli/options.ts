@@ -1,6 +1,7 @@
 // Parsers for numeric command-line options: each failure names the flag and the value.
 
 import { InvalidArgumentError } from 'commander';
+import { validSeeds } from '../train/seeds';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -69,7 +70,7 @@ export function countWidth(counts: readonly [number, number], widths: readonly [
 export function seedList(value: string): number[] {
   const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
   const seeds = range ? Array.from({ length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) }, (_, i) => Number(range[1]) + i) : value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
-  if (seeds.length < 2 || !seeds.every((s) => Number.isInteger(s) && s >= 0) || new Set(seeds).size !== seeds.length) {
+  if (!validSeeds(seeds)) {
     throw new InvalidArgumentError(`expected at least two different non-negative whole numbers as a,b,c or lo-hi, got '${value}'`);
   }
   return seeds;

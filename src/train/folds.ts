@@ -43,22 +43,27 @@ export interface FoldsSummary {
   perFold: (Omit<FoldOutcome, 'report'> & { accuracy: number; uar: number; macroF1: number; recall: Record<string, number | null> })[];
 }
 
-/** Spreads of accuracy, UAR and macro F1 over reports, and each class's mean recall over the reports that have it. */
-export function reportSpreads(reports: readonly ClassificationReport[], classes: readonly string[], what: (i: number) => string): Pick<FoldsSummary, 'accuracy' | 'uar' | 'macroF1' | 'perClassRecall'> {
+/** Spreads of accuracy, UAR and macro F1 over reports (which must all report `classes`). */
+export function reportSpreads(reports: readonly ClassificationReport[], classes: readonly string[], what: (i: number) => string): Pick<FoldsSummary, 'accuracy' | 'uar' | 'macroF1'> {
   if (reports.length === 0) throw new RangeError('no runs to summarise');
   reports.forEach((r, i) => {
     if (r.perClass.map((m) => m.name).join() !== classes.join()) throw new RangeError(`${what(i)} reports other classes than ${classes.join(', ')}`);
-  });
-  const perClassRecall = classes.map((name, c) => {
-    const withClass = reports.filter((r) => r.perClass[c]!.support > 0);
-    return { name, mean: withClass.length ? spread(withClass.map((r) => r.perClass[c]!.recall)).mean : 0, folds: withClass.length };
   });
   return {
     accuracy: spread(reports.map((r) => r.accuracy)),
     uar: spread(reports.map((r) => r.uar)),
     macroF1: spread(reports.map((r) => r.macroF1)),
-    perClassRecall,
   };
+}
+
+/** Recall of class `c` in each report whose validation side has the class. */
+export function classRecalls(reports: readonly ClassificationReport[], c: number): number[] {
+  return reports.filter((r) => r.perClass[c]!.support > 0).map((r) => r.perClass[c]!.recall);
+}
+
+/** One run's figures in a summary: accuracy, UAR, macro F1 and each class's recall (null without support). */
+export function reportFigures(r: ClassificationReport): { accuracy: number; uar: number; macroF1: number; recall: Record<string, number | null> } {
+  return { accuracy: r.accuracy, uar: r.uar, macroF1: r.macroF1, recall: Object.fromEntries(r.perClass.map((m) => [m.name, m.support > 0 ? m.recall : null])) };
 }
 
 export function summariseFolds(outcomes: readonly FoldOutcome[], classes: readonly string[], seed: number): FoldsSummary {
@@ -72,14 +77,12 @@ export function summariseFolds(outcomes: readonly FoldOutcome[], classes: readon
     seed,
     classes: [...classes],
     ...spreads,
+    perClassRecall: classes.map((name, c) => {
+      const recalls = classRecalls(reports, c);
+      return { name, mean: recalls.length ? spread(recalls).mean : 0, folds: recalls.length };
+    }),
     pooled: { accuracy: pooled.accuracy, uar: pooled.uar, macroF1: pooled.macroF1, n: pooled.total, confusion: summed },
-    perFold: outcomes.map(({ report: r, ...o }) => ({
-      ...o,
-      accuracy: r.accuracy,
-      uar: r.uar,
-      macroF1: r.macroF1,
-      recall: Object.fromEntries(r.perClass.map((m) => [m.name, m.support > 0 ? m.recall : null])),
-    })),
+    perFold: outcomes.map(({ report, ...o }) => ({ ...o, ...reportFigures(report) })),
   };
 }
 

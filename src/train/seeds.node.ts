@@ -1,8 +1,9 @@
 // `ser train --seeds LIST`: the same training once per seed, each a complete single run in
 // OUT/seed-<s>/ (split, initialisation, shuffles, dropout, windows and masks all follow the seed), then
-// the mean and spread in OUT/seeds.json and OUT/seeds.md, written only when every seed has finished. A seed whose folder already holds a finished run (report.json) is not
-// trained again but read, and one with only a checkpoint is resumed, so a stopped --seeds run repeated with the same flags continues where it was
-// (OUT/seeds-settings.json records the flags; other settings in the same OUT are refused).
+// the mean and spread in OUT/seeds.json and OUT/seeds.md, written only when every seed has finished.
+// A seed whose folder already holds a finished run (report.json) is not trained again but read, and one
+// with only a checkpoint is resumed, so a stopped --seeds run repeated with the same flags continues
+// where it was (OUT/seeds-settings.json records the flags; other settings in the same OUT are refused).
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import type { Gpu } from '../gpu';
 import { reportFromConfusion } from './metrics';
 import { writeReport } from './report.node.ts';
 import { trainRun, type TrainRunOptions } from './run.node.ts';
-import { formatSeedsSummary, seedsMarkdown, summariseSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
+import { formatSeedsSummary, seedsMarkdown, summariseSeeds, validSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
 
 export interface SeedsRunOptions extends TrainRunOptions {
   seeds: number[];
@@ -46,7 +47,7 @@ function finishedOutcome(dir: string, seed: number, loop: SeedsRunOptions['loop'
 export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: SeedsRunOptions): Promise<SeedsRunResult> {
   const started = performance.now();
   const { seeds, log } = opts;
-  if (seeds.length < 2 || new Set(seeds).size !== seeds.length || !seeds.every((s) => Number.isInteger(s) && s >= 0)) {
+  if (!validSeeds(seeds)) {
     throw new RangeError(`--seeds needs at least two different non-negative whole numbers, got ${seeds.join(',')}`);
   }
   if (opts.resume) throw new RangeError('--seeds runs are continued by repeating the same command (finished seeds are read, not retrained); resume one seed with --resume OUT/seed-<s>');
@@ -60,7 +61,6 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   mkdirSync(opts.out, { recursive: true });
   writeFileSync(settingsPath, `${settingsJson}\n`);
   const outcomes: SeedOutcome[] = [];
-  let classes: string[] = [];
   let protocol = '';
   for (const [k, seed] of seeds.entries()) {
     const out = join(opts.out, `seed-${seed}`);
@@ -68,7 +68,6 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     if (done) {
       log(`\nseed ${seed} (${k + 1} of ${seeds.length}): finished before, read from ${out}/report.json`);
       outcomes.push(done);
-      classes = done.report.perClass.map((m) => m.name);
       continue;
     }
     const partial = existsSync(join(out, 'checkpoint.json'));
@@ -80,13 +79,12 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       return { out: opts.out, summary: null, seconds: (performance.now() - started) / 1000 };
     }
     await writeReport(r);
-    classes = r.classes;
     const d = r.split.description;
     protocol = d.kind === 'stratified' ? `random stratified clip split, ${r.split.val.length} validation clips per seed` : `speaker-independent split, validation speakers ${d.valSpeakers?.join(', ')}`;
     outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: r.seconds, report: r.report });
     log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
   }
-  const summary = summariseSeeds(outcomes, classes);
+  const summary = summariseSeeds(outcomes, outcomes[0]!.report.perClass.map((m) => m.name));
   protocol ||= 'as recorded in each seed folder';
   const w = opts.windows;
   const m = opts.loop.masks;

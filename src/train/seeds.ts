@@ -5,7 +5,7 @@
 // value over the seeds; every seed's figures. There is no pooled matrix: the seeds' validation sets
 // overlap. Browser-safe.
 
-import { pct, reportSpreads, spreadText, type FoldsSummary } from './folds';
+import { classRecalls, pct, reportFigures, reportSpreads, spread, spreadText, type FoldsSummary } from './folds';
 import type { ClassificationReport } from './metrics';
 
 /** What the summary needs of one seed's run. */
@@ -24,27 +24,26 @@ export interface SeedsSummary extends Pick<FoldsSummary, 'accuracy' | 'uar' | 'm
   classes: string[];
   /** Per class: mean recall over the seeds (whose validation side has it) and the lowest. */
   perClassRecall: { name: string; mean: number; min: number; seeds: number }[];
-  perSeed: (Omit<SeedOutcome, 'report'> & { accuracy: number; uar: number; macroF1: number; recall: Record<string, number | null> })[];
+  perSeed: (Omit<SeedOutcome, 'report'> & ReturnType<typeof reportFigures>)[];
+}
+
+/** Whether `seeds` is a usable --seeds list: at least two, different, non-negative whole numbers. */
+export function validSeeds(seeds: readonly number[]): boolean {
+  return seeds.length >= 2 && new Set(seeds).size === seeds.length && seeds.every((s) => Number.isInteger(s) && s >= 0);
 }
 
 export function summariseSeeds(outcomes: readonly SeedOutcome[], classes: readonly string[]): SeedsSummary {
   const reports = outcomes.map((o) => o.report);
-  const { perClassRecall, ...spreads } = reportSpreads(reports, classes, (i) => `seed ${outcomes[i]!.seed}`);
   return {
     seeds: outcomes.map((o) => o.seed),
     classes: [...classes],
-    ...spreads,
-    perClassRecall: perClassRecall.map((c, k) => {
-      const recalls = reports.filter((r) => r.perClass[k]!.support > 0).map((r) => r.perClass[k]!.recall);
-      return { name: c.name, mean: c.mean, min: recalls.length ? Math.min(...recalls) : 0, seeds: c.folds };
+    ...reportSpreads(reports, classes, (i) => `seed ${outcomes[i]!.seed}`),
+    perClassRecall: classes.map((name, c) => {
+      const recalls = classRecalls(reports, c);
+      const s = recalls.length ? spread(recalls) : { mean: 0, min: 0 };
+      return { name, mean: s.mean, min: s.min, seeds: recalls.length };
     }),
-    perSeed: outcomes.map(({ report: r, ...o }) => ({
-      ...o,
-      accuracy: r.accuracy,
-      uar: r.uar,
-      macroF1: r.macroF1,
-      recall: Object.fromEntries(r.perClass.map((m) => [m.name, m.support > 0 ? m.recall : null])),
-    })),
+    perSeed: outcomes.map(({ report, ...o }) => ({ ...o, ...reportFigures(report) })),
   };
 }
 
