@@ -3,7 +3,8 @@
 // instead (one model per fold, then the mean and spread); `--seeds LIST` repeats the run once per seed
 // (then the mean and spread); `--augment` adds augmented copies of the training clips; `--clip-frames`
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
-// training example. Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// training example; `--lr-schedule cosine` and `--balance` change the rate schedule and class frequencies
+// (train/schedule.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
 // DIR` continues from it (single runs; a --seeds run continues when the same command is repeated).
 
 import { SingleBar } from 'cli-progress';
@@ -12,7 +13,7 @@ import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp
 import { createNodeGpu } from '../gpu/node.node.ts';
 import { SEED_MODEL, type ModelConfig } from '../nn/model';
 import { foldsRun } from '../train/folds.node.ts';
-import { defaultLoopOptions } from '../train/loop';
+import { defaultLoopOptions, type LoopOptions } from '../train/loop';
 import { writeReport } from '../train/report.node.ts';
 import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { seedsRun } from '../train/seeds.node.ts';
@@ -50,6 +51,8 @@ interface TrainFlags {
   evalWindows: number;
   timeMasks?: [number, number];
   rowMasks?: [number, number];
+  lrSchedule: 'plateau' | 'cosine';
+  balance?: boolean;
 }
 
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
@@ -92,6 +95,11 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
+/** --lr-schedule / --balance as loop options; the defaults add nothing, so earlier --seeds settings still match. */
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance'> {
+  return { ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}), ...(flags.balance ? { balance: true } : {}) };
+}
+
 /** --time-masks / --row-masks as the loop's mask settings (undefined when neither is given). */
 function maskSettings(flags: TrainFlags): MaskSettings | undefined {
   if (!flags.timeMasks && !flags.rowMasks) return undefined;
@@ -117,6 +125,8 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'batch size', positiveInt, 32)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--seed <n>', 'seed of the split, initialisation, shuffling, dropout and augmentation', nonNegativeInt, 0)
+    .addOption(new Option('--lr-schedule <kind>', "'plateau' (halve the rate when the validation loss stops falling) or 'cosine' (decay from --lr to 1e-5 over --epochs)").choices(['plateau', 'cosine']).default('plateau'))
+    .option('--balance', 'class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest')
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (not with --folds)')
@@ -166,7 +176,7 @@ export function registerTrain(program: Command): void {
         cacheDir: flags.cache,
         lr: flags.lr,
         model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing, ...scaledDropout(flags.dropoutScale) },
-        loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate, masks: maskSettings(flags) },
+        loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate, masks: maskSettings(flags), ...scheduleOptions(flags) },
         augment: augmentConfig(flags),
         ...(flags.clipFrames !== undefined ? { features: { frames: flags.clipFrames }, windows: { frames: WINDOW, evalWindows: flags.evalWindows } } : {}),
         log,

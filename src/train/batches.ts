@@ -51,10 +51,13 @@ function lastStart(length: number, W: number, S: number): number {
   return Math.max(0, Math.min(length, S) - W);
 }
 
-/** Random window starts of examples `ids` in epoch `epoch`: a pure function of (seed, epoch, example). */
+/** Random window starts of examples `ids` in epoch `epoch`: a pure function of (seed, epoch, example, its repeat). */
 export function randomStarts(ids: readonly number[], lengths: Uint32Array, W: number, S: number, seed: number, epoch: number): Uint32Array {
+  const seen = new Map<number, number>();
   return Uint32Array.from(ids, (i) => {
-    const rng = createRng((seed * 2654435761 + epoch * 40503 + i * 9176 + 17) >>> 0);
+    const repeat = seen.get(i) ?? 0; // a clip repeated in one epoch (balanced epochs) gets another window
+    seen.set(i, repeat + 1);
+    const rng = createRng((seed * 2654435761 + epoch * 40503 + i * 9176 + repeat * 1234567 + 17) >>> 0);
     return rng.int(lastStart(lengths[i]!, W, S) + 1);
   });
 }

@@ -8,7 +8,8 @@
 // few hundred clips moves in steps of several tenths of a percent and halved the rate of a RAVDESS
 // run while its loss was still falling. With windows (batches.ts) each epoch draws a fresh random
 // window of every training clip, and validation averages several windows per clip. With masks
-// (masks.ts) each training example also gets bands of frames and rows set to 0.
+// (masks.ts) each training example also gets bands of frames and rows set to 0. schedule.ts has the
+// alternatives to the plateau rule (cosine decay) and to natural class frequencies (balanced epochs).
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
 import { createRng } from '../common/random';
@@ -18,9 +19,11 @@ import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { applyMasks, type MaskSettings } from './masks';
+import { balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
 
 export type { DataOnGpu } from './batches';
 export { examplesLogits, recalibrateBatchNorm } from './batches';
+export { scheduleAfterEpoch } from './schedule';
 
 export interface LoopOptions {
   epochs: number;
@@ -30,7 +33,9 @@ export interface LoopOptions {
   readEvery: number;
   /** Epochs without validation improvement before stopping (0: never stop early). */
   patience: number;
-  /** Epochs without improvement before the learning rate is multiplied by lrFactor. */
+  /** The learning-rate schedule (schedule.ts); absent: the plateau rule of lrPatience and lrFactor. */
+  schedule?: LrSchedule;
+  /** Epochs without improvement before the learning rate is multiplied by lrFactor (plateau rule). */
   lrPatience: number;
   lrFactor: number;
   minLr: number;
@@ -40,6 +45,8 @@ export interface LoopOptions {
    * variance dropout adds in training and lag the weights; see recalibrateBatchNorm).
    */
   bnRecalibration: number;
+  /** Class-balanced epochs: smaller classes' clips repeated up to the largest class's count (schedule.ts). */
+  balance?: boolean;
   /** Band masks on every training example (masks.ts); validation and recalibration see unmasked maps. */
   masks?: MaskSettings;
 }
@@ -77,42 +84,6 @@ export interface LoopState {
   bestValLoss?: number | null;
   sinceBest: number;
   sinceLrChange: number;
-}
-
-/** Keras ReduceLROnPlateau's default min_delta: a smaller drop in validation loss is no improvement. */
-const LR_MIN_DELTA = 1e-4;
-
-/**
- * Book-keeping after epoch state.epoch + 1 (before state.epoch is advanced): the best epoch by `metric`
- * (validation accuracy, or training accuracy without validation) for early stopping and the weights
- * kept, and the learning rate, multiplied by lrFactor (not below minLr) after lrPatience epochs in which
- * the validation loss fell by less than LR_MIN_DELTA (by `metric` when there is no validation loss).
- */
-export function scheduleAfterEpoch(
-  state: LoopState,
-  metric: number,
-  valLoss: number | null,
-  learningRate: number,
-  opts: Pick<LoopOptions, 'lrPatience' | 'lrFactor' | 'minLr'>,
-): { improved: boolean; learningRate: number } {
-  const improved = metric > state.bestValAccuracy;
-  if (improved) {
-    state.bestValAccuracy = metric;
-    state.bestEpoch = state.epoch + 1;
-    state.sinceBest = 0;
-  } else {
-    state.sinceBest++;
-  }
-  const lossImproved = valLoss !== null ? valLoss < (state.bestValLoss ?? Infinity) - LR_MIN_DELTA : improved;
-  let lr = learningRate;
-  if (lossImproved) {
-    if (valLoss !== null) state.bestValLoss = valLoss;
-    state.sinceLrChange = 0;
-  } else if (++state.sinceLrChange >= opts.lrPatience && lr > opts.minLr) {
-    lr = Math.max(opts.minLr, lr * opts.lrFactor);
-    state.sinceLrChange = 0;
-  }
-  return { improved, learningRate: lr };
 }
 
 export class NonFiniteLossError extends Error {
@@ -171,13 +142,16 @@ export async function trainLoop(
 ): Promise<LoopState> {
   const state: LoopState = resume ?? { epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 };
   const classes = trainer.model.config.classes;
-  const steps = Math.ceil(split.train.length / opts.batch);
+  const examplesOf = (epoch: number) => (opts.balance ? balancedExamples(split.train, data.labels, opts.seed, epoch) : split.train);
+  const steps = Math.ceil(examplesOf(0).length / opts.batch);
+  const cosine = opts.schedule?.kind === 'cosine' ? opts.schedule : null;
   const names = [...trainer.model.params.keys()];
   const weights = names.map((n) => trainer.model.params.get(n)!.value);
   let globalStep = state.epoch * steps;
   while (state.epoch < opts.epochs) {
     const started = performance.now();
-    const order = epochOrder(split.train, opts.seed, state.epoch);
+    if (cosine) trainer.adam.setLearningRate(cosineRate(cosine.lr, opts.minLr, state.epoch, opts.epochs));
+    const order = epochOrder(examplesOf(state.epoch), opts.seed, state.epoch);
     const w = data.windows;
     const starts = w ? randomStarts(order, w.lengths, w.frames, data.x.shape[2]!, opts.seed, state.epoch) : undefined;
     let acc: Tensor | null = null;
@@ -252,7 +226,7 @@ export async function trainLoop(
       samplesPerSecond: seen / trainSeconds,
     });
     const { improved, learningRate } = scheduleAfterEpoch(state, metric, valLoss, trainer.adam.learningRate, opts);
-    if (learningRate !== trainer.adam.learningRate) trainer.adam.setLearningRate(learningRate);
+    if (!cosine && learningRate !== trainer.adam.learningRate) trainer.adam.setLearningRate(learningRate);
     state.epoch++;
     await hooks.onEpochEnd?.(state, improved);
     if (opts.patience > 0 && state.sinceBest >= opts.patience) break;

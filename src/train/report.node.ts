@@ -25,6 +25,9 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
   const masks = m
     ? `every training example, each epoch: up to ${m.time[0]} bands of up to ${m.time[1]} frames and up to ${m.rows[0]} bands of up to ${m.rows[1]} feature rows set to the mean (validation never masked)`
     : 'none';
+  const t = r.training;
+  const schedule = t.schedule === 'cosine' ? 'cosine decay of the learning rate over the epochs' : 'learning rate halved when the validation loss stops falling';
+  const sampling = t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)' : 'every training clip once per epoch';
   const json = {
     protocol: d,
     classes: r.classes,
@@ -42,6 +45,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     augment: r.augment,
     windows: r.windows,
     masks: r.masks,
+    training: r.training,
     valExamples: r.split.val.length,
     skippedFiles: r.skipped,
     seconds: r.seconds,
@@ -56,6 +60,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
 - Augmentation: ${augmentation}
 - Windows: ${windows}
 - Feature masks: ${masks}
+- Schedule: ${schedule}; ${sampling}
 - Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
 - Time: ${r.seconds.toFixed(0)} s
 

@@ -1,13 +1,15 @@
 // What --resume needs after an epoch: the model's tensors, Adam's moments and counters, the dropout
 // stream's position and the loop state, written as `checkpoint.*` in the run's folder (atomically,
 // by checkpoint.node.ts), and the inverse that loads them into a freshly built model and trainer.
-// A checkpoint of another model config, other augmentation, window, mask or feature settings is refused:
+// A checkpoint of another model config, other augmentation, window, mask, schedule, sampling or feature
+// settings is refused:
 // continuing it would silently train on other data or another network.
 
 import type { AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { WindowSettings } from './batches';
 import type { MaskSettings } from './masks';
+import { recordedTraining, type TrainingSettings } from './schedule';
 import type { ModelConfig, SerModel } from '../nn/model';
 import type { Trainer } from '../nn/train-step';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
@@ -15,7 +17,7 @@ import type { LoopState } from './loop';
 import { CheckpointError, type NamedTensors } from './safetensors';
 
 /** The data settings a checkpoint must have been written with to be resumed. */
-export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; featureConfig: FeatureConfig }
+export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; training: TrainingSettings; featureConfig: FeatureConfig }
 
 export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings): Promise<void> {
   const names = [...model.params.keys()];
@@ -30,7 +32,7 @@ export async function saveState(dir: string, model: SerModel, trainer: Trainer, 
     tensors.set(`adam.v.${n}`, { shape: [...moments[2 * i + 1]!.shape], data: arrays[2 * i + 1] as Float32Array });
   });
   const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]! };
-  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, featureConfig: settings.featureConfig, loop: state, learningRate: trainer.adam.learningRate, counters });
+  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, training: settings.training, featureConfig: settings.featureConfig, loop: state, learningRate: trainer.adam.learningRate, counters });
 }
 
 export async function restoreState(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig, settings: DataSettings): Promise<LoopState> {
@@ -46,6 +48,9 @@ export async function restoreState(dir: string, model: SerModel, trainer: Traine
   }
   if (JSON.stringify(meta.masks ?? null) !== JSON.stringify(settings.masks)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written with other feature masks (${JSON.stringify(meta.masks ?? null)}); resume with the same --time-masks and --row-masks`);
+  }
+  if (JSON.stringify(recordedTraining(meta.training)) !== JSON.stringify(settings.training)) {
+    throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule and --balance`);
   }
   // Checkpoints from before the feature config was recorded carry none; those are accepted.
   if (meta.featureConfig !== undefined && JSON.stringify(meta.featureConfig) !== JSON.stringify(settings.featureConfig)) {

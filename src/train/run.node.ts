@@ -22,6 +22,7 @@ import { readCheckpoint } from './checkpoint.node.ts';
 import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, type TrainingData } from './data.node.ts';
 import { windowsProblem, type WindowSettings } from './batches';
 import { checkMasks, type MaskSettings } from './masks';
+import { trainingSettings, type TrainingSettings } from './schedule';
 import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, examplesLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
@@ -66,6 +67,7 @@ export interface TrainRunResult {
   augment: AugmentConfig | null;
   windows: WindowSettings | null;
   masks: MaskSettings | null;
+  training: TrainingSettings;
   skipped: Skipped[];
   seconds: number;
 }
@@ -131,8 +133,9 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     windows: win ? { ...win, lengths: Uint32Array.from([...data.lengths, ...copies.map((j) => augmented[j]!.length)]) } : undefined,
   };
   const augment = opts.augment ?? null;
-  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks };
-  const dataSettings = { augment, windows: win, masks, featureConfig: fc };
+  const training = trainingSettings(opts.loop);
+  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training };
+  const dataSettings = { augment, windows: win, masks, training, featureConfig: fc };
   mkdirSync(opts.out, { recursive: true });
 
   try {
@@ -143,7 +146,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
-    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs`);
+    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}`);
 
     const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, opts.loop, {
       onProgress: opts.onProgress,
@@ -171,7 +174,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);
-    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
+    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
   } finally {
     for (const t of [onGpu.x, onGpu.y] as Tensor[]) t.dispose();
     trainer.dispose();

@@ -12,6 +12,7 @@ import { SerModel, modelConfig, type ModelConfig } from '../nn/model';
 import { expectTensors, parseCheckpoint, type CheckpointSource } from './checkpoint';
 import { windowsProblem, type WindowSettings } from './batches';
 import type { MaskSettings } from './masks';
+import { recordedTraining, type TrainingSettings } from './schedule';
 import type { EpochMetrics } from './loop';
 import { CheckpointError } from './safetensors';
 import { scalerFromJSON, type ScalerStats } from './scaler';
@@ -32,6 +33,8 @@ export interface ModelMeta {
   windows?: WindowSettings | null;
   /** The feature masks of training (--time-masks / --row-masks; null: none). Recorded only: inference never masks. */
   masks?: MaskSettings | null;
+  /** The learning-rate schedule and class balance of training. Recorded only. */
+  training?: TrainingSettings;
 }
 
 export interface LoadedModel {
@@ -93,7 +96,7 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   }
   return {
     model,
-    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null, masks: (meta.masks ?? null) as MaskSettings | null },
+    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null, masks: (meta.masks ?? null) as MaskSettings | null, training: recordedTraining(meta.training) },
     raw: meta,
   };
 }

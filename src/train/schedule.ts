@@ -1,0 +1,91 @@
+// What each epoch trains on and at which rate, as pure functions of (seed, epoch) so that a resumed
+// run repeats an uninterrupted one: the plateau rule (Keras' ReduceLROnPlateau: halve the rate when
+// the validation loss stops falling, min_delta 1e-4) with the best-epoch book-keeping of early
+// stopping; the cosine alternative (the rate follows half a cosine from its starting value at the
+// first epoch to minLr at the end of the last, set once per epoch); and class-balanced epochs, where
+// every class is drawn as often as the largest one by repeating clips of the smaller classes (each
+// repeat gets its own random window: batches.ts randomStarts counts occurrences).
+
+import { createRng } from '../common/random';
+import type { LoopOptions, LoopState } from './loop';
+
+/** How the learning rate moves: the plateau rule (default), or cosine decay from `lr` over the run's epochs. */
+export type LrSchedule = { kind: 'plateau' } | { kind: 'cosine'; lr: number };
+
+/** Keras ReduceLROnPlateau's default min_delta: a smaller drop in validation loss is no improvement. */
+const LR_MIN_DELTA = 1e-4;
+
+/**
+ * Book-keeping after epoch state.epoch + 1 (before state.epoch is advanced): the best epoch by `metric`
+ * (validation accuracy, or training accuracy without validation) for early stopping and the weights
+ * kept, and the learning rate, multiplied by lrFactor (not below minLr) after lrPatience epochs in which
+ * the validation loss fell by less than LR_MIN_DELTA (by `metric` when there is no validation loss).
+ */
+export function scheduleAfterEpoch(
+  state: LoopState,
+  metric: number,
+  valLoss: number | null,
+  learningRate: number,
+  opts: Pick<LoopOptions, 'lrPatience' | 'lrFactor' | 'minLr'>,
+): { improved: boolean; learningRate: number } {
+  const improved = metric > state.bestValAccuracy;
+  if (improved) {
+    state.bestValAccuracy = metric;
+    state.bestEpoch = state.epoch + 1;
+    state.sinceBest = 0;
+  } else {
+    state.sinceBest++;
+  }
+  const lossImproved = valLoss !== null ? valLoss < (state.bestValLoss ?? Infinity) - LR_MIN_DELTA : improved;
+  let lr = learningRate;
+  if (lossImproved) {
+    if (valLoss !== null) state.bestValLoss = valLoss;
+    state.sinceLrChange = 0;
+  } else if (++state.sinceLrChange >= opts.lrPatience && lr > opts.minLr) {
+    lr = Math.max(opts.minLr, lr * opts.lrFactor);
+    state.sinceLrChange = 0;
+  }
+  return { improved, learningRate: lr };
+}
+
+/** The cosine schedule's rate for 0-based `epoch` of `epochs`: `lr` at epoch 0, falling towards `minLr`. */
+export function cosineRate(lr: number, minLr: number, epoch: number, epochs: number): number {
+  return minLr + (lr - minLr) * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs));
+}
+
+/**
+ * The examples of a class-balanced epoch: every training example once, then for each class smaller than
+ * the largest, more of its examples (a fresh shuffle of the class per seed, epoch and class, taken in
+ * turn, so no clip repeats twice before every clip of its class has repeated once) until each class
+ * has as many as the largest. The length is the same every epoch. Not shuffled: see epochOrder.
+ */
+export function balancedExamples(train: readonly number[], labels: ArrayLike<number>, seed: number, epoch: number): number[] {
+  const byClass = new Map<number, number[]>();
+  for (const i of train) {
+    const k = labels[i]!;
+    if (!byClass.has(k)) byClass.set(k, []);
+    byClass.get(k)!.push(i);
+  }
+  const largest = Math.max(0, ...[...byClass.values()].map((c) => c.length));
+  const out = [...train];
+  for (const [k, members] of [...byClass].sort((a, b) => a[0] - b[0])) {
+    const deck = createRng((seed * 2246822519 + epoch * 3266489917 + k * 668265263 + 5) >>> 0).shuffle([...members]);
+    for (let j = 0; j < largest - members.length; j++) out.push(deck[j % deck.length]!);
+  }
+  return out;
+}
+
+/** What a run records of its schedule and sampling (model.json, report, checkpoint). */
+export interface TrainingSettings {
+  schedule: 'plateau' | 'cosine';
+  balance: boolean;
+}
+
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance'>): TrainingSettings {
+  return { schedule: opts.schedule?.kind ?? 'plateau', balance: !!opts.balance };
+}
+
+/** Runs and checkpoints from before these settings were recorded used the plateau rule, unbalanced. */
+export function recordedTraining(recorded: unknown): TrainingSettings {
+  return (recorded as TrainingSettings | undefined) ?? { schedule: 'plateau', balance: false };
+}
