@@ -14,7 +14,7 @@ import type { Gpu } from '../gpu';
 import { reportFromConfusion } from './metrics';
 import { writeReport } from './report.node.ts';
 import { trainRun, type TrainRunOptions } from './run.node.ts';
-import { formatSeedsSummary, seedsMarkdown, summariseSeeds, validSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
+import { formatSeedsSummary, seedsMarkdown, seedsProtocol, seedsSettings, summariseSeeds, validSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
 
 export interface SeedsRunOptions extends TrainRunOptions {
   seeds: number[];
@@ -61,7 +61,6 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   mkdirSync(opts.out, { recursive: true });
   writeFileSync(settingsPath, `${settingsJson}\n`);
   const outcomes: SeedOutcome[] = [];
-  let protocol = '';
   for (const [k, seed] of seeds.entries()) {
     const out = join(opts.out, `seed-${seed}`);
     const done = finishedOutcome(out, seed, opts.loop);
@@ -79,21 +78,12 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       return { out: opts.out, summary: null, seconds: (performance.now() - started) / 1000 };
     }
     await writeReport(r);
-    const d = r.split.description;
-    protocol = d.kind === 'stratified' ? `random stratified clip split, ${r.split.val.length} validation clips per seed` : `speaker-independent split, validation speakers ${d.valSpeakers?.join(', ')}`;
     outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: r.seconds, report: r.report });
     log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
   }
   const summary = summariseSeeds(outcomes, outcomes[0]!.report.perClass.map((m) => m.name));
-  protocol ||= 'as recorded in each seed folder';
-  const w = opts.windows;
-  const m = opts.loop.masks;
-  const settings = [
-    `up to ${opts.loop.epochs} epochs, batch ${opts.loop.batch}, lr ${opts.lr}`,
-    w ? `${w.frames}-frame windows of ${opts.features?.frames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
-    m ? `masks ${m.time.join(':')} (time) ${m.rows.join(':')} (rows)` : 'no masks',
-    opts.augment ? 'augmented copies' : 'no augmentation',
-  ].join('; ');
+  const protocol = seedsProtocol(opts, outcomes.map((o) => o.valExamples));
+  const settings = seedsSettings({ ...opts, clipFrames: opts.features?.frames, augment: !!opts.augment });
   const seconds = (performance.now() - started) / 1000;
   await writeFile(join(opts.out, 'seeds.json'), `${JSON.stringify({ ...summary, protocol, settings, seconds }, null, 2)}\n`);
   await writeFile(join(opts.out, 'seeds.md'), seedsMarkdown(summary, { protocol, settings }));

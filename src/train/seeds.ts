@@ -6,7 +6,9 @@
 // overlap. Browser-safe.
 
 import { classRecalls, pct, reportFigures, reportSpreads, spread, spreadText, type FoldsSummary } from './folds';
+import { SEED_MODEL, type ModelConfig } from '../nn/model';
 import type { ClassificationReport } from './metrics';
+import type { LoopOptions } from './loop';
 
 /** What the summary needs of one seed's run. */
 export interface SeedOutcome {
@@ -90,4 +92,39 @@ ${s.perClassRecall.map((c) => `| ${c.name} | ${pct(c.mean)} | ${pct(c.min)} | ${
 |---|---|---|---|---|---|---|---|
 ${s.perSeed.map((r) => `| ${r.seed} | ${r.trainExamples} | ${r.valExamples} | ${pct(r.accuracy)} | ${pct(r.uar)} | ${pct(r.macroF1)} | ${r.bestEpoch} of ${r.epochs} | ${r.seconds.toFixed(0)} |`).join('\n')}
 `;
+}
+
+/**
+ * The protocol line of a seeds summary, from the settings every seed ran with: with a speaker split
+ * and no fixed validation speakers, each seed draws its own (its report.md names them).
+ */
+export function seedsProtocol(p: { split: 'random' | 'speaker'; val: number; valSpeakers?: string[] }, valExamples: readonly number[]): string {
+  const lo = Math.min(...valExamples);
+  const hi = Math.max(...valExamples);
+  const clips = lo === hi ? `${lo}` : `${lo}-${hi}`;
+  if (p.split === 'random') return `random stratified clip split, ${clips} validation clips per seed`;
+  if (p.valSpeakers?.length) return `speaker-independent split, validation speakers ${p.valSpeakers.join(', ')} for every seed (${clips} clips)`;
+  return `speaker-independent split, about ${Math.round(100 * p.val)}% of the speakers drawn for validation by each seed (${clips} clips; each seed's report.md names them)`;
+}
+
+/** The settings line of a seeds summary: schedule, model regularisation, inputs, augmentation. */
+export function seedsSettings(p: {
+  lr: number;
+  loop: Pick<LoopOptions, 'epochs' | 'batch' | 'patience' | 'schedule' | 'balance' | 'bnRecalibration' | 'masks'>;
+  model?: Partial<ModelConfig>;
+  windows?: { frames: number; evalWindows: number };
+  clipFrames?: number;
+  augment: boolean;
+}): string {
+  const m = { ...SEED_MODEL, ...p.model };
+  const dropout = [m.stem.dropout, ...m.blocks.map((b) => b.dropout), ...m.dense.map((d) => d.dropout)].map((d) => +d.toFixed(3)).join('/');
+  const { loop: l, windows: w } = p;
+  return [
+    `up to ${l.epochs} epochs${l.patience > 0 ? ` (early stop after ${l.patience} without improvement)` : ''}, batch ${l.batch}, lr ${p.lr} ${l.schedule?.kind === 'cosine' ? 'with cosine decay' : 'halved on plateaus'}`,
+    l.balance ? 'class-balanced epochs' : 'natural class frequencies',
+    `dropout ${dropout}, label smoothing ${m.labelSmoothing}, BN momentum ${m.bnMomentum}${l.bnRecalibration > 0 ? `, BN recalibrated on ${l.bnRecalibration} clips` : ''}`,
+    w ? `${w.frames}-frame windows of ${p.clipFrames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
+    l.masks ? `masks ${l.masks.time.join(':')} (time) ${l.masks.rows.join(':')} (rows)` : 'no masks',
+    p.augment ? 'augmented copies' : 'no augmentation',
+  ].join('; ');
 }

@@ -1,10 +1,13 @@
 // The epoch book-keeping of the training loop (scheduleAfterEpoch): best epoch and early-stopping count
 // by validation accuracy, learning rate halved only when the validation loss stops falling (Keras'
 // ReduceLROnPlateau with min_delta 1e-4), the training-accuracy fallback without validation, and
-// checkpoints written before bestValLoss existed.
+// checkpoints written before bestValLoss existed; the cosine rate; class-balanced epochs and the windows
+// of repeated clips.
 
 import { describe, expect, it } from 'vitest';
+import { randomStarts } from '../../src/train/batches';
 import { type LoopState, scheduleAfterEpoch } from '../../src/train/loop';
+import { balancedExamples, cosineRate } from '../../src/train/schedule';
 
 const opts = { lrPatience: 2, lrFactor: 0.5, minLr: 1e-4 };
 const fresh = (): LoopState => ({ epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 });
@@ -57,5 +60,60 @@ describe('scheduleAfterEpoch', () => {
     expect(lrs).toEqual([1e-3]);
     expect(state.bestValLoss).toBe(1.7);
     expect(state.bestEpoch).toBe(4);
+  });
+});
+
+describe('cosineRate', () => {
+  it('starts at lr, falls every epoch, reaches half way at the middle and stays above minLr', () => {
+    const rates = Array.from({ length: 40 }, (_, e) => cosineRate(1e-3, 1e-5, e, 40));
+    expect(rates[0]).toBe(1e-3);
+    expect(rates[20]).toBeCloseTo((1e-3 + 1e-5) / 2, 12);
+    for (let e = 1; e < 40; e++) expect(rates[e]!).toBeLessThan(rates[e - 1]!);
+    expect(rates[39]!).toBeGreaterThan(1e-5);
+    expect(rates[39]!).toBeLessThan(1.2e-5);
+  });
+});
+
+describe('balancedExamples', () => {
+  // Class 0 has 3 clips, class 1 has 10, class 2 has 7 (indices are not grouped by class).
+  const labels = Array.from({ length: 20 }, (_, i) => (i % 4 === 0 && i < 12 ? 0 : i % 2 ? 1 : 2));
+  const counts = (ids: number[]) => ids.reduce((c, i) => ((c[labels[i]!] += 1), c), [0, 0, 0]);
+  const train = [...labels.keys()].filter((i) => i !== 19); // one clip of class 1 held out: 3, 9, 7
+
+  it('draws every class as often as the largest, every training clip at least once and nothing else', () => {
+    expect(counts(train)).toEqual([3, 9, 7]);
+    const b = balancedExamples(train, labels, 5, 2);
+    expect(counts(b)).toEqual([9, 9, 9]);
+    expect(b.slice(0, train.length)).toEqual(train);
+    expect(new Set(b)).toEqual(new Set(train));
+  });
+
+  it('repeats the clips of a small class evenly, and draws the repeats afresh per seed and epoch', () => {
+    const b = balancedExamples(train, labels, 5, 2);
+    const times = new Map<number, number>();
+    for (const i of b) times.set(i, (times.get(i) ?? 0) + 1);
+    expect(train.filter((i) => labels[i] === 0).map((i) => times.get(i))).toEqual([3, 3, 3]);
+    const seven = train.filter((i) => labels[i] === 2).map((i) => times.get(i)!);
+    expect(Math.max(...seven) - Math.min(...seven)).toBeLessThanOrEqual(1);
+    expect(balancedExamples(train, labels, 5, 2)).toEqual(b);
+    const extrasOf = (seed: number, epoch: number) => balancedExamples(train, labels, seed, epoch).slice(train.length).join();
+    const others = [extrasOf(5, 3), extrasOf(6, 2), extrasOf(5, 4)];
+    expect(others.some((o) => o !== extrasOf(5, 2))).toBe(true);
+  });
+
+  it('leaves a balanced set as it is', () => {
+    const even = [0, 1, 2, 3, 4, 5];
+    expect(balancedExamples(even, [0, 1, 2, 0, 1, 2], 1, 1)).toEqual(even);
+  });
+});
+
+describe('randomStarts of repeated clips', () => {
+  it('gives a repeat its own window, and the first occurrence the window it has without repeats', () => {
+    const lengths = new Uint32Array([128, 128, 128]);
+    const once = randomStarts([0, 1, 2], lengths, 64, 128, 3, 1);
+    const twice = randomStarts([0, 1, 2, 1, 1], lengths, 64, 128, 3, 1);
+    expect([...twice.subarray(0, 3)]).toEqual([...once]);
+    expect(new Set([twice[1], twice[3], twice[4]]).size).toBeGreaterThan(1);
+    for (const s of twice) expect(s).toBeLessThanOrEqual(64);
   });
 });

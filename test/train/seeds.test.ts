@@ -16,7 +16,7 @@ import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { Emotion } from '../../src/train/labels';
 import { defaultLoopOptions } from '../../src/train/loop';
 import { reportFromConfusion } from '../../src/train/metrics';
-import { summariseSeeds, type SeedOutcome } from '../../src/train/seeds';
+import { seedsProtocol, seedsSettings, summariseSeeds, type SeedOutcome } from '../../src/train/seeds';
 import { seedsRun, type SeedsRunOptions } from '../../src/train/seeds.node.ts';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
@@ -46,6 +46,23 @@ describe('the seeds summary', () => {
     expect(seedList('0-4')).toEqual([0, 1, 2, 3, 4]);
     expect(seedList('0,3, 7')).toEqual([0, 3, 7]);
     for (const bad of ['3', '1,1', 'a,b', '4-2', '1,-2', '1,,2', '2.5,3']) expect(() => seedList(bad), bad).toThrow(/at least two different non-negative whole numbers/);
+  });
+});
+
+describe('the seeds summary\'s protocol and settings lines', () => {
+  it('name the split as every seed drew it, not as the last seed did', () => {
+    expect(seedsProtocol({ split: 'random', val: 0.2 }, [240, 240, 240])).toBe('random stratified clip split, 240 validation clips per seed');
+    expect(seedsProtocol({ split: 'speaker', val: 0.2, valSpeakers: ['02', '04'] }, [96, 96])).toBe('speaker-independent split, validation speakers 02, 04 for every seed (96 clips)');
+    expect(seedsProtocol({ split: 'speaker', val: 0.2 }, [240, 180, 300])).toBe("speaker-independent split, about 20% of the speakers drawn for validation by each seed (180-300 clips; each seed's report.md names them)");
+  });
+
+  it('state the schedule, sampling, dropout, BN and inputs', () => {
+    const loop = { ...defaultLoopOptions, epochs: 40, patience: 0 };
+    const half = { stem: { filters: 32, dropout: 0.1 }, blocks: [{ filters: 64, dropout: 0.15 }, { filters: 128, dropout: 0.15 }], dense: [{ units: 256, dropout: 0.2 }, { units: 128, dropout: 0.15 }] };
+    expect(seedsSettings({ lr: 1e-3, loop: { ...loop, schedule: { kind: 'cosine', lr: 1e-3 }, balance: true }, model: half, windows: { frames: 64, evalWindows: 3 }, clipFrames: 128, augment: false }))
+      .toBe('up to 40 epochs, batch 32, lr 0.001 with cosine decay; class-balanced epochs; dropout 0.1/0.15/0.15/0.2/0.15, label smoothing 0.1, BN momentum 0.99, BN recalibrated on 256 clips; 64-frame windows of 128 frames, 3 at evaluation; no masks; no augmentation');
+    expect(seedsSettings({ lr: 3e-3, loop: { ...loop, patience: 5, bnRecalibration: 0, masks: { time: [2, 8], rows: [1, 4] } }, augment: true }))
+      .toBe('up to 40 epochs (early stop after 5 without improvement), batch 32, lr 0.003 halved on plateaus; natural class frequencies; dropout 0.2/0.3/0.3/0.4/0.3, label smoothing 0.1, BN momentum 0.99; whole clips; masks 2:8 (time) 1:4 (rows); augmented copies');
   });
 });
 
