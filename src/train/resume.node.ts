@@ -2,8 +2,7 @@
 // stream's position and the loop state, written as `checkpoint.*` in the run's folder (atomically,
 // by checkpoint.node.ts), and the inverse that loads them into a freshly built model and trainer.
 // A checkpoint of another model config, other augmentation, window, mask, schedule, sampling or feature
-// settings is refused:
-// continuing it would silently train on other data or another network.
+// settings is refused: continuing it would silently train on other data or another network.
 
 import type { AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';

@@ -4,7 +4,8 @@
 // stopping; the cosine alternative (the rate follows half a cosine from its starting value at the
 // first epoch to minLr at the end of the last, set once per epoch); and class-balanced epochs, where
 // every class is drawn as often as the largest one by repeating clips of the smaller classes (each
-// repeat gets its own random window: batches.ts randomStarts counts occurrences).
+// repeat gets its own random window: batches.ts randomStarts counts occurrences; feature masks are
+// drawn per clip, so a repeat has the same masks).
 
 import { createRng } from '../common/random';
 import type { LoopOptions, LoopState } from './loop';
@@ -48,9 +49,13 @@ export function scheduleAfterEpoch(
   return { improved, learningRate: lr };
 }
 
-/** The cosine schedule's rate for 0-based `epoch` of `epochs`: `lr` at epoch 0, falling towards `minLr`. */
+/**
+ * The cosine schedule's rate for 0-based `epoch` of `epochs`: `lr` at epoch 0, falling towards `minLr`
+ * (a starting rate under minLr stays constant rather than rising).
+ */
 export function cosineRate(lr: number, minLr: number, epoch: number, epochs: number): number {
-  return minLr + (lr - minLr) * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs));
+  const floor = Math.min(lr, minLr);
+  return floor + (lr - floor) * 0.5 * (1 + Math.cos((Math.PI * epoch) / epochs));
 }
 
 /**

@@ -71,6 +71,7 @@ describe('cosineRate', () => {
     for (let e = 1; e < 40; e++) expect(rates[e]!).toBeLessThan(rates[e - 1]!);
     expect(rates[39]!).toBeGreaterThan(1e-5);
     expect(rates[39]!).toBeLessThan(1.2e-5);
+    expect(cosineRate(1e-6, 1e-5, 7, 10)).toBe(1e-6); // a rate under the floor does not rise
   });
 });
 
