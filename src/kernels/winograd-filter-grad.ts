@@ -2,9 +2,10 @@
 //   dU[ξ] = Σ_t Z_t[ξ] ⊙ V_t[ξ],  Z_t = A dY_t Aᵀ (dy's m x m block),  V_t = Bᵀ d_t B (x's a x a patch),
 //   dw = Gᵀ dU G,
 // which follows from Y = Aᵀ [ Σ_s U_s ⊙ V_s ] A with U = G g Gᵀ. Passes: the two tile transforms, a
-// reduction over tiles split into chunks (partials [chunks, a², Cin, Cout]; each lane 4 input x 8 output
-// channels with Z workgroup-uniform), then one pass that sums the chunks in order (deterministic, no
-// atomics) and applies Gᵀ . G. Limits: those of winogradFits; Cin/4 lanes per workgroup (Cin <= 1024).
+// reduction over tiles split into chunks (partials [chunks, a², Cin, Cout]; each lane 4 input x 16 output
+// channels where Cout divides by 16, else 8 or 4, with Z workgroup-uniform), then one pass that sums
+// the chunks in order (deterministic, no atomics) and applies Gᵀ . G. Limits: those of winogradFits;
+// Cin/4 lanes per workgroup (Cin <= 1024).
 
 import { wgsl } from './wgsl';
 import { type Gpu, type Tensor } from '../gpu';
@@ -14,24 +15,29 @@ import { DEFAULT_TILE, MATRICES, WG, type WinogradTile, sandwich, tileTransform,
 // Split the reduction until about this many invocations run (enough for a real GPU; harmless on a CPU).
 const TARGET_INVOCATIONS = 16384;
 
+/** Most vec4s of destination channels per lane in the tile reduction (fewer where Cout does not divide). */
+export type ReduceVectors = 1 | 2 | 4;
+/** 4 (4 x 16 channels per lane) measured 6-11% faster than 2 over the model's layers on lavapipe (bench/RESULTS.md). */
+export const DEFAULT_REDUCE_VECTORS: ReduceVectors = 4;
+
 /** dw [3,3,Cin,Cout] of y = conv2d(x, w) (stride 1) from x and dy, by the Winograd identity above. */
-export function winogradFilterGrad(gpu: Gpu, g: Conv2dGeometry, x: Tensor, dy: Tensor, m: WinogradTile = DEFAULT_TILE): Tensor {
+export function winogradFilterGrad(gpu: Gpu, g: Conv2dGeometry, x: Tensor, dy: Tensor, m: WinogradTile = DEFAULT_TILE, vectors: ReduceVectors = DEFAULT_REDUCE_VECTORS): Tensor {
   return gpu.scope(() => {
     const v = tileTransform(gpu, m, 'input', x, g.Ho, g.Wo, g.top, g.left);
     const z = tileTransform(gpu, m, 'output-grad', dy, g.Ho, g.Wo, 0, 0);
-    return filterInverse(gpu, m, tileReduction(gpu, v, z), g);
+    return filterInverse(gpu, m, tileReduction(gpu, v, z, vectors), g);
   });
 }
 
 /**
  * partials [chunks, P, S, D] = Σ over the chunk's tiles t of V[ξ, t, s] Z[ξ, t, d]. A workgroup holds S/4
- * lanes (each 4 source channels x 8 destination channels) and one (ξ, channel block, chunk): Z's loads
+ * lanes (each 4 source channels x 4·CV destination channels) and one (ξ, channel block, chunk): Z's loads
  * are workgroup-uniform.
  */
-function tileReduction(gpu: Gpu, v: Tensor, z: Tensor): Tensor {
+function tileReduction(gpu: Gpu, v: Tensor, z: Tensor, vectors: ReduceVectors): Tensor {
   const [XI, T, S] = v.shape as [number, number, number];
   const D = z.shape[2]!;
-  const CV = D % 8 === 0 ? 2 : 1;
+  const CV = ([4, 2, 1] as const).find((c) => c <= vectors && D % (4 * c) === 0)!;
   const dBlocks = D / (4 * CV);
   const lanes = S / 4;
   const chunks = Math.max(1, Math.min(T, Math.ceil(TARGET_INVOCATIONS / (XI * dBlocks * lanes))));
@@ -41,7 +47,7 @@ function tileReduction(gpu: Gpu, v: Tensor, z: Tensor): Tensor {
   const R = [0, 1, 2, 3];
   gpu.dispatch({
     name: 'winograd.reduce',
-    key: `winograd.reduce:${XI}:${T}:${S}:${D}:${chunks}`,
+    key: `winograd.reduce:${XI}:${T}:${S}:${D}:${chunks}:${CV}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;

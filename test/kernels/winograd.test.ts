@@ -2,8 +2,8 @@
 // with bias + ReLU, input gradient and filter gradient against the float64 direct-loop references
 // (test/ref/conv.ts), on NaN-poisoned outputs and fresh random inputs. Shapes: odd heights/widths
 // (partial edge tiles), batch > 1, 'same', 'valid' and explicit pads up to 2, channel counts that are
-// multiples of 4 but not 8 (the one-vec4 reduction path), and the model's residual-block layers at a
-// small batch. Plus the choice 'auto' makes and the errors of 'winograd' where it cannot apply.
+// multiples of 4 but not 8 and of 8 but not 16 (the one- and two-vec4 reduction paths; multiples of
+// 16 take four), and the model's residual-block layers at a small batch. Plus the choice 'auto' makes and the errors of 'winograd' where it cannot apply.
 // Tolerance: TOL_F32 (relative L2 1e-5), as the direct kernels; the largest error seen is printed.
 
 import { afterAll, describe, expect, it } from 'vitest';
