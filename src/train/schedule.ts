@@ -92,5 +92,5 @@ export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance'>
 
 /** Runs and checkpoints from before these settings were recorded used the plateau rule, unbalanced. */
 export function recordedTraining(recorded: unknown): TrainingSettings {
-  return (recorded as TrainingSettings | undefined) ?? { schedule: 'plateau', balance: false };
+  return (recorded as TrainingSettings | undefined) ?? trainingSettings({});
 }

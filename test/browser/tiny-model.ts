@@ -12,6 +12,7 @@ import { defaultLoopOptions } from '../../src/train/loop';
 import { trainRun } from '../../src/train/run.node.ts';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { TINY_MODEL } from '../train/tiny-run';
 
 /** Trains the tiny model and returns the folder holding model.json and model.safetensors. */
 export async function trainTinyModel(gpu: Gpu): Promise<string> {
@@ -26,7 +27,7 @@ export async function trainTinyModel(gpu: Gpu): Promise<string> {
     cacheDir: join(out, 'cache'),
     lr: 3e-3,
     loop: { ...defaultLoopOptions, epochs: 1, batch: 4, seed: 5, patience: 0, readEvery: 2 },
-    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+    model: TINY_MODEL,
     log: () => {},
   });
   return out;

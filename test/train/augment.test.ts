@@ -21,6 +21,7 @@ import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
+import { TINY_MODEL } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
@@ -34,7 +35,7 @@ function options(out: string, extra: Partial<TrainRunOptions> = {}): TrainRunOpt
   return {
     data, split: 'speaker', val: 0.25, valSpeakers: ['Actor_03'], out, cacheDir: join(out, 'cache'), lr: 3e-3,
     loop: { ...defaultLoopOptions, epochs: 1, batch: 8, seed: 5, patience: 0, readEvery: 2 },
-    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+    model: TINY_MODEL,
     features: { frames: 16 },
     log: () => {},
     ...extra,

@@ -18,6 +18,7 @@ import { cosineRate } from '../../src/train/schedule';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
+import { tinyRunOptions } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
@@ -29,15 +30,8 @@ describe('ser train with a cosine schedule and balanced epochs on a tiny config'
   const clips = synthCorpus({ speakers: 3, clipsPerClassPerSpeaker: 4, seed: 11, classes: CLASSES }).filter((c) => c.label !== 'neutral' || c.take === 0);
   writeSynthCorpus(data, clips, { layout: 'ravdess' });
   const extractor = (c: ReturnType<typeof featureConfig>) => new GpuFeatureExtractor(gpu(), c);
-  const options = (out: string, loop: Partial<LoopOptions>, extra: Partial<TrainRunOptions> = {}): TrainRunOptions => ({
-    data, split: 'random', val: 0.25, out, cacheDir: join(out, 'cache'), lr: 3e-3,
-    loop: { ...defaultLoopOptions, epochs: 2, batch: 4, seed: 2, patience: 0, readEvery: 2, ...loop },
-    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
-    features: { frames: 24 },
-    windows: { frames: 16, evalWindows: 2 },
-    log: () => {},
-    ...extra,
-  });
+  const options = (out: string, loop: Partial<LoopOptions>, extra: Partial<TrainRunOptions> = {}): TrainRunOptions =>
+    tinyRunOptions(data, out, { features: { frames: 24 }, windows: { frames: 16, evalWindows: 2 }, ...extra, loop: { batch: 4, seed: 2, ...loop } });
 
   it('trains balanced epochs at the cosine rates, records both, and resumes only with the same settings', async () => {
     const steps: number[] = [];

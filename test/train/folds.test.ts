@@ -19,6 +19,7 @@ import { speakerKFold } from '../../src/train/splits';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
+import { TINY_MODEL } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
@@ -96,7 +97,7 @@ describe('ser train --folds on a tiny config', () => {
     const opts: FoldsRunOptions = {
       data, out, folds: 3, cacheDir: join(out, 'cache'), lr: 3e-3,
       loop: { ...defaultLoopOptions, epochs: 2, batch: 4, seed: 5, patience: 0, readEvery: 2 },
-      model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+      model: TINY_MODEL,
       features: { frames: 16 },
       log: (l) => void lines.push(l),
     };

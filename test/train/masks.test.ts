@@ -12,13 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { featureConfig } from '../../src/dsp/config';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { Emotion } from '../../src/train/labels';
-import { defaultLoopOptions } from '../../src/train/loop';
 import { applyMasks, checkMasks, drawSpans, type MaskSettings } from '../../src/train/masks';
 import { writeReport } from '../../src/train/report.node.ts';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
+import { tinyRunOptions } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
@@ -77,14 +77,8 @@ describe('ser train with feature masks on a tiny config', () => {
   const data = mkdtempSync(join(tmpdir(), 'ser-mask-data-'));
   writeSynthCorpus(data, synthCorpus({ speakers: 3, clipsPerClassPerSpeaker: 2, seed: 8, classes: CLASSES }), { layout: 'ravdess' });
   const extractor = (c: ReturnType<typeof featureConfig>) => new GpuFeatureExtractor(gpu(), c);
-  const options = (out: string, masks?: MaskSettings, extra: Partial<TrainRunOptions> = {}): TrainRunOptions => ({
-    data, split: 'random', val: 0.25, out, cacheDir: join(out, 'cache'), lr: 3e-3,
-    loop: { ...defaultLoopOptions, epochs: 2, batch: 8, seed: 4, patience: 0, readEvery: 2, masks },
-    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
-    features: { frames: 16 },
-    log: () => {},
-    ...extra,
-  });
+  const options = (out: string, masks?: MaskSettings, extra: Partial<TrainRunOptions> = {}): TrainRunOptions =>
+    tinyRunOptions(data, out, { ...extra, loop: { masks } });
 
   it('trains on masked inputs, records the masks, and does not resume with other masks', async () => {
     const plain = await trainRun(gpu(), extractor, options(mkdtempSync(join(tmpdir(), 'ser-mask-a-'))));

@@ -18,6 +18,7 @@ import { loadModel } from '../../src/train/saved-model.node.ts';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
+import { TINY_MODEL } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
@@ -41,7 +42,7 @@ function options(g: Gpu, data: string, out: string, epochs: number, extra: Parti
       cacheDir: join(out, 'cache'),
       lr: 3e-3,
       loop: { ...defaultLoopOptions, epochs, batch: 4, seed: 5, patience: 0, readEvery: 2 },
-      model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+      model: TINY_MODEL,
       features: { frames: 16 },
       log: () => {},
       ...extra,

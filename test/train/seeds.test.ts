@@ -21,6 +21,7 @@ import { seedsRun, type SeedsRunOptions } from '../../src/train/seeds.node.ts';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
+import { TINY_MODEL } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
@@ -72,7 +73,7 @@ describe('ser train --seeds on a tiny config', () => {
   const options = (out: string, lines: string[], extra: Partial<SeedsRunOptions> = {}): SeedsRunOptions => ({
     data, split: 'random', val: 0.25, out, cacheDir: join(out, 'cache'), lr: 3e-3, seeds: [1, 4],
     loop: { ...defaultLoopOptions, epochs: 2, batch: 8, seed: 0, patience: 0, readEvery: 2 },
-    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
+    model: TINY_MODEL,
     features: { frames: 16 },
     log: (l) => void lines.push(l),
     ...extra,

@@ -16,7 +16,6 @@ import { modelConfig, SerModel } from '../../src/nn/model';
 import { predictLogits as modelLogits } from '../../src/nn/train-step';
 import { evalStarts, examplesLogits, randomStarts } from '../../src/train/batches';
 import type { Emotion } from '../../src/train/labels';
-import { defaultLoopOptions } from '../../src/train/loop';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
 import { loadModelFromBytes } from '../../src/train/saved-model';
@@ -25,6 +24,7 @@ import { fitScaler } from '../../src/train/scaler';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { rng, useGpu } from '../harness';
+import { tinyRunOptions } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
@@ -106,15 +106,8 @@ describe('ser train with windows on a tiny config', () => {
   const data = mkdtempSync(join(tmpdir(), 'ser-win-data-'));
   writeSynthCorpus(data, synthCorpus({ speakers: 3, clipsPerClassPerSpeaker: 2, seed: 8, classes: CLASSES }), { layout: 'ravdess' });
   const extractor = (c: ReturnType<typeof featureConfig>) => new GpuFeatureExtractor(gpu(), c);
-  const options = (out: string, extra: Partial<TrainRunOptions> = {}): TrainRunOptions => ({
-    data, split: 'random', val: 0.25, out, cacheDir: join(out, 'cache'), lr: 3e-3,
-    loop: { ...defaultLoopOptions, epochs: 2, batch: 8, seed: 4, patience: 0, readEvery: 2 },
-    model: { stem: { filters: 4, dropout: 0.1 }, blocks: [{ filters: 8, dropout: 0.1 }], dense: [{ units: 8, dropout: 0.1 }], bnMomentum: 0.5 },
-    features: { frames: 24 },
-    windows: { frames: 12, evalWindows: 3 },
-    log: () => {},
-    ...extra,
-  });
+  const options = (out: string, extra: Partial<TrainRunOptions> = {}): TrainRunOptions =>
+    tinyRunOptions(data, out, { features: { frames: 24 }, windows: { frames: 12, evalWindows: 3 }, ...extra });
 
   it('trains on windows, records them, and the saved model reproduces the validation accuracy from the files', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-win-out-'));
