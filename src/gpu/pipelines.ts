@@ -14,6 +14,11 @@ export class PipelineCache {
     return this.cache.size;
   }
 
+  /** The keys of the kernels compiled so far (tests check which variant a kernel took). */
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+
   /** Synchronous lookup-or-create. Compile errors surface through checkCompile in tests and on flush. */
   get(key: string, source: () => string, entryPoint = 'main'): GPUComputePipeline {
     const hit = this.cache.get(key);

@@ -19,6 +19,17 @@ export interface GpuOptions {
   profile?: boolean;
   /** Ask for a high-performance adapter (default true). */
   powerPreference?: GPUPowerPreference;
+  /**
+   * Enable the `subgroups` feature where the adapter offers it, for the kernels that share loads
+   * across a subgroup (default true; false keeps every kernel on its plain path, for comparison).
+   */
+  subgroups?: boolean;
+}
+
+/** Subgroup sizes the device may use, when the `subgroups` feature is enabled. */
+export interface SubgroupInfo {
+  minSize: number;
+  maxSize: number;
 }
 
 export interface AdapterSummary {
@@ -78,6 +89,8 @@ export class Gpu implements TensorOwner {
     readonly adapter: AdapterSummary,
     readonly options: GpuOptions,
     private readonly keepAlive: unknown,
+    /** Subgroup sizes where the `subgroups` feature is enabled on this device; null where it is not. */
+    readonly subgroups: SubgroupInfo | null = null,
   ) {
     this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize));
     this.pipelines = new PipelineCache(device);
@@ -111,8 +124,14 @@ export class Gpu implements TensorOwner {
     for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
     const requiredFeatures: GPUFeatureName[] = [];
     if (options.profile && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
-    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const info = adapter.info;
+    const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number };
+    const subgroups: SubgroupInfo | null =
+      options.subgroups !== false && adapter.features.has('subgroups') && (sizes.subgroupMinSize ?? 0) > 0
+        ? { minSize: sizes.subgroupMinSize!, maxSize: sizes.subgroupMaxSize ?? sizes.subgroupMinSize! }
+        : null;
+    if (subgroups) requiredFeatures.push('subgroups');
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const summary: AdapterSummary = {
       vendor: info.vendor,
       architecture: info.architecture,
@@ -121,7 +140,7 @@ export class Gpu implements TensorOwner {
       isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
       features: [...adapter.features].sort(),
     };
-    return new Gpu(device, summary, options, keepAlive);
+    return new Gpu(device, summary, options, keepAlive, subgroups);
   }
 
   get limits(): GPUSupportedLimits {

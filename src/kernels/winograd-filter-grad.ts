@@ -3,13 +3,15 @@
 //   dw = Gᵀ dU G,
 // which follows from Y = Aᵀ [ Σ_s U_s ⊙ V_s ] A with U = G g Gᵀ. Passes: the two tile transforms, a
 // reduction over tiles split into chunks (partials [chunks, a², Cin, Cout]; each lane 4 input x 16 output
-// channels where Cout divides by 16, else 8 or 4, with Z workgroup-uniform), then one pass that sums
+// channels where Cout divides by 16, else 8 or 4, with Z workgroup-uniform: shared by subgroup broadcast
+// where subgroups.ts allows, lane k loading Z's vec4 k), then one pass that sums
 // the chunks in order (deterministic, no atomics) and applies Gᵀ . G. Limits: those of winogradFits;
 // Cin/4 lanes per workgroup (Cin <= 1024).
 
 import { wgsl } from './wgsl';
 import { type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry, foldGrid } from './conv2d';
+import { canShareRows } from './subgroups';
 import { DEFAULT_TILE, MATRICES, WG, type WinogradTile, sandwich, tileTransform, transposed } from './winograd';
 
 // Split the reduction until about this many invocations run (enough for a real GPU; harmless on a CPU).
@@ -45,15 +47,22 @@ function tileReduction(gpu: Gpu, v: Tensor, z: Tensor, vectors: ReduceVectors): 
   const out = gpu.empty([chunks, XI, S, D], 'f32', 'winograd.reduce');
   const V = [...Array(CV).keys()];
   const R = [0, 1, 2, 3];
+  const shared = CV > 1 && canShareRows(gpu, lanes, CV);
+  const zLoads = shared
+    ? `    let bMine = B[(xi * ${T}u + t) * ${D / 4}u + d4 + lane % ${CV}u];\n${V.map((c) => `    let b${c} = subgroupBroadcast(bMine, ${c}u);`).join('\n')}`
+    : V.map((c) => `    let b${c} = B[(xi * ${T}u + t) * ${D / 4}u + d4 + ${c}u];`).join('\n');
   gpu.dispatch({
     name: 'winograd.reduce',
-    key: `winograd.reduce:${XI}:${T}:${S}:${D}:${chunks}:${CV}`,
+    key: `winograd.reduce:${XI}:${T}:${S}:${D}:${chunks}:${CV}:${shared}`,
     code: () => wgsl`
+#if ${shared}
+enable subgroups;
+#endif
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
 @compute @workgroup_size(${lanes})
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u${shared ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let xi = wid.x / ${dBlocks}u;
   let d4 = (wid.x % ${dBlocks}u) * ${CV}u;
   let s4 = lid.x;
@@ -62,7 +71,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
 ${R.flatMap((r) => V.map((c) => `  var acc${r}_${c} = vec4f(0.0);`)).join('\n')}
   for (var t = chunk * ${per}u; t < end; t++) {
     let a = A[(xi * ${T}u + t) * ${lanes}u + s4];
-${V.map((c) => `    let b${c} = B[(xi * ${T}u + t) * ${D / 4}u + d4 + ${c}u];`).join('\n')}
+${zLoads}
 ${R.flatMap((r) => V.map((c) => `    acc${r}_${c} = fma(vec4f(a[${r}]), b${c}, acc${r}_${c});`)).join('\n')}
   }
   let base = (chunk * ${XI}u + xi) * ${S}u + s4 * 4u;

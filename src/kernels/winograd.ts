@@ -14,9 +14,9 @@
 // (winograd-filter-grad.ts).
 // The transforms are unrolled in TypeScript from the matrices below (zero coefficients skipped).
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
-// vec4 of destination channels for 8 tiles whose V rows are workgroup-uniform (software adapters load
-// them once per workgroup); the reduction gives each lane 4 source x 8 destination channels with the dY
-// transform uniform. Limits (winogradFits; callers fall back to the direct kernels): both channel counts
+// vec4 of destination channels for 8 tiles whose V rows are workgroup-uniform (shared by subgroup
+// broadcast where the device allows it: subgroups.ts); the reduction gives each lane 4 source x up to 16
+// destination channels with the dY transform uniform (winograd-filter-grad.ts). Limits (winogradFits; callers fall back to the direct kernels): both channel counts
 // multiples of 4 and <= 1024 (workgroups of C/4 lanes), pads <= 2, every [a², T, C] buffer within the
 // device's storage-binding size, at most 65535 workgroups along x (8 tiles each). Accuracy: F(4,3) rounds a little more than the direct sum (relative L2 a few
 // 1e-7 on the model's layers, measured in test/kernels/winograd.test.ts), well inside float32 training.
@@ -25,6 +25,7 @@ import { wgsl } from './wgsl';
 import { type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry, foldGrid } from './conv2d';
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
+import { canShareRows } from './subgroups';
 
 export const WG = 64;
 const MAX_GROUPS = 65535;
@@ -188,9 +189,11 @@ ${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * ${T}u + t) * ${C4}u + c4] 
 
 /**
  * M [P, T, D] = V [P, T, S] · U [P, S, D] (+ bias [D]), per position ξ; also the 1x1 conv (conv1x1.ts).
- * A workgroup holds D/4 lanes, one per vec4 of destination channels, and 8 tiles of one position, whose V rows are workgroup-uniform (loaded once);
- * each lane gathers its U column. Measured 15-20% faster on lavapipe than lanes over tiles with U
- * uniform (the design of conv2d.ts), which needs more live registers (bench/RESULTS.md).
+ * A workgroup holds D/4 lanes, one per vec4 of destination channels, and 8 tiles of one position, whose
+ * V rows are workgroup-uniform; each lane gathers its U column. Measured 15-20% faster on lavapipe than
+ * lanes over tiles with U uniform (the design of conv2d.ts), which needs more live registers. Where
+ * subgroups allow (subgroups.ts), lane k of each subgroup loads the vec4 of V row k and the others
+ * take it by subgroupBroadcast, instead of every lane loading all 8 rows (bench/RESULTS.md).
  */
 export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name = 'winograd.gemm'): Tensor {
   const [XI, T, S] = v.shape as [number, number, number];
@@ -199,10 +202,15 @@ export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name 
   const out = gpu.empty([XI, T, D], 'f32', name);
   const R = [...Array(ROWS).keys()];
   const J = [0, 1, 2, 3];
+  const shared = canShareRows(gpu, D / 4, ROWS);
+  const rowLoad = (r: number) => (shared ? `subgroupBroadcast(aMine, ${r}u)` : `A[a${r}Base + s / 4u]`);
   gpu.dispatch({
     name,
-    key: `winograd.gemm:${XI}:${T}:${S}:${D}:${!!bias}`,
+    key: `winograd.gemm:${XI}:${T}:${S}:${D}:${!!bias}:${shared}`,
     code: () => wgsl`
+#if ${shared}
+enable subgroups;
+#endif
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
@@ -210,15 +218,18 @@ export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name 
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 #endif
 @compute @workgroup_size(${D / 4})
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u${shared ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let xi = wid.y;
   let t0 = wid.x * ${ROWS}u;
   let d4 = lid.x;
-${R.map((r) => `  let a${r}Base = (xi * ${T}u + min(t0 + ${r}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')}
+${shared
+    ? `  let aMineBase = (xi * ${T}u + min(t0 + lane % ${ROWS}u, ${T - 1}u)) * ${S / 4}u;`
+    : R.map((r) => `  let a${r}Base = (xi * ${T}u + min(t0 + ${r}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')}
 ${R.map((r) => `  var acc${r} = ${bias ? 'bias[d4]' : 'vec4f(0.0)'};`).join('\n')}
   for (var s = 0u; s < ${S}u; s += 4u) {
 ${J.map((j) => `    let b${j} = B[(xi * ${S}u + s + ${j}u) * ${D / 4}u + d4];`).join('\n')}
-${R.map((r) => `    let a${r} = A[a${r}Base + s / 4u];
+${shared ? '    let aMine = A[aMineBase + s / 4u];' : ''}
+${R.map((r) => `    let a${r} = ${rowLoad(r)};
 ${J.map((j) => `    acc${r} = fma(vec4f(a${r}[${j}]), b${j}, acc${r});`).join('\n')}`).join('\n')}
   }
 ${R.map((r) => `  if (t0 + ${r}u < ${T}u) { O[(xi * ${T}u + t0 + ${r}u) * ${D / 4}u + d4] = acc${r}; }`).join('\n')}

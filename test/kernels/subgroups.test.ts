@@ -1,0 +1,106 @@
+// The subgroup paths (src/kernels/subgroups.ts): the Winograd GEMM sharing its V rows and the filter
+// gradient's reduction sharing its Z vectors by subgroup broadcast. Each runs on a runtime with the
+// feature (where the adapter offers it: lavapipe does, subgroup size 8) and on one without
+// (`subgroups: false`), against the float64 references, on NaN-poisoned outputs; tile counts that are
+// not multiples of the 8 shared rows exercise the clamped last rows. The key of every compiled kernel
+// says which path it took, so a silent fallback to the plain path fails here.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gpu } from '../../src/gpu';
+import { createNodeGpu } from '../../src/gpu/node.node.ts';
+import { conv2dBackwardFilter } from '../../src/kernels/conv2d-grad';
+import { canShareRows } from '../../src/kernels/subgroups';
+import { batchedGemm } from '../../src/kernels/winograd';
+import { TOL_F32, expectClose, randn, rng } from '../harness';
+import { conv2dBackward, conv2dForward } from '../ref/conv';
+import { matmulRef } from '../ref/linalg';
+import { tensor } from '../ref/tensor';
+
+let plain: Gpu;
+let shared: Gpu;
+beforeAll(async () => {
+  plain = await createNodeGpu({ poison: true, subgroups: false });
+  shared = await createNodeGpu({ poison: true });
+});
+afterAll(() => {
+  plain?.destroy();
+  shared?.destroy();
+});
+
+const offersSubgroups = () => shared.adapter.features.includes('subgroups');
+
+describe('the runtime', () => {
+  it('enables subgroups where the adapter offers them, and not when told not to', () => {
+    expect(plain.subgroups).toBeNull();
+    if (!offersSubgroups()) return; // nothing more to check on such an adapter
+    expect(shared.subgroups).not.toBeNull();
+    expect(shared.subgroups!.minSize).toBeGreaterThan(0);
+    expect(shared.subgroups!.maxSize).toBeGreaterThanOrEqual(shared.subgroups!.minSize);
+  });
+
+  it('shares rows only with full subgroups holding every shared row', () => {
+    const fake = (minSize: number, maxSize: number) => ({ subgroups: { minSize, maxSize } }) as Gpu;
+    expect(canShareRows(fake(8, 8), 16, 8)).toBe(true);
+    expect(canShareRows(fake(8, 8), 8, 8)).toBe(true);
+    expect(canShareRows(fake(8, 8), 12, 8)).toBe(false); // a partial subgroup
+    expect(canShareRows(fake(4, 4), 16, 8)).toBe(false); // rows 4..7 live in no lane of the subgroup
+    expect(canShareRows(fake(8, 32), 16, 8)).toBe(false); // a subgroup of 32 would be half empty
+    expect(canShareRows(fake(8, 32), 64, 8)).toBe(true);
+    expect(canShareRows({ subgroups: null } as Gpu, 64, 8)).toBe(false);
+  });
+});
+
+// [positions, tiles, source channels, destination channels]: D = 32, 64, 128 give 8, 16, 32 lanes.
+const GEMMS: [number, number, number, number][] = [[3, 37, 16, 32], [2, 29, 64, 64], [1, 13, 128, 128], [4, 8, 8, 64]];
+
+describe('the Winograd GEMM', () => {
+  GEMMS.forEach(([XI, T, S, D], i) => {
+    it(`[${XI}, ${T}, ${S}] x [${XI}, ${S}, ${D}] (+ bias), with and without subgroups`, async () => {
+      const r = rng(900 + i);
+      const a = randn(XI * T * S, r);
+      const b = randn(XI * S * D, r);
+      const bias = randn(D, r);
+      const ref = new Float64Array(XI * T * D);
+      for (let xi = 0; xi < XI; xi++) {
+        const m = matmulRef(a.subarray(xi * T * S, (xi + 1) * T * S), b.subarray(xi * S * D, (xi + 1) * S * D), T, D, S, false, false, bias);
+        ref.set(m, xi * T * D);
+      }
+      for (const g of [plain, shared]) {
+        const out = batchedGemm(g, g.upload(Float32Array.from(a), [XI, T, S]), g.upload(Float32Array.from(b), [XI, S, D]), g.upload(Float32Array.from(bias), [D]));
+        expectClose(await out.read(), ref, TOL_F32, `gemm, subgroups ${g.subgroups !== null}`);
+      }
+      const key = `winograd.gemm:${XI}:${T}:${S}:${D}:true`;
+      expect(plain.pipelines.keys()).not.toContain(`${key}:true`);
+      if (offersSubgroups()) expect(shared.pipelines.keys()).toContain(`${key}:${canShareRows(shared, D / 4, 8)}`);
+      if (offersSubgroups() && shared.subgroups!.maxSize === 8) expect(shared.pipelines.keys()).toContain(`${key}:true`);
+    });
+  });
+});
+
+describe('the Winograd filter gradient', () => {
+  // [N, H, W, Cin] -> Cout: Cin/4 = 8, 16, 32 lanes; Cout/4 = 4 shared vectors (Cout % 16 = 0), 2, 1.
+  const CASES: [number[], number][] = [[[2, 9, 7, 32], 64], [[1, 6, 5, 64], 32], [[1, 5, 4, 128], 24], [[2, 7, 6, 32], 4]];
+  CASES.forEach(([xShape, cout], i) => {
+    it(`x[${xShape.join(',')}] 3x3 ->${cout}, with and without subgroups`, async () => {
+      const r = rng(950 + i);
+      const wShape = [3, 3, xShape[3]!, cout];
+      const x = randn(xShape.reduce((p, q) => p * q, 1), r);
+      const w = randn(wShape.reduce((p, q) => p * q, 1), r);
+      const yShape = conv2dForward(tensor(xShape, x), tensor(wShape, w), null, { padding: 'same' }).shape;
+      const dy = randn(yShape.reduce((p, q) => p * q, 1), r);
+      const ref = conv2dBackward(tensor(yShape, dy), tensor(xShape, x), tensor(wShape, w), { padding: 'same' }).dw.data;
+      for (const g of [plain, shared]) {
+        const dw = conv2dBackwardFilter(g, g.upload(Float32Array.from(x), xShape), g.upload(Float32Array.from(dy), yShape), wShape, { padding: 'same', algorithm: 'winograd' });
+        expectClose(await dw.read(), ref, TOL_F32, `dw, subgroups ${g.subgroups !== null}`);
+      }
+      expect(plain.pipelines.keys().some((k) => k.startsWith('winograd.reduce:') && k.endsWith(':true'))).toBe(false);
+    });
+  });
+
+  it('takes the shared path where it applies', () => {
+    if (!offersSubgroups() || shared.subgroups!.maxSize !== 8) return; // the cases above are sized for subgroups of 8
+    const reduces = shared.pipelines.keys().filter((k) => k.startsWith('winograd.reduce:'));
+    expect(reduces.filter((k) => k.endsWith(':true')).length).toBeGreaterThanOrEqual(3);
+    expect(reduces.some((k) => k.endsWith(':1:false'))).toBe(true); // one vector: nothing to share
+  });
+});
