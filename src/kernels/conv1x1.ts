@@ -1,8 +1,10 @@
 // 1x1 stride-1 convolution without padding as a plain GEMM: NHWC x [N, H, W, Cin] is the matrix
 // [N*H*W, Cin], the filter [1, 1, Cin, Cout] is [Cin, Cout], so y = x · w (+ bias) with no im2col at all.
 // It runs on the Winograd GEMM (winograd.ts, batchedGemm with one position): lanes over vec4s of output
-// channels, 8 pixels per workgroup whose input rows are workgroup-uniform. On lavapipe that is faster
-// than the direct gather kernel of conv2d.ts for the model's shortcuts (bench/RESULTS.md).
+// channels, 8 or 32 pixels per workgroup whose input rows are workgroup-uniform (shared by subgroup
+// broadcast where the device allows). On lavapipe that is faster than the direct gather kernel of
+// conv2d.ts for the model's shortcuts (bench/RESULTS.md); conv2d() takes it for every 1x1 stride-1
+// unpadded conv without ReLU under 'auto', in training too (usePointwiseGemm).
 // Limits (conv1x1Fits; callers fall back to conv2d.ts): Cin, Cout multiples of 4, Cout <= 1024 (Cout/4
 // lanes per workgroup), ceil(N*H*W / 8) <= 65535 workgroups, both operands within one storage binding.
 

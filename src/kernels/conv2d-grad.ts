@@ -8,12 +8,15 @@
 //   bounds checks. K is split over chunks of (n, oh) rows so that small filters still fill the device;
 //   the chunks' partial sums are added by a second pass in a fixed order (deterministic, no atomics).
 // - bias:   db [Cout] = sum of dy over N, Ho, Wo, by the same two-level chunked sum.
+// Under 'auto', the input gradient of a 1x1 stride-1 conv without padding is the GEMM dy · wᵀ on the
+// Winograd GEMM with one position (usePointwiseGemm); its filter gradient stays on the kernel here, which
+// measured faster on lavapipe than the tile reduction of winograd-filter-grad.ts (bench/RESULTS.md).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
-import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, foldGrid, gatherConv, geometryKey, useWinograd } from './conv2d';
-import { DEFAULT_TILE, inputGradPass, winogradConv, winogradFilter } from './winograd';
+import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, foldGrid, gatherConv, geometryKey, usePointwiseGemm, useWinograd } from './conv2d';
+import { DEFAULT_TILE, batchedGemm, inputGradPass, winogradConv, winogradFilter } from './winograd';
 import { winogradFilterGrad } from './winograd-filter-grad';
 import { transpose } from './transpose';
 
@@ -36,6 +39,11 @@ export function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, inputShape:
   expectRank(op, w, 4);
   const g = conv2dGeometry(op, inputShape, w.shape, opts);
   expectGradShape(op, dy, g);
+  if (usePointwiseGemm(gpu, g, opts.algorithm)) {
+    // dx [NHW, Cin] = dy [NHW, Cout] · wᵀ [Cout, Cin].
+    const M = g.N * g.H * g.W;
+    return gpu.scope(() => batchedGemm(gpu, dy.reshape([1, M, g.Cout]), transpose(gpu, w.reshape([1, g.Cin, g.Cout])), undefined, op).reshape([g.N, g.H, g.W, g.Cin]));
+  }
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) {
     const m = opts.winogradTile ?? DEFAULT_TILE;
     return gpu.scope(() => winogradConv(gpu, inputGradPass(g), dy, winogradFilter(gpu, w, true, m), { relu: false }, op, m));

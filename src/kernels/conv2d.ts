@@ -15,6 +15,7 @@
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
+import { conv1x1, conv1x1Fits } from './conv1x1';
 import { DEFAULT_TILE, type WinogradTile, forwardPass, winogradConv, winogradFilter, winogradFits } from './winograd';
 
 export type Conv2dPadding = 'same' | 'valid' | { top: number; bottom: number; left: number; right: number };
@@ -45,6 +46,17 @@ export function useWinograd(op: string, gpu: Gpu, g: Conv2dGeometry, algorithm: 
     throw new ShapeError(`${op}: Winograd needs a 3x3 stride-1 filter, channel counts that are multiples of 4 and buffers within the device limit (got ${g.KH}x${g.KW}, stride ${g.strideH},${g.strideW}, ${g.Cin} -> ${g.Cout} channels)`);
   }
   return fits;
+}
+
+/**
+ * Whether 'auto' runs this conv and its gradients as plain GEMMs (conv1x1.ts, the Winograd GEMM and
+ * tile reduction with one position): a 1x1 stride-1 filter without padding, channels multiples of 4.
+ */
+export function usePointwiseGemm(gpu: Gpu, g: Conv2dGeometry, algorithm: Conv2dAlgorithm = 'auto'): boolean {
+  if (algorithm !== 'auto' || g.KH !== 1 || g.KW !== 1 || g.strideH !== 1 || g.strideW !== 1) return false;
+  if (g.top + g.bottom + g.left + g.right !== 0) return false;
+  const maxBinding = gpu.limits.maxStorageBufferBindingSize;
+  return conv1x1Fits([g.N, g.H, g.W, g.Cin], g.Cout, maxBinding) && conv1x1Fits([g.N, g.H, g.W, g.Cout], g.Cin, maxBinding);
 }
 
 export interface Conv2dOptions extends Conv2dGeometryOptions {
@@ -280,6 +292,7 @@ export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {})
     if (opts.bias.size !== g.Cout) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${g.Cout} output channels`);
   }
   const relu = (opts.activation ?? 'none') === 'relu';
+  if (!relu && usePointwiseGemm(gpu, g, opts.algorithm)) return conv1x1(gpu, x, w, opts.bias);
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) {
     const m = opts.winogradTile ?? DEFAULT_TILE;
     return gpu.scope(() => winogradConv(gpu, forwardPass(g), x, winogradFilter(gpu, w, false, m), { bias: opts.bias, relu }, op, m));

@@ -14,7 +14,7 @@
 // (winograd-filter-grad.ts).
 // The transforms are unrolled in TypeScript from the matrices below (zero coefficients skipped).
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
-// vec4 of destination channels for 8 tiles whose V rows are workgroup-uniform (shared by subgroup
+// vec4 of destination channels for 8 (or 32) tiles whose V rows are workgroup-uniform (shared by subgroup
 // broadcast where the device allows it: subgroups.ts); the reduction gives each lane 4 source x up to 16
 // destination channels with the dY transform uniform (winograd-filter-grad.ts). Limits (winogradFits; callers fall back to the direct kernels): both channel counts
 // multiples of 4 and <= 1024 (workgroups of C/4 lanes), pads <= 2, every [a², T, C] buffer within the
@@ -22,7 +22,7 @@
 // 1e-7 on the model's layers, measured in test/kernels/winograd.test.ts), well inside float32 training.
 
 import { wgsl } from './wgsl';
-import { type Gpu, type Tensor } from '../gpu';
+import { ShapeError, type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry, foldGrid } from './conv2d';
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
@@ -187,26 +187,36 @@ ${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * ${T}u + t) * ${C4}u + c4] 
   return out;
 }
 
+/** Rows (tiles) per workgroup of the GEMM's shared path; a multiple of SHARE. */
+export type GemmRows = 8 | 16 | 32;
+// Rows shared per subgroup broadcast source: lane k of each group of 8 loads row k.
+const SHARE = 8;
+/** Rows per workgroup on the shared path where there are enough tiles (bench/RESULTS.md). */
+export const SHARED_ROWS: GemmRows = 32;
+
 /**
  * M [P, T, D] = V [P, T, S] · U [P, S, D] (+ bias [D]), per position ξ; also the 1x1 conv (conv1x1.ts).
  * A workgroup holds D/4 lanes, one per vec4 of destination channels, and 8 tiles of one position, whose
  * V rows are workgroup-uniform; each lane gathers its U column. Measured 15-20% faster on lavapipe than
  * lanes over tiles with U uniform (the design of conv2d.ts), which needs more live registers. Where
  * subgroups allow (subgroups.ts), lane k of each subgroup loads the vec4 of V row k and the others
- * take it by subgroupBroadcast, instead of every lane loading all 8 rows (bench/RESULTS.md).
+ * take it by subgroupBroadcast, instead of every lane loading all 8 rows; with the loads shared, 32 tiles
+ * per workgroup (where T >= 128) measured 4-20% faster than 8 on the model's shapes (bench/RESULTS.md).
  */
-export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name = 'winograd.gemm'): Tensor {
+export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name = 'winograd.gemm', rows?: GemmRows): Tensor {
   const [XI, T, S] = v.shape as [number, number, number];
   const D = u.shape[2]!;
-  const ROWS = 8;
+  const shared = canShareRows(gpu, D / 4, SHARE);
+  const ROWS = shared ? (rows ?? (T >= 4 * SHARED_ROWS ? SHARED_ROWS : SHARE)) : 8;
+  if (ROWS % SHARE !== 0) throw new ShapeError(`batchedGemm: ${ROWS} rows per workgroup must be a multiple of ${SHARE}`);
   const out = gpu.empty([XI, T, D], 'f32', name);
   const R = [...Array(ROWS).keys()];
+  const G = [...Array(ROWS / SHARE).keys()];
   const J = [0, 1, 2, 3];
-  const shared = canShareRows(gpu, D / 4, ROWS);
-  const rowLoad = (r: number) => (shared ? `subgroupBroadcast(aMine, ${r}u)` : `A[a${r}Base + s / 4u]`);
+  const rowLoad = (r: number) => (shared ? `subgroupBroadcast(aMine${Math.floor(r / SHARE)}, ${r % SHARE}u)` : `A[a${r}Base + s / 4u]`);
   gpu.dispatch({
     name,
-    key: `winograd.gemm:${XI}:${T}:${S}:${D}:${!!bias}:${shared}`,
+    key: `winograd.gemm:${XI}:${T}:${S}:${D}:${!!bias}:${shared}:${ROWS}`,
     code: () => wgsl`
 #if ${shared}
 enable subgroups;
@@ -223,12 +233,12 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let t0 = wid.x * ${ROWS}u;
   let d4 = lid.x;
 ${shared
-    ? `  let aMineBase = (xi * ${T}u + min(t0 + lane % ${ROWS}u, ${T - 1}u)) * ${S / 4}u;`
+    ? G.map((g) => `  let aMine${g}Base = (xi * ${T}u + min(t0 + ${g * SHARE}u + lane % ${SHARE}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')
     : R.map((r) => `  let a${r}Base = (xi * ${T}u + min(t0 + ${r}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')}
 ${R.map((r) => `  var acc${r} = ${bias ? 'bias[d4]' : 'vec4f(0.0)'};`).join('\n')}
   for (var s = 0u; s < ${S}u; s += 4u) {
 ${J.map((j) => `    let b${j} = B[(xi * ${S}u + s + ${j}u) * ${D / 4}u + d4];`).join('\n')}
-${shared ? '    let aMine = A[aMineBase + s / 4u];' : ''}
+${shared ? G.map((g) => `    let aMine${g} = A[aMine${g}Base + s / 4u];`).join('\n') : ''}
 ${R.map((r) => `    let a${r} = ${rowLoad(r)};
 ${J.map((j) => `    acc${r} = fma(vec4f(a${r}[${j}]), b${j}, acc${r});`).join('\n')}`).join('\n')}
   }

@@ -1,8 +1,8 @@
 // The subgroup paths (src/kernels/subgroups.ts): the Winograd GEMM sharing its V rows and the filter
 // gradient's reduction sharing its Z vectors by subgroup broadcast. Each runs on a runtime with the
 // feature (where the adapter offers it: lavapipe does, subgroup size 8) and on one without
-// (`subgroups: false`), against the float64 references, on NaN-poisoned outputs; tile counts that are
-// not multiples of the 8 shared rows exercise the clamped last rows. The key of every compiled kernel
+// (`subgroups: false`), against the float64 references, on NaN-poisoned outputs, with 8, 16 and 32 rows
+// per workgroup; tile counts that are not multiples of the rows exercise the clamped last rows. The key of every compiled kernel
 // says which path it took, so a silent fallback to the plain path fails here.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { Gpu } from '../../src/gpu';
 import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { conv2dBackwardFilter } from '../../src/kernels/conv2d-grad';
 import { canShareRows } from '../../src/kernels/subgroups';
-import { batchedGemm } from '../../src/kernels/winograd';
+import { type GemmRows, batchedGemm } from '../../src/kernels/winograd';
 import { TOL_F32, expectClose, randn, rng } from '../harness';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
@@ -51,7 +51,8 @@ describe('the runtime', () => {
 });
 
 // [positions, tiles, source channels, destination channels]: D = 32, 64, 128 give 8, 16, 32 lanes.
-const GEMMS: [number, number, number, number][] = [[3, 37, 16, 32], [2, 29, 64, 64], [1, 13, 128, 128], [4, 8, 8, 64]];
+// T >= 128 takes 32 rows per workgroup by default; 150 and 301 leave a partial last workgroup.
+const GEMMS: [number, number, number, number][] = [[3, 37, 16, 32], [2, 29, 64, 64], [1, 13, 128, 128], [4, 8, 8, 64], [2, 150, 16, 32], [1, 301, 32, 128]];
 
 describe('the Winograd GEMM', () => {
   GEMMS.forEach(([XI, T, S, D], i) => {
@@ -65,14 +66,18 @@ describe('the Winograd GEMM', () => {
         const m = matmulRef(a.subarray(xi * T * S, (xi + 1) * T * S), b.subarray(xi * S * D, (xi + 1) * S * D), T, D, S, false, false, bias);
         ref.set(m, xi * T * D);
       }
-      for (const g of [plain, shared]) {
-        const out = batchedGemm(g, g.upload(Float32Array.from(a), [XI, T, S]), g.upload(Float32Array.from(b), [XI, S, D]), g.upload(Float32Array.from(bias), [D]));
-        expectClose(await out.read(), ref, TOL_F32, `gemm, subgroups ${g.subgroups !== null}`);
+      const runs: [Gpu, GemmRows | undefined][] = [[plain, undefined], [shared, undefined], [shared, 8], [shared, 16], [shared, 32]];
+      for (const [g, rows] of runs) {
+        const out = batchedGemm(g, g.upload(Float32Array.from(a), [XI, T, S]), g.upload(Float32Array.from(b), [XI, S, D]), g.upload(Float32Array.from(bias), [D]), 'gemm', rows);
+        expectClose(await out.read(), ref, TOL_F32, `gemm, subgroups ${g.subgroups !== null}, rows ${rows ?? 'default'}`);
       }
       const key = `winograd.gemm:${XI}:${T}:${S}:${D}:true`;
-      expect(plain.pipelines.keys()).not.toContain(`${key}:true`);
-      if (offersSubgroups()) expect(shared.pipelines.keys()).toContain(`${key}:${canShareRows(shared, D / 4, 8)}`);
-      if (offersSubgroups() && shared.subgroups!.maxSize === 8) expect(shared.pipelines.keys()).toContain(`${key}:true`);
+      expect(plain.pipelines.keys()).toContain(`${key}:false:8`);
+      if (offersSubgroups() && shared.subgroups!.maxSize === 8) {
+        // D/4 lanes are whole subgroups of 8 for every case here: the shared path, 32 rows from T = 128.
+        expect(shared.pipelines.keys()).toContain(`${key}:true:${T >= 128 ? 32 : 8}`);
+        expect(shared.pipelines.keys()).toContain(`${key}:true:16`);
+      }
     });
   });
 });
