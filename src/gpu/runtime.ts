@@ -9,6 +9,7 @@ import { PipelineCache } from './pipelines';
 import { BufferPool, type PoolStats } from './pool';
 import { Profiler, type KernelTime } from './profiler';
 import { Scopes } from './scopes';
+import { ImageTextures, TEXEL_BYTES } from './textures';
 import { type AnyTypedArray, type DType, Storage, Tensor, type TensorOwner, arrayFor, checkShape, sizeOf } from './tensor';
 import { BufferUsage, MapModeRead } from './usage';
 
@@ -24,6 +25,8 @@ export interface GpuOptions {
    * across a subgroup (default true; false keeps every kernel on its plain path, for comparison).
    */
   subgroups?: boolean;
+  /** Let gather kernels read their input through textures (textures.ts; default true; false for comparison). */
+  imageTextures?: boolean;
 }
 
 /** Subgroup sizes the device may use, when the `subgroups` feature is enabled. */
@@ -42,7 +45,8 @@ export interface AdapterSummary {
   features: string[];
 }
 
-export type Binding = Tensor | GPUBuffer;
+export type Binding = Tensor | GPUBuffer | GPUTextureView;
+const isBuffer = (b: GPUBuffer | GPUTextureView): b is GPUBuffer => typeof (b as GPUBuffer).mapAsync === 'function';
 
 export interface DispatchSpec {
   /** Kernel family name, used in errors and timings. */
@@ -64,6 +68,7 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupSizeX',
   'maxComputeWorkgroupSizeY',
   'maxStorageBuffersPerShaderStage',
+  'maxTextureDimension2D',
 ] as const;
 
 const POISON_BITS = 0x7fc00000; // a quiet NaN as f32
@@ -75,6 +80,7 @@ export class Gpu implements TensorOwner {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly scopes = new Scopes();
+  private readonly images: ImageTextures;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private profiler: Profiler | null = null;
@@ -94,6 +100,7 @@ export class Gpu implements TensorOwner {
   ) {
     this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize));
     this.pipelines = new PipelineCache(device);
+    this.images = new ImageTextures(device);
     if (options.profile) {
       if (!device.features.has('timestamp-query')) throw new GpuError('profiling needs the timestamp-query feature, which this adapter lacks');
       this.profiler = new Profiler(device);
@@ -250,11 +257,14 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
       throw new LimitError(`${spec.name}: dispatch of ${x}x${y}x${z} workgroups exceeds this device's ${maxWg} per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const buffers = spec.bindings.map((b) => (b instanceof Tensor ? b.buffer : b));
+    const resources = spec.bindings.map((b): GPUBindingResource => {
+      if (b instanceof Tensor) return { buffer: b.buffer };
+      return isBuffer(b) ? { buffer: b } : b;
+    });
     const pipeline = this.pipelines.get(spec.key, spec.code);
     const bindGroup = this.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: resources.map((resource, binding) => ({ binding, resource })),
     });
     if (this.profiler) {
       if (this.profiler.full) this.flush();
@@ -275,7 +285,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
    * Record a buffer-to-buffer copy of `bytes` bytes (whole source by default), from byte srcOffset of
    * src to byte dstOffset of dst (multiples of 4).
    */
-  copy(src: Binding, dst: Binding, bytes?: number, srcOffset = 0, dstOffset = 0): void {
+  copy(src: Tensor | GPUBuffer, dst: Tensor | GPUBuffer, bytes?: number, srcOffset = 0, dstOffset = 0): void {
     const s = src instanceof Tensor ? src.buffer : src;
     const d = dst instanceof Tensor ? dst.buffer : dst;
     const n = bytes ?? (src instanceof Tensor ? src.byteLength : s.size) - srcOffset;
@@ -283,6 +293,23 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     if (n === 0) return;
     this.endPass();
     this.ensureEncoder().copyBufferToBuffer(s, srcOffset, d, dstOffset, n);
+  }
+
+  /**
+   * Whether imageOf can stage a tensor as a [width, height] texel image here (textures.ts); false where
+   * the runtime was created with imageTextures: false.
+   */
+  canStageImage(width: number, height: number): boolean {
+    return this.options.imageTextures !== false && this.images.fits(width, height);
+  }
+
+  /** Record the copy of `t` (width * height vec4s) into an rgba32float texture; the view to bind. */
+  imageOf(t: Tensor, width: number, height: number): GPUTextureView {
+    if (!this.canStageImage(width, height) || t.byteLength !== width * height * TEXEL_BYTES) {
+      throw new GpuError(`imageOf '${t.label}' ${fmtShape(t.shape)}: cannot stage as a ${width} x ${height} texel image`);
+    }
+    this.endPass();
+    return this.images.stage(this.ensureEncoder(), t.buffer, width, height);
   }
 
   /** Submit everything recorded so far. Released buffers become reusable after this. */
@@ -361,6 +388,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     this.encoder = null;
     this.pool.trim();
     this.profiler?.destroy();
+    this.images.destroy();
     this.device.destroy();
     this.lost = true;
   }

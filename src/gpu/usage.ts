@@ -14,4 +14,12 @@ export const BufferUsage = {
   QUERY_RESOLVE: 0x0200,
 } as const;
 
+export const TextureUsage = {
+  COPY_SRC: 0x01,
+  COPY_DST: 0x02,
+  TEXTURE_BINDING: 0x04,
+  STORAGE_BINDING: 0x08,
+  RENDER_ATTACHMENT: 0x10,
+} as const;
+
 export const MapModeRead = 0x0001;

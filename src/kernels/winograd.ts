@@ -157,16 +157,27 @@ export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output
   const P = isInput ? a : m;
   const L = isInput ? MATRICES[m].BT : transposed(MATRICES[m].AT);
   const I = [...Array(a).keys()];
+  // The image as a [W * C/4, N * H] texture where it can be staged (textures.ts: vectorised gathers).
+  const image = gpu.canStageImage(W * C4, N * H);
   gpu.dispatch({
     name: `winograd.${kind}`,
-    key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}`,
+    key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
     code: () => wgsl`
+#if ${image}
+@group(0) @binding(0) var XT: texture_2d<f32>;
+fn load(n: u32, h: i32, w: i32, c4: u32) -> vec4f {
+  let inside = (h >= 0) & (h < ${H}) & (w >= 0) & (w < ${W});
+  let texel = vec2u(u32(clamp(w, 0, ${W - 1})) * ${C4}u + c4, n * ${H}u + u32(clamp(h, 0, ${H - 1})));
+  return select(vec4f(0.0), textureLoad(XT, texel, 0), inside);
+}
+#else
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
-@group(0) @binding(1) var<storage, read_write> O: array<vec4f>;
 fn load(n: u32, h: i32, w: i32, c4: u32) -> vec4f {
   if (h < 0 || h >= ${H} || w < 0 || w >= ${W}) { return vec4f(0.0); }
   return X[((n * ${H}u + u32(h)) * ${W}u + u32(w)) * ${C4}u + c4];
 }
+#endif
+@group(0) @binding(1) var<storage, read_write> O: array<vec4f>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let e = gid.x + gid.z * ${gx * WG}u;
@@ -181,7 +192,7 @@ ${[...Array(P).keys()].flatMap((i) => [...Array(P).keys()].map((j) => `  let d_$
 ${sandwich(L, (k, l) => `d_${k}_${l}`, 'v', 'q', 'vec4f(0.0)')}
 ${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * ${T}u + t) * ${C4}u + c4] = v_${i}_${j};`)).join('\n')}
 }`,
-    bindings: [img, out],
+    bindings: [image ? gpu.imageOf(img, W * C4, N * H) : img, out],
     workgroups: [gx, 1, gz],
   });
   return out;
