@@ -204,6 +204,8 @@ export type GemmRows = 8 | 16 | 32;
 const SHARE = 8;
 /** Rows per workgroup on the shared path where there are enough tiles (bench/RESULTS.md). */
 export const SHARED_ROWS: GemmRows = 32;
+/** Tiles from which the shared path takes SHARED_ROWS rows (the model's layers at batch 32 have 640 and more). */
+export const LARGE_T = 512;
 
 /**
  * M [P, T, D] = V [P, T, S] · U [P, S, D] (+ bias [D]), per position ξ; also the 1x1 conv (conv1x1.ts).
@@ -212,13 +214,14 @@ export const SHARED_ROWS: GemmRows = 32;
  * lanes over tiles with U uniform (the design of conv2d.ts), which needs more live registers. Where
  * subgroups allow (subgroups.ts), lane k of each subgroup loads the vec4 of V row k and the others
  * take it by subgroupBroadcast, instead of every lane loading all 8 rows; with the loads shared, 32 tiles
- * per workgroup (where T >= 128) measured 4-20% faster than 8 on the model's shapes (bench/RESULTS.md).
+ * per workgroup measured 4-20% faster than 8 on the model's shapes (bench/RESULTS.md); they take ~1 s
+ * longer to compile on lavapipe, so small GEMMs (T < LARGE_T: tests, tiny inputs) keep 8.
  */
 export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name = 'winograd.gemm', rows?: GemmRows): Tensor {
   const [XI, T, S] = v.shape as [number, number, number];
   const D = u.shape[2]!;
   const shared = canShareRows(gpu, D / 4, SHARE);
-  const ROWS = shared ? (rows ?? (T >= 4 * SHARED_ROWS ? SHARED_ROWS : SHARE)) : 8;
+  const ROWS = shared ? (rows ?? (T >= LARGE_T ? SHARED_ROWS : SHARE)) : 8;
   if (ROWS % SHARE !== 0) throw new ShapeError(`batchedGemm: ${ROWS} rows per workgroup must be a multiple of ${SHARE}`);
   const out = gpu.empty([XI, T, D], 'f32', name);
   const R = [...Array(ROWS).keys()];

@@ -10,7 +10,7 @@ import type { Gpu } from '../../src/gpu';
 import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { conv2dBackwardFilter } from '../../src/kernels/conv2d-grad';
 import { canShareRows } from '../../src/kernels/subgroups';
-import { type GemmRows, batchedGemm } from '../../src/kernels/winograd';
+import { type GemmRows, LARGE_T, batchedGemm } from '../../src/kernels/winograd';
 import { TOL_F32, expectClose, randn, rng } from '../harness';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
@@ -51,8 +51,8 @@ describe('the runtime', () => {
 });
 
 // [positions, tiles, source channels, destination channels]: D = 32, 64, 128 give 8, 16, 32 lanes.
-// T >= 128 takes 32 rows per workgroup by default; 150 and 301 leave a partial last workgroup.
-const GEMMS: [number, number, number, number][] = [[3, 37, 16, 32], [2, 29, 64, 64], [1, 13, 128, 128], [4, 8, 8, 64], [2, 150, 16, 32], [1, 301, 32, 128]];
+// T >= LARGE_T (512) takes 32 rows per workgroup by default; 150, 301 and 530 leave a partial last workgroup.
+const GEMMS: [number, number, number, number][] = [[3, 37, 16, 32], [2, 29, 64, 64], [1, 13, 128, 128], [4, 8, 8, 64], [2, 150, 16, 32], [1, 301, 32, 128], [1, 530, 16, 32]];
 
 describe('the Winograd GEMM', () => {
   GEMMS.forEach(([XI, T, S, D], i) => {
@@ -74,8 +74,8 @@ describe('the Winograd GEMM', () => {
       const key = `winograd.gemm:${XI}:${T}:${S}:${D}:true`;
       expect(plain.pipelines.keys()).toContain(`${key}:false:8`);
       if (offersSubgroups() && shared.subgroups!.maxSize === 8) {
-        // D/4 lanes are whole subgroups of 8 for every case here: the shared path, 32 rows from T = 128.
-        expect(shared.pipelines.keys()).toContain(`${key}:true:${T >= 128 ? 32 : 8}`);
+        // D/4 lanes are whole subgroups of 8 for every case here: the shared path, 32 rows from T = LARGE_T.
+        expect(shared.pipelines.keys()).toContain(`${key}:true:${T >= LARGE_T ? 32 : 8}`);
         expect(shared.pipelines.keys()).toContain(`${key}:true:16`);
       }
     });
