@@ -20,6 +20,22 @@ export function useGpu(options: GpuOptions = {}): () => Gpu {
   };
 }
 
+/**
+ * Several poisoned runtimes for one file, one per options object (e.g. a device feature off and on),
+ * created before its tests and destroyed after; the getter returns them in order.
+ */
+export function useGpus(...options: GpuOptions[]): () => Gpu[] {
+  let gpus: Gpu[] = [];
+  beforeAll(async () => {
+    gpus = await Promise.all(options.map((o) => createNodeGpu({ poison: true, ...o })));
+  });
+  afterAll(() => gpus.forEach((g) => g.destroy()));
+  return () => {
+    if (gpus.length === 0) throw new Error('useGpus: runtimes not created yet (call inside a test or hook)');
+    return gpus;
+  };
+}
+
 /** A seeded uniform generator in [0, 1) (the project's mulberry32). */
 export function rng(seed: number): () => number {
   return createRng(seed).next;

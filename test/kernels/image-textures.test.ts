@@ -4,24 +4,19 @@
 // W * C/4 a multiple of 16 texels (the copy's row alignment) for some passes and not for others, so
 // both paths run in one conv; kernel keys say which took the texture. Plus the runtime's refusals.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GpuError, type Gpu } from '../../src/gpu';
-import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { conv2d } from '../../src/kernels/conv2d';
 import { conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
-import { TOL_F32, expectClose, randn, rng } from '../harness';
+import { TOL_F32, expectClose, randn, rng, useGpus } from '../harness';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { tensor } from '../ref/tensor';
 
+const gpus = useGpus({ imageTextures: false }, {});
 let buffers: Gpu;
 let images: Gpu;
-beforeAll(async () => {
-  buffers = await createNodeGpu({ poison: true, imageTextures: false });
-  images = await createNodeGpu({ poison: true });
-});
-afterAll(() => {
-  buffers?.destroy();
-  images?.destroy();
+beforeAll(() => {
+  [buffers, images] = gpus() as [Gpu, Gpu];
 });
 
 const imageKeys = (g: Gpu) => g.pipelines.keys().filter((k) => /^winograd\.(input|output-grad):/.test(k));

@@ -4,24 +4,19 @@
 // without. Channel counts give shared and plain GEMMs (16 and 32 lanes share on subgroups of 8; 3 and 1
 // do not). Also which convs take the path: not with ReLU, stride 2 or padding.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu';
-import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { conv2d, conv2dGeometry, usePointwiseGemm } from '../../src/kernels/conv2d';
 import { conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
-import { TOL_F32, expectClose, randn, rng } from '../harness';
+import { TOL_F32, expectClose, randn, rng, useGpus } from '../harness';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { tensor } from '../ref/tensor';
 
+const gpus = useGpus({ subgroups: false }, {});
 let plain: Gpu;
 let shared: Gpu;
-beforeAll(async () => {
-  plain = await createNodeGpu({ poison: true, subgroups: false });
-  shared = await createNodeGpu({ poison: true });
-});
-afterAll(() => {
-  plain?.destroy();
-  shared?.destroy();
+beforeAll(() => {
+  [plain, shared] = gpus() as [Gpu, Gpu];
 });
 
 const CASES: [number[], number][] = [[[2, 9, 7, 32], 64], [[3, 4, 5, 64], 128], [[1, 5, 6, 8], 12], [[2, 3, 3, 16], 4]];

@@ -5,26 +5,21 @@
 // per workgroup; tile counts that are not multiples of the rows exercise the clamped last rows. The key of every compiled kernel
 // says which path it took, so a silent fallback to the plain path fails here.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu';
-import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { conv2dBackwardFilter } from '../../src/kernels/conv2d-grad';
 import { canShareRows } from '../../src/kernels/subgroups';
 import { type GemmRows, LARGE_T, batchedGemm } from '../../src/kernels/winograd';
-import { TOL_F32, expectClose, randn, rng } from '../harness';
+import { TOL_F32, expectClose, randn, rng, useGpus } from '../harness';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
 import { tensor } from '../ref/tensor';
 
+const gpus = useGpus({ subgroups: false }, {});
 let plain: Gpu;
 let shared: Gpu;
-beforeAll(async () => {
-  plain = await createNodeGpu({ poison: true, subgroups: false });
-  shared = await createNodeGpu({ poison: true });
-});
-afterAll(() => {
-  plain?.destroy();
-  shared?.destroy();
+beforeAll(() => {
+  [plain, shared] = gpus() as [Gpu, Gpu];
 });
 
 const offersSubgroups = () => shared.adapter.features.includes('subgroups');
