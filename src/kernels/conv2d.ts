@@ -49,8 +49,9 @@ export function useWinograd(op: string, gpu: Gpu, g: Conv2dGeometry, algorithm: 
 }
 
 /**
- * Whether 'auto' runs this conv and its gradients as plain GEMMs (conv1x1.ts, the Winograd GEMM and
- * tile reduction with one position): a 1x1 stride-1 filter without padding, channels multiples of 4.
+ * Whether 'auto' runs this conv's forward and input gradient as plain GEMMs (conv1x1.ts, the Winograd
+ * GEMM with one position; the filter gradient stays direct): a 1x1 stride-1 filter without padding,
+ * channels multiples of 4.
  */
 export function usePointwiseGemm(gpu: Gpu, g: Conv2dGeometry, algorithm: Conv2dAlgorithm = 'auto'): boolean {
   if (algorithm !== 'auto' || g.KH !== 1 || g.KW !== 1 || g.strideH !== 1 || g.strideW !== 1) return false;
