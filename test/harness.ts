@@ -9,20 +9,13 @@ import { createNodeGpu } from '../src/gpu/node.node.ts';
 
 /** A runtime for the tests of one file: created before them, destroyed after (so the process exits). */
 export function useGpu(options: GpuOptions = {}): () => Gpu {
-  let gpu: Gpu | undefined;
-  beforeAll(async () => {
-    gpu = await createNodeGpu({ poison: true, ...options });
-  });
-  afterAll(() => gpu?.destroy());
-  return () => {
-    if (!gpu) throw new Error('useGpu: runtime not created yet (call inside a test)');
-    return gpu;
-  };
+  const gpus = useGpus(options);
+  return () => gpus()[0]!;
 }
 
 /**
  * Several poisoned runtimes for one file, one per options object (e.g. a device feature off and on),
- * created before its tests and destroyed after; the getter returns them in order.
+ * created before its tests and destroyed after (so the process exits); the getter returns them in order.
  */
 export function useGpus(...options: GpuOptions[]): () => Gpu[] {
   let gpus: Gpu[] = [];
@@ -31,7 +24,7 @@ export function useGpus(...options: GpuOptions[]): () => Gpu[] {
   });
   afterAll(() => gpus.forEach((g) => g.destroy()));
   return () => {
-    if (gpus.length === 0) throw new Error('useGpus: runtimes not created yet (call inside a test or hook)');
+    if (gpus.length === 0) throw new Error('useGpu: runtime not created yet (call inside a test or hook)');
     return gpus;
   };
 }

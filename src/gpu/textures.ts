@@ -15,7 +15,7 @@ export const TEXEL_BYTES = 16;
 const ROW_ALIGN = 256;
 
 export class ImageTextures {
-  private cache = new Map<string, GPUTexture>();
+  private cache = new Map<string, { texture: GPUTexture; view: GPUTextureView }>();
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -28,22 +28,23 @@ export class ImageTextures {
   /** Record the copy of `buffer` (width * height vec4s, row-major) into a cached texture; its view. */
   stage(encoder: GPUCommandEncoder, buffer: GPUBuffer, width: number, height: number): GPUTextureView {
     const key = `${width}x${height}`;
-    let tex = this.cache.get(key);
-    if (!tex) {
-      tex = this.device.createTexture({
+    let entry = this.cache.get(key);
+    if (!entry) {
+      const texture = this.device.createTexture({
         label: `image ${key}`,
         size: [width, height],
         format: 'rgba32float',
         usage: TextureUsage.TEXTURE_BINDING | TextureUsage.COPY_DST,
       });
-      this.cache.set(key, tex);
+      entry = { texture, view: texture.createView() };
+      this.cache.set(key, entry);
     }
-    encoder.copyBufferToTexture({ buffer, bytesPerRow: width * TEXEL_BYTES, rowsPerImage: height }, { texture: tex }, [width, height]);
-    return tex.createView();
+    encoder.copyBufferToTexture({ buffer, bytesPerRow: width * TEXEL_BYTES, rowsPerImage: height }, { texture: entry.texture }, [width, height]);
+    return entry.view;
   }
 
   destroy(): void {
-    for (const t of this.cache.values()) t.destroy();
+    for (const e of this.cache.values()) e.texture.destroy();
     this.cache.clear();
   }
 }
