@@ -3,8 +3,8 @@
 // instead (one model per fold, then the mean and spread); `--seeds LIST` repeats the run once per seed
 // (then the mean and spread); `--augment` adds augmented copies of the training clips; `--clip-frames`
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
-// training example; `--lr-schedule cosine` and `--balance` change the rate schedule and class frequencies
-// (train/schedule.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
+// class frequencies and loss weights (train/schedule.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
 // DIR` continues from it (single runs; a --seeds run continues when the same command is repeated).
 
 import { SingleBar } from 'cli-progress';
@@ -53,6 +53,7 @@ interface TrainFlags {
   rowMasks?: [number, number];
   lrSchedule: 'plateau' | 'cosine';
   balance?: boolean;
+  classWeights: 'none' | 'balanced';
 }
 
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
@@ -88,6 +89,7 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
     if (flags.resume) throw new Error('--seeds runs continue by repeating the same command (finished seeds are read, a stopped one resumes): leave --resume out');
     if (given('seed')) throw new Error('--seeds gives the seeds: leave --seed out');
   }
+  if (flags.balance && flags.classWeights !== 'none') throw new Error('--balance and --class-weights both correct class frequencies (repeating clips, or weighting their loss): use one');
   if (flags.clipFrames === undefined && given('evalWindows')) throw new Error('--eval-windows applies only with --clip-frames');
   if (!flags.augment) {
     const stray = AUGMENT_FLAGS.filter(given);
@@ -95,9 +97,13 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
-/** --lr-schedule / --balance as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance'> {
-  return { ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}), ...(flags.balance ? { balance: true } : {}) };
+/** --lr-schedule / --balance / --class-weights as loop options; the defaults add nothing, so earlier --seeds settings still match. */
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights'> {
+  return {
+    ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
+    ...(flags.balance ? { balance: true } : {}),
+    ...(flags.classWeights === 'balanced' ? { classWeights: 'balanced' } : {}),
+  };
 }
 
 /** --time-masks / --row-masks as the loop's mask settings (undefined when neither is given). */
@@ -127,6 +133,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the split, initialisation, shuffling, dropout and augmentation', nonNegativeInt, 0)
     .addOption(new Option('--lr-schedule <kind>', "'plateau' (halve the rate when the validation loss stops falling) or 'cosine' (decay from --lr to 1e-5 over --epochs)").choices(['plateau', 'cosine']).default('plateau'))
     .option('--balance', 'class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest')
+    .addOption(new Option('--class-weights <kind>', "'balanced': weight each training example's loss by n / (classes x its class's count), as sklearn/Keras class_weight (not with --balance); 'none': unweighted").choices(['none', 'balanced']).default('none'))
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (not with --folds)')

@@ -7,6 +7,8 @@
 // second single-workgroup pass sums losses and hits in a fixed order (deterministic) into
 // stats = [mean loss, number correct]. A label outside [0, K) makes that example's loss and gradient
 // NaN, so a bad batch poisons training visibly instead of silently.
+// With classWeights w [K] f32 (Keras' class_weight: a per-example weight w[label], mean still over N),
+// loss_n and dz_n are both multiplied by w[label]; stats[0] is then sum_n w[label_n] loss_n / N.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
@@ -14,12 +16,12 @@ import { expectDtype, expectFinite, expectRank, f32Lit } from './checks';
 
 export interface SoftmaxCrossEntropyOptions {
   labelSmoothing?: number;
+  /** [K] f32 weight of each class, applied to each example by its label (absent: all 1). */
+  classWeights?: Tensor;
 }
 
-const DEFAULTS: Required<SoftmaxCrossEntropyOptions> = { labelSmoothing: 0 };
-
 export interface SoftmaxCrossEntropyResult {
-  /** [N] per-example losses. */
+  /** [N] per-example losses (each times its class weight when weights are given). */
   loss: Tensor;
   /** [N, K] gradient of the mean loss with respect to the logits. */
   dlogits: Tensor;
@@ -33,7 +35,8 @@ const WG = 256;
 
 export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, opts: SoftmaxCrossEntropyOptions = {}): SoftmaxCrossEntropyResult {
   const op = 'softmaxCrossEntropy';
-  const { labelSmoothing: s } = { ...DEFAULTS, ...opts };
+  const s = opts.labelSmoothing ?? 0;
+  const weights = opts.classWeights;
   expectDtype(op, logits, 'f32');
   expectRank(op, logits, 2);
   expectDtype(op, labels, 'u32', 'i32');
@@ -43,6 +46,12 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
   }
   expectFinite(op, 'labelSmoothing', s);
   if (s < 0 || s > 1) throw new ShapeError(`${op}: labelSmoothing must lie in [0, 1], got ${s}`);
+  if (weights) {
+    expectDtype(op, weights, 'f32');
+    if (weights.shape.length !== 1 || weights.size !== K) {
+      throw new ShapeError(`${op}: classWeights '${weights.label}' ${fmtShape(weights.shape)} should be [${K}] for logits ${fmtShape(logits.shape)}`);
+    }
+  }
   const loss = gpu.empty([N], 'f32', `${op}.loss`);
   const dlogits = gpu.empty([N, K], 'f32', `${op}.dlogits`);
   const correct = gpu.empty([N], 'u32', `${op}.correct`);
@@ -50,13 +59,14 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
   const lt = labels.dtype;
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}`,
+    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}:${weights ? 'w' : ''}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> z: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<${lt}>;
 @group(0) @binding(2) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dz: array<f32>;
 @group(0) @binding(4) var<storage, read_write> correct: array<u32>;
+${weights ? '@group(0) @binding(5) var<storage, read> classWeights: array<f32>;' : ''}
 const K = ${K}u;
 const OFF = ${f32Lit(s / K)};
 const ON = ${f32Lit(1 - s + s / K)};
@@ -71,6 +81,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let raw = labels[n];
   let valid = raw >= ${lt}(0) && raw < ${lt}(K);
   let label = u32(raw);
+  let w = ${weights ? `classWeights[min(label, K - 1u)]` : '1.0'};
   var m = z[row];
   var arg = 0u;
   for (var k = 1u; k < K; k++) {
@@ -85,12 +96,12 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     let shifted = z[row + k] - m;
     let t = select(OFF, ON, k == label);
     l += t * (logSum - shifted);
-    dz[row + k] = select(nan, (exp(shifted) / sum - t) / ${f32Lit(N)}, valid);
+    dz[row + k] = select(nan, w * (exp(shifted) / sum - t) / ${f32Lit(N)}, valid);
   }
-  loss[n] = select(nan, l, valid);
+  loss[n] = select(nan, w * l, valid);
   correct[n] = select(0u, 1u, valid && arg == label);
 }`,
-    bindings: [logits, labels, loss, dlogits, correct],
+    bindings: weights ? [logits, labels, loss, dlogits, correct, weights] : [logits, labels, loss, dlogits, correct],
     workgroups: [gx, gy],
   });
   const stats = gpu.empty([2], 'f32', `${op}.stats`);

@@ -69,8 +69,11 @@ export function dropout(tape: Tape, x: Var, rate: number, seed: Tensor, layer: n
   return tape.record([x], y, (dy) => [dropoutBackward(gpu, dy!, seed, { rate, stream: layer })]);
 }
 
-/** Mean softmax cross-entropy with label smoothing; the Var's value is stats = [mean loss, correct]. */
-export function softmaxCrossEntropy(tape: Tape, logits: Var, labels: Tensor, labelSmoothing: number): Var {
-  const r = sceKernel(tape.gpu, logits.value, labels, { labelSmoothing });
+/**
+ * Mean softmax cross-entropy with label smoothing, each example optionally weighted by its class
+ * (classWeights [K] f32, Keras' class_weight); the Var's value is stats = [mean loss, correct].
+ */
+export function softmaxCrossEntropy(tape: Tape, logits: Var, labels: Tensor, labelSmoothing: number, classWeights?: Tensor): Var {
+  const r = sceKernel(tape.gpu, logits.value, labels, { labelSmoothing, classWeights });
   return tape.record([logits], r.stats, () => [r.dlogits], [r.loss, r.correct]);
 }

@@ -53,14 +53,17 @@ export class Trainer {
     this.adam = new Adam(this.gpu, weights, adamOptions);
   }
 
-  /** Record one step on a batch x [B, rows, frames, 1] with labels [B] (u32); returns stats [2]. */
-  step(x: Tensor, labels: Tensor): Tensor {
+  /**
+   * Record one step on a batch x [B, rows, frames, 1] with labels [B] (u32), the loss optionally
+   * weighted by class (classWeights [classes] f32); returns stats [2].
+   */
+  step(x: Tensor, labels: Tensor, classWeights?: Tensor): Tensor {
     validateBatch(this.model.config, x, labels);
     const gpu = this.gpu;
     const tape = new Tape(gpu);
     try {
       const logits = this.model.forward(tape, tape.input(x));
-      const loss = softmaxCrossEntropy(tape, logits, labels, this.model.config.labelSmoothing);
+      const loss = softmaxCrossEntropy(tape, logits, labels, this.model.config.labelSmoothing, classWeights);
       tape.backward(loss);
       const grads: Record<string, Tensor> = {};
       for (const [name, p] of this.model.params) {

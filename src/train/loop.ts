@@ -9,7 +9,8 @@
 // run while its loss was still falling. With windows (batches.ts) each epoch draws a fresh random
 // window of every training clip, and validation averages several windows per clip. With masks
 // (masks.ts) each training example also gets bands of frames and rows set to 0. schedule.ts has the
-// alternatives to the plateau rule (cosine decay) and to natural class frequencies (balanced epochs).
+// alternatives to the plateau rule (cosine decay) and to natural class frequencies (balanced epochs
+// or class-weighted loss).
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
 import { createRng } from '../common/random';
@@ -19,7 +20,7 @@ import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { applyMasks, type MaskSettings } from './masks';
-import { balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
+import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
 
 export type { DataOnGpu } from './batches';
 export { examplesLogits, recalibrateBatchNorm } from './batches';
@@ -49,6 +50,11 @@ export interface LoopOptions {
   balance?: boolean;
   /** Band masks on every training example (masks.ts); validation and recalibration see unmasked maps. */
   masks?: MaskSettings;
+  /**
+   * Class-weighted training loss (schedule.ts balancedClassWeights over the training split); the
+   * validation loss that drives the plateau rule stays unweighted. Not with `balance`.
+   */
+  classWeights?: 'balanced';
 }
 
 export const defaultLoopOptions: LoopOptions = {
@@ -142,94 +148,100 @@ export async function trainLoop(
 ): Promise<LoopState> {
   const state: LoopState = resume ?? { epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 };
   const classes = trainer.model.config.classes;
+  if (opts.balance && opts.classWeights) throw new RangeError('class-balanced epochs and class-weighted loss both correct class frequencies: use one');
   const examplesOf = (epoch: number) => (opts.balance ? balancedExamples(split.train, data.labels, opts.seed, epoch) : split.train);
   const steps = Math.ceil(examplesOf(0).length / opts.batch);
   const cosine = opts.schedule?.kind === 'cosine' ? opts.schedule : null;
   const names = [...trainer.model.params.keys()];
   const weights = names.map((n) => trainer.model.params.get(n)!.value);
   let globalStep = state.epoch * steps;
-  while (state.epoch < opts.epochs) {
-    const started = performance.now();
-    if (cosine) trainer.adam.setLearningRate(cosineRate(cosine.lr, opts.minLr, state.epoch, opts.epochs));
-    const order = epochOrder(examplesOf(state.epoch), opts.seed, state.epoch);
-    const w = data.windows;
-    const starts = w ? randomStarts(order, w.lengths, w.frames, data.x.shape[2]!, opts.seed, state.epoch) : undefined;
-    let acc: Tensor | null = null;
-    let lastRead = { loss: NaN, accuracy: NaN };
-    let seen = 0;
-    for (let s = 0; s < steps; s++) {
-      const ids = order.slice(s * opts.batch, (s + 1) * opts.batch);
-      const batch = gatherTrainingBatch(gpu, data, ids, starts?.subarray(s * opts.batch, (s + 1) * opts.batch));
-      const yb = batch.y;
-      let xb = batch.x;
-      if (opts.masks) {
-        xb = applyMasks(gpu, batch.x, ids, opts.masks, opts.seed, state.epoch);
-        batch.x.dispose();
-      }
-      const stats = trainer.step(xb, yb);
-      // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
-      const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');
-      const w = mul(gpu, stats, weighted);
-      const next: Tensor = acc ? add(gpu, acc, w) : w;
-      if (acc) {
-        acc.dispose();
-        w.dispose();
-      }
-      acc = next;
-      for (const t of [xb, yb, stats, weighted]) t.dispose();
-      seen += ids.length;
-      globalStep++;
-      if ((s + 1) % opts.readEvery === 0 || s === steps - 1) {
-        // The weights' norms are read with the loss: lavapipe's max(NaN, 0) is 0, so NaN weights can
-        // sit behind a ReLU while the loss stays finite.
-        const norms = squaredNorms(gpu, weights);
-        const [accRead, normsRead] = await gpu.readMany([acc, norms]);
-        norms.dispose();
-        const [sumLoss, correct] = accRead as Float32Array;
-        const bad = names.filter((_, i) => !Number.isFinite(normsRead![i]!));
-        if (!Number.isFinite(sumLoss!) || bad.length > 0) {
-          const what = !Number.isFinite(sumLoss!) ? `loss became ${sumLoss}` : `weights became non-finite (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`;
-          throw new NonFiniteLossError(`training diverged: ${what} by step ${globalStep} (epoch ${state.epoch + 1}, batch ${s + 1}); lower the learning rate or check the inputs for NaN/Inf`);
+  const classWeights = opts.classWeights ? gpu.upload(balancedClassWeights(split.train, data.labels, classes), [classes], 'f32', 'loss.classWeights') : undefined;
+  try {
+    while (state.epoch < opts.epochs) {
+      const started = performance.now();
+      if (cosine) trainer.adam.setLearningRate(cosineRate(cosine.lr, opts.minLr, state.epoch, opts.epochs));
+      const order = epochOrder(examplesOf(state.epoch), opts.seed, state.epoch);
+      const w = data.windows;
+      const starts = w ? randomStarts(order, w.lengths, w.frames, data.x.shape[2]!, opts.seed, state.epoch) : undefined;
+      let acc: Tensor | null = null;
+      let lastRead = { loss: NaN, accuracy: NaN };
+      let seen = 0;
+      for (let s = 0; s < steps; s++) {
+        const ids = order.slice(s * opts.batch, (s + 1) * opts.batch);
+        const batch = gatherTrainingBatch(gpu, data, ids, starts?.subarray(s * opts.batch, (s + 1) * opts.batch));
+        const yb = batch.y;
+        let xb = batch.x;
+        if (opts.masks) {
+          xb = applyMasks(gpu, batch.x, ids, opts.masks, opts.seed, state.epoch);
+          batch.x.dispose();
         }
-        lastRead = { loss: sumLoss! / seen, accuracy: correct! / seen };
-      } else {
-        await gpu.sync(); // one step at a time keeps memory flat and the progress honest
+        const stats = trainer.step(xb, yb, classWeights);
+        // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
+        const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');
+        const w = mul(gpu, stats, weighted);
+        const next: Tensor = acc ? add(gpu, acc, w) : w;
+        if (acc) {
+          acc.dispose();
+          w.dispose();
+        }
+        acc = next;
+        for (const t of [xb, yb, stats, weighted]) t.dispose();
+        seen += ids.length;
+        globalStep++;
+        if ((s + 1) % opts.readEvery === 0 || s === steps - 1) {
+          // The weights' norms are read with the loss: lavapipe's max(NaN, 0) is 0, so NaN weights can
+          // sit behind a ReLU while the loss stays finite.
+          const norms = squaredNorms(gpu, weights);
+          const [accRead, normsRead] = await gpu.readMany([acc, norms]);
+          norms.dispose();
+          const [sumLoss, correct] = accRead as Float32Array;
+          const bad = names.filter((_, i) => !Number.isFinite(normsRead![i]!));
+          if (!Number.isFinite(sumLoss!) || bad.length > 0) {
+            const what = !Number.isFinite(sumLoss!) ? `loss became ${sumLoss}` : `weights became non-finite (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`;
+            throw new NonFiniteLossError(`training diverged: ${what} by step ${globalStep} (epoch ${state.epoch + 1}, batch ${s + 1}); lower the learning rate or check the inputs for NaN/Inf`);
+          }
+          lastRead = { loss: sumLoss! / seen, accuracy: correct! / seen };
+        } else {
+          await gpu.sync(); // one step at a time keeps memory flat and the progress honest
+        }
+        // Between readbacks the bar advances with the last loss and accuracy read.
+        hooks.onProgress?.({ epoch: state.epoch + 1, step: s + 1, steps, ...lastRead, samplesPerSecond: seen / ((performance.now() - started) / 1000) });
+        if (hooks.shouldStop?.()) {
+          acc.dispose();
+          return state;
+        }
       }
-      // Between readbacks the bar advances with the last loss and accuracy read.
-      hooks.onProgress?.({ epoch: state.epoch + 1, step: s + 1, steps, ...lastRead, samplesPerSecond: seen / ((performance.now() - started) / 1000) });
-      if (hooks.shouldStop?.()) {
-        acc.dispose();
-        return state;
+      acc?.dispose();
+      const trainSeconds = (performance.now() - started) / 1000;
+      if (opts.bnRecalibration > 0) await recalibrateBatchNorm(gpu, trainer, data, order.slice(0, opts.bnRecalibration), opts.batch, starts);
+      let valLoss: number | null = null;
+      let valAccuracy: number | null = null;
+      if (split.val.length > 0) {
+        const logits = await examplesLogits(gpu, trainer.model, data, split.val, opts.batch);
+        const labels = split.val.map((i) => data.labels[i]!);
+        const pred = argmaxRows(logits, classes);
+        valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
+        valLoss = meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
       }
+      const metric = valAccuracy ?? lastRead.accuracy;
+      state.history.push({
+        epoch: state.epoch + 1,
+        trainLoss: lastRead.loss,
+        trainAccuracy: lastRead.accuracy,
+        valLoss,
+        valAccuracy,
+        lr: trainer.adam.learningRate,
+        seconds: (performance.now() - started) / 1000,
+        samplesPerSecond: seen / trainSeconds,
+      });
+      const { improved, learningRate } = scheduleAfterEpoch(state, metric, valLoss, trainer.adam.learningRate, opts);
+      if (!cosine && learningRate !== trainer.adam.learningRate) trainer.adam.setLearningRate(learningRate);
+      state.epoch++;
+      await hooks.onEpochEnd?.(state, improved);
+      if (opts.patience > 0 && state.sinceBest >= opts.patience) break;
     }
-    acc?.dispose();
-    const trainSeconds = (performance.now() - started) / 1000;
-    if (opts.bnRecalibration > 0) await recalibrateBatchNorm(gpu, trainer, data, order.slice(0, opts.bnRecalibration), opts.batch, starts);
-    let valLoss: number | null = null;
-    let valAccuracy: number | null = null;
-    if (split.val.length > 0) {
-      const logits = await examplesLogits(gpu, trainer.model, data, split.val, opts.batch);
-      const labels = split.val.map((i) => data.labels[i]!);
-      const pred = argmaxRows(logits, classes);
-      valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
-      valLoss = meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
-    }
-    const metric = valAccuracy ?? lastRead.accuracy;
-    state.history.push({
-      epoch: state.epoch + 1,
-      trainLoss: lastRead.loss,
-      trainAccuracy: lastRead.accuracy,
-      valLoss,
-      valAccuracy,
-      lr: trainer.adam.learningRate,
-      seconds: (performance.now() - started) / 1000,
-      samplesPerSecond: seen / trainSeconds,
-    });
-    const { improved, learningRate } = scheduleAfterEpoch(state, metric, valLoss, trainer.adam.learningRate, opts);
-    if (!cosine && learningRate !== trainer.adam.learningRate) trainer.adam.setLearningRate(learningRate);
-    state.epoch++;
-    await hooks.onEpochEnd?.(state, improved);
-    if (opts.patience > 0 && state.sinceBest >= opts.patience) break;
+  } finally {
+    classWeights?.dispose();
   }
   return state;
 }

@@ -27,7 +27,8 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     : 'none';
   const t = r.training;
   const schedule = t.schedule === 'cosine' ? 'cosine decay of the learning rate over the epochs' : 'learning rate halved when the validation loss stops falling';
-  const sampling = t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)' : 'every training clip once per epoch';
+  const sampling = t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)'
+    : t.classWeights ? "every training clip once per epoch, its loss weighted by n / (classes x its class's training count)" : 'every training clip once per epoch';
   const json = {
     protocol: d,
     classes: r.classes,

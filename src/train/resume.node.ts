@@ -49,7 +49,7 @@ export async function restoreState(dir: string, model: SerModel, trainer: Traine
     throw new CheckpointError(`${dir}/checkpoint.json: written with other feature masks (${JSON.stringify(meta.masks ?? null)}); resume with the same --time-masks and --row-masks`);
   }
   if (JSON.stringify(recordedTraining(meta.training)) !== JSON.stringify(settings.training)) {
-    throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule and --balance`);
+    throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule, --balance and --class-weights`);
   }
   // Checkpoints from before the feature config was recorded carry none; those are accepted.
   if (meta.featureConfig !== undefined && JSON.stringify(meta.featureConfig) !== JSON.stringify(settings.featureConfig)) {

@@ -5,7 +5,9 @@
 // first epoch to minLr at the end of the last, set once per epoch); and class-balanced epochs, where
 // every class is drawn as often as the largest one by repeating clips of the smaller classes (each
 // repeat gets its own random window: batches.ts randomStarts counts occurrences; feature masks are
-// drawn per clip, so a repeat has the same masks).
+// drawn per clip, so a repeat has the same masks); and its alternative, class-weighted loss (each
+// example's loss times n / (classes * count of its class), sklearn's 'balanced' weights, so the
+// weights average 1 over the training clips and the epoch is unchanged).
 
 import { createRng } from '../common/random';
 import type { LoopOptions, LoopState } from './loop';
@@ -80,14 +82,27 @@ export function balancedExamples(train: readonly number[], labels: ArrayLike<num
   return out;
 }
 
-/** What a run records of its schedule and sampling (model.json, report, checkpoint). */
+/**
+ * sklearn's compute_class_weight('balanced') over the training examples: n / (present classes *
+ * count_k) for each class k present, 1 for a class with no training example (it never weighs).
+ */
+export function balancedClassWeights(train: readonly number[], labels: ArrayLike<number>, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const i of train) counts[labels[i]!]!++;
+  const present = counts.filter((c) => c > 0).length;
+  return counts.map((c) => (c > 0 ? train.length / (present * c) : 1));
+}
+
+/** What a run records of its schedule, sampling and loss weighting (model.json, report, checkpoint). */
 export interface TrainingSettings {
   schedule: 'plateau' | 'cosine';
   balance: boolean;
+  /** Present only when the loss is class-weighted, so records from before it still compare equal. */
+  classWeights?: 'balanced';
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance'>): TrainingSettings {
-  return { schedule: opts.schedule?.kind ?? 'plateau', balance: !!opts.balance };
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights'>): TrainingSettings {
+  return { schedule: opts.schedule?.kind ?? 'plateau', balance: !!opts.balance, ...(opts.classWeights ? { classWeights: opts.classWeights } : {}) };
 }
 
 /** Runs and checkpoints from before these settings were recorded used the plateau rule, unbalanced. */

@@ -10,9 +10,9 @@ import { crossEntropyPerExampleRef } from '../ref/nnk-extra';
 import { softmaxCrossEntropy as crossEntropyRef } from '../ref/loss';
 import { tensor } from '../ref/tensor';
 
-function reference(z: ArrayLike<number>, labels: number[], N: number, K: number, s: number) {
-  const batch = crossEntropyRef(tensor([N, K], z), labels, { labelSmoothing: s });
-  return { mean: batch.loss, dz: batch.dlogits.data, ...crossEntropyPerExampleRef(z, labels, N, K, s) };
+function reference(z: ArrayLike<number>, labels: number[], N: number, K: number, s: number, classWeights?: number[]) {
+  const batch = crossEntropyRef(tensor([N, K], z), labels, { labelSmoothing: s, classWeights });
+  return { mean: batch.loss, dz: batch.dlogits.data, ...crossEntropyPerExampleRef(z, labels, N, K, s, classWeights) };
 }
 
 const gpu = useGpu();
@@ -35,6 +35,25 @@ describe('softmax cross-entropy matches the float64 reference', () => {
       expect(Array.from(correct!)).toEqual(ref.correct);
       expect(Math.abs(stats![0]! - ref.mean) / Math.max(ref.mean, 1e-30)).toBeLessThan(TOL_F32);
       expect(stats![1]).toBe(ref.correct.reduce((a, b) => a + b, 0));
+    });
+  }
+
+  for (const [N, K, s] of [[37, 8, 0.1], [300, 5, 0]] as const) {
+    it(`with class weights: N=${N} K=${K} smoothing=${s}`, async () => {
+      const r = rng(N * 17 + K);
+      const z = Float32Array.from(randn(N * K, r), (v) => v * 3);
+      const labels = Array.from({ length: N }, () => randint(0, K - 1, r));
+      const w = Array.from({ length: K }, () => 0.2 + 2 * r());
+      const g = gpu();
+      const out = softmaxCrossEntropy(g, g.upload(z, [N, K]), g.upload(labels, [N], 'u32'), { labelSmoothing: s, classWeights: g.upload(w, [K]) });
+      const [loss, dz, correct, stats] = await g.readMany([out.loss, out.dlogits, out.correct, out.stats]);
+      const ref = reference(z, labels, N, K, s, w);
+      expectClose(loss!, ref.loss, TOL_F32, 'weighted per-example loss');
+      expectClose(dz!, ref.dz, TOL_F32, 'weighted dlogits');
+      expect(Array.from(correct!)).toEqual(ref.correct);
+      expect(Math.abs(stats![0]! - ref.mean) / ref.mean).toBeLessThan(TOL_F32);
+      // The weights matter: unweighted, the same batch has another mean loss.
+      expect(Math.abs(reference(z, labels, N, K, s).mean - ref.mean) / ref.mean).toBeGreaterThan(1e-2);
     });
   }
 
@@ -65,5 +84,7 @@ describe('softmax cross-entropy matches the float64 reference', () => {
     expect(() => softmaxCrossEntropy(g, z, g.zeros([5], 'u32'))).toThrow(/labels .*\[5\] should be \[4\]/);
     expect(() => softmaxCrossEntropy(g, z, g.zeros([4]))).toThrow(/expected u32 or i32/);
     expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { labelSmoothing: 1.5 })).toThrow(/labelSmoothing must lie in \[0, 1\]/);
+    expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { classWeights: g.zeros([4]) })).toThrow(/classWeights .*\[4\] should be \[3\]/);
+    expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { classWeights: g.zeros([3], 'u32') })).toThrow(/expected f32/);
   });
 });

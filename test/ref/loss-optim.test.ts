@@ -35,6 +35,19 @@ describe('softmax cross-entropy reference', () => {
     expect(report.failures).toEqual([]);
   });
 
+  it('class weights scale each example by its label\'s weight; the gradient matches finite differences', () => {
+    const rand = mulberry32(4);
+    const logits = randn([6, 4], rand, 2);
+    const labels = [0, 1, 2, 3, 3, 0];
+    const classWeights = [2.5, 0.5, 1, 0.25];
+    const o = { labelSmoothing: 0.1, classWeights };
+    const { loss, dlogits } = softmaxCrossEntropy(logits, labels, o);
+    const plain = [0, 1, 2, 3, 4, 5].map((n) => softmaxCrossEntropy({ data: logits.data.slice(n * 4, n * 4 + 4), shape: [1, 4] }, [labels[n]!], { labelSmoothing: 0.1 }).loss);
+    expect(loss).toBeCloseTo(plain.reduce((a, l, n) => a + classWeights[labels[n]!]! * l, 0) / 6, 12);
+    const report = gradCheck(([z]) => softmaxCrossEntropy({ data: z!, shape: [6, 4] }, labels, o).loss, [logits.data], [dlogits.data]);
+    expect(report.failures).toEqual([]);
+  });
+
   it('refuses labels outside [0, K)', () => {
     expect(() => softmaxCrossEntropy(tensor([1, 3]), [3])).toThrow(/not in \[0, 3\)/);
   });

@@ -1,12 +1,14 @@
 // Reference softmax cross-entropy with label smoothing, Keras CategoricalCrossentropy(from_logits=True,
 // label_smoothing=s) semantics, from integer labels: t = onehot * (1 - s) + s / K,
 // loss = mean over the batch of -sum_k t_k log softmax(z)_k, dz = (softmax(z) - t) / N.
-// logits: [N, K]. The log-softmax is computed with the row maximum subtracted, so large logits are exact.
+// With classWeights w (Keras' class_weight), example n's loss and gradient are multiplied by w[label_n]
+// and the mean stays over N. logits: [N, K]. The log-softmax is computed with the row maximum subtracted, so large logits are exact.
 
 import { type Tensor, tensor } from './tensor';
 
 export interface CrossEntropyOptions {
   labelSmoothing?: number;
+  classWeights?: ArrayLike<number>;
 }
 
 export interface CrossEntropyResult {
@@ -27,6 +29,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>, o
   for (let n = 0; n < N; n++) {
     const label = labels[n]!;
     if (!Number.isInteger(label) || label < 0 || label >= K) throw new Error(`softmaxCrossEntropy: label ${label} of row ${n} not in [0, ${K})`);
+    const w = options.classWeights ? options.classWeights[label]! : 1;
     const row = logits.data.subarray(n * K, (n + 1) * K);
     let max = -Infinity;
     for (const v of row) max = Math.max(max, v);
@@ -36,9 +39,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>, o
     for (let k = 0; k < K; k++) {
       const t = (k === label ? 1 - s : 0) + s / K;
       const logP = row[k]! - logSum;
-      loss -= (t * logP) / N;
+      loss -= (w * t * logP) / N;
       probs.data[n * K + k] = Math.exp(logP);
-      dlogits.data[n * K + k] = (Math.exp(logP) - t) / N;
+      dlogits.data[n * K + k] = (w * (Math.exp(logP) - t)) / N;
     }
   }
   return { loss, probs, dlogits };

@@ -10,7 +10,7 @@ export function sumToLastAxisRef(x: ArrayLike<number>, R: number, C: number): Fl
 /** Per-example softmax cross-entropy (label smoothing s) and hits (first argmax == label): what the
  *  fused kernel adds to test/ref/loss.ts, which gives the batch mean and the gradient. */
 export function crossEntropyPerExampleRef(
-  z: ArrayLike<number>, labels: ArrayLike<number>, N: number, K: number, smoothing: number,
+  z: ArrayLike<number>, labels: ArrayLike<number>, N: number, K: number, smoothing: number, classWeights?: ArrayLike<number>,
 ): { loss: Float64Array; correct: number[] } {
   const loss = new Float64Array(N);
   const correct: number[] = [];
@@ -20,7 +20,7 @@ export function crossEntropyPerExampleRef(
     const lse = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
     let arg = 0;
     row.forEach((v, k) => {
-      loss[n]! -= ((k === labels[n] ? 1 - smoothing : 0) + smoothing / K) * (v - lse);
+      loss[n]! -= (classWeights ? classWeights[labels[n]!]! : 1) * ((k === labels[n] ? 1 - smoothing : 0) + smoothing / K) * (v - lse);
       if (v > row[arg]!) arg = k;
     });
     correct.push(arg === labels[n] ? 1 : 0);

@@ -1,7 +1,8 @@
 // `ser train --lr-schedule cosine --balance` on a tiny config: on a corpus with one small class, a
 // balanced epoch has as many steps as every class at the largest class's count; the rate of each epoch
 // follows cosineRate; model.json and the report record the settings; a checkpoint written with another
-// schedule or sampling is not resumed; the CLI refuses an unknown schedule.
+// schedule or sampling is not resumed; the CLI refuses an unknown schedule. `--class-weights balanced`
+// keeps the epoch, changes the training loss of the same steps, and is recorded and checked likewise.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -58,9 +59,37 @@ describe('ser train with a cosine schedule and balanced epochs on a tiny config'
     expect(JSON.parse(readFileSync(join(plainOut, 'model.json'), 'utf8')).training).toEqual({ schedule: 'plateau', balance: false });
   });
 
-  it('the CLI refuses an unknown schedule', () => {
+  it('weights the loss by class without changing the epoch, records it, and resumes only with it', async () => {
+    const run = async (loop: Partial<LoopOptions>) => {
+      const steps: number[] = [];
+      const out = mkdtempSync(join(tmpdir(), 'ser-weights-'));
+      const r = await trainRun(gpu(), extractor, options(out, { epochs: 1, ...loop }, { onProgress: (p) => void (p.step === 1 && steps.push(p.steps)) }));
+      return { r, out, steps };
+    };
+    const weighted = await run({ classWeights: 'balanced' });
+    const plain = await run({});
+    expect(weighted.steps).toEqual([8]); // the natural 29 training clips, not a balanced epoch
+    // Same split, initialisation and batches: only the loss weights differ (neutral, 2 of 29 clips, weighs 29 / 8).
+    const [lw, lp] = [weighted, plain].map((x) => x.r.state.history[0]!.trainLoss);
+    expect(Number.isFinite(lw!)).toBe(true);
+    expect(Math.abs(lw! - lp!)).toBeGreaterThan(1e-3 * lp!);
+    expect(JSON.parse(readFileSync(join(weighted.out, 'model.json'), 'utf8')).training).toEqual({ schedule: 'plateau', balance: false, classWeights: 'balanced' });
+    await writeReport(weighted.r);
+    expect(readFileSync(join(weighted.out, 'report.md'), 'utf8')).toMatch(/its loss weighted by n \/ \(classes x its class's training count\)/);
+    await expect(trainRun(gpu(), extractor, options(weighted.out, { epochs: 2 }, { resume: true }))).rejects.toThrow(/another schedule or sampling/);
+    await expect(trainRun(gpu(), extractor, options(plain.out, { epochs: 2, classWeights: 'balanced' }, { resume: true }))).rejects.toThrow(/another schedule or sampling/);
+    await expect(trainRun(gpu(), extractor, options(mkdtempSync(join(tmpdir(), 'ser-weights-')), { balance: true, classWeights: 'balanced' }))).rejects.toThrow(/both correct class frequencies/);
+  });
+
+  it('the CLI refuses an unknown schedule or weighting, and --balance with --class-weights', () => {
     const r = spawnSync(process.execPath, [BIN, 'train', '--lr-schedule', 'step'], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--lr-schedule.*'step' is invalid.*plateau, cosine/s);
+    const w = spawnSync(process.execPath, [BIN, 'train', '--class-weights', 'inverse'], { encoding: 'utf8' });
+    expect(w.status).not.toBe(0);
+    expect(w.stderr).toMatch(/--class-weights.*'inverse' is invalid.*none, balanced/s);
+    const both = spawnSync(process.execPath, [BIN, 'train', '--balance', '--class-weights', 'balanced'], { encoding: 'utf8' });
+    expect(both.status).not.toBe(0);
+    expect(both.stderr).toMatch(/--balance and --class-weights both correct class frequencies/);
   });
 });

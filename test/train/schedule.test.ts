@@ -2,12 +2,12 @@
 // by validation accuracy, learning rate halved only when the validation loss stops falling (Keras'
 // ReduceLROnPlateau with min_delta 1e-4), the training-accuracy fallback without validation, and
 // checkpoints written before bestValLoss existed; the cosine rate; class-balanced epochs and the windows
-// of repeated clips.
+// of repeated clips; balanced class weights.
 
 import { describe, expect, it } from 'vitest';
 import { randomStarts } from '../../src/train/batches';
 import { type LoopState, scheduleAfterEpoch } from '../../src/train/loop';
-import { balancedExamples, cosineRate } from '../../src/train/schedule';
+import { balancedClassWeights, balancedExamples, cosineRate } from '../../src/train/schedule';
 
 const opts = { lrPatience: 2, lrFactor: 0.5, minLr: 1e-4 };
 const fresh = (): LoopState => ({ epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 });
@@ -105,6 +105,18 @@ describe('balancedExamples', () => {
   it('leaves a balanced set as it is', () => {
     const even = [0, 1, 2, 3, 4, 5];
     expect(balancedExamples(even, [0, 1, 2, 0, 1, 2], 1, 1)).toEqual(even);
+  });
+});
+
+describe('balancedClassWeights', () => {
+  it('is n / (present classes x count) over the training examples only, 1 for an absent class', () => {
+    // labels of 8 examples; training uses 6 of them: class 0 x3, class 1 x2, class 3 x1; class 2 absent.
+    const labels = [0, 0, 0, 1, 1, 3, 2, 2];
+    const w = balancedClassWeights([0, 1, 2, 3, 4, 5], labels, 4);
+    expect(w).toEqual([6 / 9, 6 / 6, 1, 6 / 3]);
+    // Over the training examples the weights average 1, so the loss keeps its scale.
+    expect([0, 1, 2, 3, 4, 5].reduce((a, i) => a + w[labels[i]!]!, 0) / 6).toBeCloseTo(1, 12);
+    expect(balancedClassWeights([0, 3, 5], labels, 4)).toEqual([1, 1, 1, 1]);
   });
 });
 
