@@ -5,7 +5,7 @@
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
 // training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
 // class frequencies and loss weights (train/schedule.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
-// DIR` continues from it (single runs; a --seeds run continues when the same command is repeated).
+// DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is repeated).
 
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
@@ -80,7 +80,7 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   if (flags.folds !== undefined) {
     if (flags.folds < 2) throw new Error(`--folds must be at least 2 (got ${flags.folds}); for a single split leave --folds out`);
     if (flags.valSpeakers) throw new Error('--folds deals every speaker into a fold: it cannot be combined with --val-speakers');
-    if (flags.resume) throw new Error('--folds runs cannot be resumed: --resume works on single runs only (start the k-fold run again)');
+    if (flags.resume) throw new Error('--folds runs continue by repeating the same command (finished folds are read, a stopped one resumes): leave --resume out');
     if (given('split') && flags.split !== 'speaker') throw new Error('--folds is a cross-validation by speaker: it cannot be combined with --split random');
     if (given('val')) throw new Error('--folds K validates each fold on about 1/K of the speakers: leave --val out');
   }
@@ -125,7 +125,7 @@ export function registerTrain(program: Command): void {
     .option('--split <kind>', "'random' (stratified clip split, as the seed report) or 'speaker' (held-out speakers)", 'random')
     .option('--val <fraction>', 'validation fraction', fraction, 0.2)
     .option('--val-speakers <list>', 'comma-separated validation speakers (implies --split speaker)', list)
-    .option('--folds <k>', 'k-fold cross-validation by speaker (2 <= k <= speakers): one model per fold in OUT/fold-<i>/, mean and spread in OUT/folds.md and folds.json', positiveInt)
+    .option('--folds <k>', 'k-fold cross-validation by speaker (2 <= k <= speakers): one model per fold in OUT/fold-<i>/, mean and spread in OUT/folds.md and folds.json; repeating the command continues a stopped run', positiveInt)
     .option('--seeds <list>', "the same run once per seed (e.g. 0-4 or 0,3,7), each in OUT/seed-<s>/ with its own split, then mean and spread in OUT/seeds.md and seeds.json; repeating the command continues a stopped run", seedList)
     .option('--epochs <n>', 'maximum epochs', positiveInt, 30)
     .option('--batch <n>', 'batch size', positiveInt, 32)
@@ -136,7 +136,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--class-weights <kind>', "'balanced': weight each training example's loss by n / (classes x its class's count), as sklearn/Keras class_weight (not with --balance); 'none': unweighted").choices(['none', 'balanced']).default('none'))
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
-    .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (not with --folds)')
+    .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (single runs; repeat a --folds or --seeds command instead)')
     .option('--cache <dir>', 'folder for cached features and the synthetic corpus', '.cache')
     .option('--bn-momentum <m>', 'batch-norm moving-average momentum (Keras: 0.99; lower suits short runs)', fraction, 0.99)
     .option('--bn-recalibrate <n>', 'before each validation, set BN statistics from this many training clips without dropout (0: Keras moving averages)', nonNegativeInt, 256)
@@ -162,7 +162,7 @@ export function registerTrain(program: Command): void {
       const onSigint = () => {
         if (stop) process.exit(130);
         stop = true;
-        console.error(flags.folds ? '\nstopping after this fold\'s last completed epoch (k-fold runs cannot be resumed)'
+        console.error(flags.folds ? '\nstopping: this fold\'s last completed epoch is checkpointed; repeat the same command to continue'
           : flags.seeds ? '\nstopping: this seed\'s last completed epoch is checkpointed; repeat the same command to continue'
           : '\nstopping: the last completed epoch is checkpointed; continue with --resume ' + out);
       };

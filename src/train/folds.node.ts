@@ -5,10 +5,11 @@
 // clips, augmented copies of its training clips only) into OUT/fold-<i>/ with the usual files, and
 // the folds' reports are summarised in OUT/folds.json, OUT/folds.md and OUT/confusion.svg (pooled).
 //
-// A k-fold run cannot be resumed (--resume is refused): a fold stopped by Ctrl-C keeps its files,
-// but no summary is written, and the run is repeated from the start.
+// A stopped k-fold run continues when the same command is repeated (as --seeds; --resume is refused):
+// a fold whose folder holds a finished run is read from its report.json, one with a checkpoint is
+// resumed from its last completed epoch. OUT/folds-settings.json pins the flags; a repeat with other
+// settings in the same OUT is refused. The summary is written once every fold has finished.
 
-import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkAugmentConfig, describeAugmentConfig } from '../dsp/augment';
@@ -16,8 +17,9 @@ import type { FeatureConfig } from '../dsp/config';
 import type { FeatureExtractor } from '../dsp/pipeline';
 import type { Gpu } from '../gpu';
 import { augmentFeatures, loadTrainingData, splitRecord } from './data.node.ts';
-import { foldsMarkdown, formatFoldsSummary, summariseFolds, type FoldsSummary } from './folds';
+import { foldsMarkdown, formatFoldsSummary, summariseFolds, type FoldOutcome, type FoldsSummary } from './folds';
 import { reportFromConfusion } from './metrics';
+import { claimSettings, finishedReport, hasCheckpoint } from './protocol.node.ts';
 import { confusionSvg } from './plots';
 import { writeReport } from './report.node.ts';
 import { checkWindows, trainOnSplit, type TrainRunOptions, type TrainRunResult } from './run.node.ts';
@@ -33,14 +35,22 @@ export interface FoldsRunResult {
   out: string;
   /** Null when the run was stopped before every fold had finished. */
   summary: FoldsSummary | null;
+  /** The folds trained by this call (not those read from an earlier call's folders). */
   folds: TrainRunResult[];
   seconds: number;
+}
+
+/** The outcome recorded in a fold folder whose run finished (protocol.node.ts) on these speakers, or null. */
+function finishedFold(dir: string, fold: number, valSpeakers: readonly string[], loop: FoldsRunOptions['loop']): FoldOutcome | null {
+  const r = finishedReport(dir, loop);
+  if (!r || r.protocol?.fold !== fold || (r.protocol?.valSpeakers ?? []).join() !== valSpeakers.join()) return null;
+  return { fold, valSpeakers: [...valSpeakers], trainExamples: r.trainExamples, augmentedExamples: r.augmentedExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: r.seconds, report: reportFromConfusion(r.confusion, r.classes) };
 }
 
 export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: FoldsRunOptions): Promise<FoldsRunResult> {
   const started = performance.now();
   const log = opts.log;
-  if (opts.resume) throw new SplitError('--folds runs cannot be resumed (--resume): start the k-fold run again, or resume a single fold\'s folder without --folds');
+  if (opts.resume) throw new SplitError('--folds runs continue by repeating the same command (finished folds are read, a stopped one resumes): leave --resume out');
   if (!Number.isInteger(opts.folds) || opts.folds < 2) throw new SplitError(`--folds must be an integer of at least 2, got ${opts.folds}`);
   if (opts.augment) checkAugmentConfig(opts.augment);
   if (opts.windows) checkWindows(opts.windows, opts.features?.frames);
@@ -52,7 +62,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   } catch (e) {
     throw e instanceof SplitError ? new SplitError(`--folds ${opts.folds}: ${e.message}`) : e;
   }
-  mkdirSync(opts.out, { recursive: true });
+  claimSettings(opts.out, 'folds-settings.json', { data: opts.data ?? null, folds: opts.folds, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, loop: opts.loop }, '--folds');
   log(`split: ${opts.folds}-fold cross-validation by speaker, seed ${seed}:`);
   for (const s of splits) log(`  fold ${s.description.fold}: validation speakers ${s.description.valSpeakers!.join(', ')} (${s.val.length} clips), ${s.train.length} training clips`);
   const splitsJson = {
@@ -67,31 +77,41 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   const all = data.examples.map((_, i) => i);
   const augmented = opts.augment ? await augmentFeatures(data, all, opts.augment, seed, log) : [];
   const results: TrainRunResult[] = [];
+  const outcomes: FoldOutcome[] = [];
   for (const split of splits) {
     const fold = split.description.fold!;
-    log(`\nfold ${fold} of ${opts.folds}`);
+    const out = join(opts.out, `fold-${fold}`);
+    const done = finishedFold(out, fold, split.description.valSpeakers!, opts.loop);
+    if (done) {
+      log(`\nfold ${fold} of ${opts.folds}: finished before, read from ${out}/report.json`);
+      outcomes.push(done);
+      continue;
+    }
+    const partial = hasCheckpoint(out);
+    log(`\nfold ${fold} of ${opts.folds}${partial ? ': continuing its checkpoint' : ''}`);
     opts.onFold?.(fold, opts.folds);
-    const r = await trainOnSplit(gpu, data, split, augmented, { ...opts, split: 'speaker', val: 0, out: join(opts.out, `fold-${fold}`), resume: false });
-    await writeReport(r);
-    results.push(r);
-    log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
+    const r = await trainOnSplit(gpu, data, split, augmented, { ...opts, split: 'speaker', val: 0, out, resume: partial });
     if (opts.shouldStop?.()) {
-      log(`stopped during fold ${fold}: its folder keeps what was trained, but no summary is written (k-fold runs restart from the beginning)`);
+      log(`stopped during fold ${fold}: ${out} keeps its last completed epoch; repeat the command to continue (no summary is written yet)`);
       return { out: opts.out, summary: null, folds: results, seconds: (performance.now() - started) / 1000 };
     }
+    await writeReport(r);
+    results.push(r);
+    outcomes.push({
+      fold,
+      valSpeakers: split.description.valSpeakers!,
+      trainExamples: r.split.train.length,
+      augmentedExamples: r.augmentedSources.length,
+      valExamples: r.split.val.length,
+      bestEpoch: r.state.bestEpoch,
+      epochs: r.state.history.length,
+      seconds: r.seconds,
+      report: r.report,
+    });
+    log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
   }
 
-  const summary = summariseFolds(results.map((r) => ({
-    fold: r.split.description.fold!,
-    valSpeakers: r.split.description.valSpeakers!,
-    trainExamples: r.split.train.length,
-    augmentedExamples: r.augmentedSources.length,
-    valExamples: r.split.val.length,
-    bestEpoch: r.state.bestEpoch,
-    epochs: r.state.history.length,
-    seconds: r.seconds,
-    report: r.report,
-  })), data.classes, seed);
+  const summary = summariseFolds(outcomes, data.classes, seed);
   const augmentation = opts.augment ? `${describeAugmentConfig(opts.augment)}; validation clips are never augmented` : 'none';
   const seconds = (performance.now() - started) / 1000;
   await writeFile(join(opts.out, 'folds.json'), `${JSON.stringify({ ...summary, augment: opts.augment ?? null, seconds }, null, 2)}\n`);

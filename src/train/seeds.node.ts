@@ -5,13 +5,13 @@
 // with only a checkpoint is resumed, so a stopped --seeds run repeated with the same flags continues
 // where it was (OUT/seeds-settings.json records the flags; other settings in the same OUT are refused).
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureConfig } from '../dsp/config';
 import type { FeatureExtractor } from '../dsp/pipeline';
 import type { Gpu } from '../gpu';
 import { reportFromConfusion } from './metrics';
+import { claimSettings, finishedReport, hasCheckpoint } from './protocol.node.ts';
 import { writeReport } from './report.node.ts';
 import { trainRun, type TrainRunOptions } from './run.node.ts';
 import { formatSeedsSummary, seedsMarkdown, seedsProtocol, seedsSettings, summariseSeeds, validSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
@@ -29,18 +29,10 @@ export interface SeedsRunResult {
   seconds: number;
 }
 
-/**
- * The outcome recorded in a finished seed folder's report.json, or null when there is none or the run
- * in it did not finish (a single `ser train` stopped by Ctrl-C also writes its report): finished means
- * all epochs ran, or early stopping ended it.
- */
+/** The outcome recorded in a seed folder whose run finished (protocol.node.ts), or null. */
 function finishedOutcome(dir: string, seed: number, loop: SeedsRunOptions['loop']): SeedOutcome | null {
-  const path = join(dir, 'report.json');
-  if (!existsSync(path)) return null;
-  const r = JSON.parse(readFileSync(path, 'utf8'));
-  if (r.protocol?.seed !== seed) return null;
-  const n = r.epochs.length as number;
-  if (n < loop.epochs && !(loop.patience > 0 && n - r.bestEpoch >= loop.patience)) return null;
+  const r = finishedReport(dir, loop);
+  if (!r || r.protocol?.seed !== seed) return null;
   return { seed, trainExamples: r.trainExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: r.seconds, report: reportFromConfusion(r.confusion, r.classes) };
 }
 
@@ -53,13 +45,8 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   if (opts.resume) throw new RangeError('--seeds runs are continued by repeating the same command (finished seeds are read, not retrained); resume one seed with --resume OUT/seed-<s>');
   // The settings every seed trains with, kept beside the seed folders: a repeated command may reuse
   // finished seeds only when nothing else changed.
-  const settingsJson = JSON.stringify({ data: opts.data ?? null, split: opts.split, val: opts.val, valSpeakers: opts.valSpeakers ?? null, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, loop: { ...opts.loop, seed: null } }, null, 2);
-  const settingsPath = join(opts.out, 'seeds-settings.json');
-  if (existsSync(settingsPath) && readFileSync(settingsPath, 'utf8').trim() !== settingsJson) {
-    throw new RangeError(`${opts.out} holds a --seeds run with other settings (${settingsPath}); use another --out, or the same flags to continue it`);
-  }
-  mkdirSync(opts.out, { recursive: true });
-  writeFileSync(settingsPath, `${settingsJson}\n`);
+  const pinned = { data: opts.data ?? null, split: opts.split, val: opts.val, valSpeakers: opts.valSpeakers ?? null, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, loop: { ...opts.loop, seed: null } };
+  claimSettings(opts.out, 'seeds-settings.json', pinned, '--seeds');
   const outcomes: SeedOutcome[] = [];
   for (const [k, seed] of seeds.entries()) {
     const out = join(opts.out, `seed-${seed}`);
@@ -69,7 +56,7 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       outcomes.push(done);
       continue;
     }
-    const partial = existsSync(join(out, 'checkpoint.json'));
+    const partial = hasCheckpoint(out);
     log(`\nseed ${seed} (${k + 1} of ${seeds.length})${partial ? ': continuing its checkpoint' : ''}`);
     opts.onSeed?.(seed, k + 1, seeds.length);
     const r = await trainRun(gpu, extractorFor, { ...opts, out, resume: partial, loop: { ...opts.loop, seed } });

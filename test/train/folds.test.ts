@@ -1,13 +1,16 @@
 // `ser train --folds K`: the summary's numbers are the mean and sample deviation of the per-fold
 // reports; speaker folds validate every speaker exactly once and are a function of the seed; a tiny
 // 3-fold run writes one complete run folder per fold plus splits.json, folds.json and folds.md whose
-// figures match the folds' own report.json files; bad fold settings fail clearly before training.
+// figures match the folds' own report.json files; a stopped run continues (finished folds read, the
+// stopped one resumed from its checkpoint) and refuses other settings; bad fold settings fail clearly
+// before training.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { FeatureConfig } from '../../src/dsp/config';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { writeWav } from '../../src/dsp/wav';
 import { spread, summariseFolds, type FoldOutcome } from '../../src/train/folds';
@@ -91,7 +94,7 @@ describe('speaker folds', () => {
 describe('ser train --folds on a tiny config', () => {
   const data = corpus(3);
 
-  it('trains one model per fold and writes splits, per-fold run folders and a summary matching them', async () => {
+  it('trains one model per fold, continues a stopped run, and writes splits, per-fold run folders and a summary matching them', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-folds-out-'));
     const lines: string[] = [];
     const opts: FoldsRunOptions = {
@@ -101,8 +104,21 @@ describe('ser train --folds on a tiny config', () => {
       features: { frames: 16 },
       log: (l) => void lines.push(l),
     };
-    const r = await foldsRun(gpu(), (c) => new GpuFeatureExtractor(gpu(), c), opts);
-    expect(r.folds).toHaveLength(3);
+    const extractor = (c: FeatureConfig) => new GpuFeatureExtractor(gpu(), c);
+    // Stop in fold 2's second epoch: fold 1 finished, fold 2 has epoch 1 checkpointed, no summary.
+    let foldNow = 0;
+    let epoch = 0;
+    const stopped = await foldsRun(gpu(), extractor, { ...opts, log: () => {}, onFold: (f) => void (foldNow = f), onProgress: (p) => void (epoch = p.epoch), shouldStop: () => foldNow === 2 && epoch === 2 });
+    expect(stopped.summary).toBeNull();
+    expect(existsSync(join(out, 'fold-1', 'report.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'fold-2', 'checkpoint.json'), 'utf8')).loop.epoch).toBe(1);
+    expect(existsSync(join(out, 'fold-3'))).toBe(false);
+    expect(existsSync(join(out, 'folds.json'))).toBe(false);
+    const r = await foldsRun(gpu(), extractor, opts);
+    expect(lines.some((l) => /fold 1 of 3: finished before, read from/.test(l))).toBe(true);
+    expect(lines.some((l) => /fold 2 of 3: continuing its checkpoint/.test(l))).toBe(true);
+    expect(lines.some((l) => /resuming after epoch 1/.test(l))).toBe(true);
+    expect(r.folds.map((f) => f.split.description.fold)).toEqual([2, 3]);
     const splits = JSON.parse(readFileSync(join(out, 'splits.json'), 'utf8'));
     const speakerOf = (f: string) => f.split('/')[0];
     const validated = splits.splits.flatMap((s: { valFiles: string[] }) => [...new Set(s.valFiles.map(speakerOf))]);
@@ -130,6 +146,15 @@ describe('ser train --folds on a tiny config', () => {
     expect(md).toContain('3-fold cross-validation by speaker');
     expect(md).toContain(`| accuracy | ${(100 * summary.accuracy.mean).toFixed(1)} | ${(100 * summary.accuracy.std).toFixed(1)} |`);
     expect(readFileSync(join(out, 'confusion.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(reports[1].epochs).toHaveLength(2);
+
+    // Repeating the command retrains nothing and gives the same summary; other settings are refused.
+    const again: string[] = [];
+    const r2 = await foldsRun(gpu(), extractor, { ...opts, log: (l) => void again.push(l) });
+    expect(again.filter((l) => /finished before/.test(l))).toHaveLength(3);
+    expect(r2.folds).toHaveLength(0);
+    expect(r2.summary!.accuracy).toEqual(r.summary!.accuracy);
+    await expect(foldsRun(gpu(), extractor, { ...opts, lr: 1e-3 })).rejects.toThrow(/holds a --folds run with other settings/);
   });
 
   it('the CLI prints the summary as JSON on stdout with --json', () => {
@@ -164,7 +189,7 @@ describe('ser train --folds on a tiny config', () => {
 
     it('--folds with --resume, --val-speakers, --split random or --val', () => {
       for (const [args, msg] of [
-        [['--resume', cache], /cannot be resumed/],
+        [['--resume', cache], /--folds runs continue by repeating the same command/],
         [['--val-speakers', 'Actor_01'], /cannot be combined with --val-speakers/],
         [['--split', 'random'], /cannot be combined with --split random/],
         [['--val', '0.3'], /leave --val out/],
