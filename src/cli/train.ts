@@ -4,7 +4,7 @@
 // (then the mean and spread); `--augment` adds augmented copies of the training clips; `--clip-frames`
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
 // training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
-// class frequencies and loss weights (train/schedule.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// class frequencies and loss weights (train/schedule.ts); `--swa-from` averages weights (train/average.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
 // DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is repeated).
 
 import { SingleBar } from 'cli-progress';
@@ -54,6 +54,7 @@ interface TrainFlags {
   lrSchedule: 'plateau' | 'cosine';
   balance?: boolean;
   classWeights: 'none' | 'balanced';
+  swaFrom?: number;
 }
 
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
@@ -90,6 +91,10 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
     if (given('seed')) throw new Error('--seeds gives the seeds: leave --seed out');
   }
   if (flags.balance && flags.classWeights !== 'none') throw new Error('--balance and --class-weights both correct class frequencies (repeating clips, or weighting their loss): use one');
+  if (flags.swaFrom !== undefined) {
+    if (flags.swaFrom > flags.epochs) throw new Error(`--swa-from ${flags.swaFrom} is after the last epoch (--epochs ${flags.epochs}): nothing would be averaged`);
+    if (flags.bnRecalibrate === 0) throw new Error('--swa-from needs BN recalibration (the averaged weights have no BN statistics of their own): leave --bn-recalibrate above 0');
+  }
   if (flags.clipFrames === undefined && given('evalWindows')) throw new Error('--eval-windows applies only with --clip-frames');
   if (!flags.augment) {
     const stray = AUGMENT_FLAGS.filter(given);
@@ -97,12 +102,13 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
-/** --lr-schedule / --balance / --class-weights as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights'> {
+/** --lr-schedule / --balance / --class-weights / --swa-from as loop options; the defaults add nothing, so earlier --seeds settings still match. */
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom'> {
   return {
     ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
     ...(flags.balance ? { balance: true } : {}),
     ...(flags.classWeights === 'balanced' ? { classWeights: 'balanced' } : {}),
+    ...(flags.swaFrom !== undefined ? { swaFrom: flags.swaFrom } : {}),
   };
 }
 
@@ -134,6 +140,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--lr-schedule <kind>', "'plateau' (halve the rate when the validation loss stops falling) or 'cosine' (decay from --lr to 1e-5 over --epochs)").choices(['plateau', 'cosine']).default('plateau'))
     .option('--balance', 'class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest')
     .addOption(new Option('--class-weights <kind>', "'balanced': weight each training example's loss by n / (classes x its class's count), as sklearn/Keras class_weight (not with --balance); 'none': unweighted").choices(['none', 'balanced']).default('none'))
+    .option('--swa-from <epoch>', 'stochastic weight averaging: from this epoch on, validate, pick and save the mean of the weights at the end of every epoch since (BN recalibrated on it); training continues from the raw weights', positiveInt)
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (single runs; repeat a --folds or --seeds command instead)')

@@ -8,7 +8,9 @@
 // few hundred clips moves in steps of several tenths of a percent and halved the rate of a RAVDESS
 // run while its loss was still falling. With windows (batches.ts) each epoch draws a fresh random
 // window of every training clip, and validation averages several windows per clip. With masks
-// (masks.ts) each training example also gets bands of frames and rows set to 0. schedule.ts has the
+// (masks.ts) each training example also gets bands of frames and rows set to 0. With weight averaging
+// (average.ts, swaFrom) validation from that epoch on evaluates the running mean of the epochs'
+// weights, recalibrated, and the raw weights are put back to train on. schedule.ts has the
 // alternatives to the plateau rule (cosine decay) and to natural class frequencies (balanced epochs
 // or class-weighted loss).
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
@@ -19,6 +21,7 @@ import { add, mul } from '../kernels/elementwise';
 import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
+import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
 
@@ -55,6 +58,12 @@ export interface LoopOptions {
    * validation loss that drives the plateau rule stays unweighted. Not with `balance`.
    */
   classWeights?: 'balanced';
+  /**
+   * Stochastic weight averaging from this epoch on (1-based; average.ts): validation, the best epoch
+   * and the saved model then use the mean of the weights at the end of each epoch since. Needs BN
+   * recalibration (bnRecalibration > 0).
+   */
+  swaFrom?: number;
 }
 
 export const defaultLoopOptions: LoopOptions = {
@@ -98,8 +107,16 @@ export class NonFiniteLossError extends Error {
 
 export interface LoopHooks {
   onProgress?: (p: { epoch: number; step: number; steps: number; loss: number; accuracy: number; samplesPerSecond: number }) => void;
-  /** Called after each epoch with the state to checkpoint; `improved` when this epoch is the best so far. */
-  onEpochEnd?: (state: LoopState, improved: boolean) => Promise<void>;
+  /**
+   * Called after each validation while the model still holds the validated weights (with weight
+   * averaging, the average): the moment to snapshot the best model.
+   */
+  onValidated?: (state: LoopState, improved: boolean) => Promise<void>;
+  /**
+   * Called after each epoch, the model holding the weights training continues from, with the state to
+   * checkpoint (and the weight average so far, when averaging); `improved` when this epoch is the best so far.
+   */
+  onEpochEnd?: (state: LoopState, improved: boolean, average: WeightAverage | null) => Promise<void>;
   /**
    * Checked between steps (Ctrl-C): true abandons the epoch in progress, so the state stays that of the
    * last completed (checkpointed) epoch and a resumed run repeats exactly the same work.
@@ -145,10 +162,16 @@ export async function trainLoop(
   opts: LoopOptions,
   hooks: LoopHooks = {},
   resume?: LoopState,
+  resumeAverage: WeightAverage | null = null,
 ): Promise<LoopState> {
   const state: LoopState = resume ?? { epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 };
   const classes = trainer.model.config.classes;
   if (opts.balance && opts.classWeights) throw new RangeError('class-balanced epochs and class-weighted loss both correct class frequencies: use one');
+  if (opts.swaFrom !== undefined) {
+    if (!Number.isInteger(opts.swaFrom) || opts.swaFrom < 1) throw new RangeError(`weight averaging must start at an epoch >= 1, got ${opts.swaFrom}`);
+    if (opts.bnRecalibration <= 0) throw new RangeError('weight averaging needs BN recalibration (the averaged weights have no BN statistics of their own): set bnRecalibration > 0');
+  }
+  let average = resumeAverage;
   const examplesOf = (epoch: number) => (opts.balance ? balancedExamples(split.train, data.labels, opts.seed, epoch) : split.train);
   const steps = Math.ceil(examplesOf(0).length / opts.batch);
   const cosine = opts.schedule?.kind === 'cosine' ? opts.schedule : null;
@@ -213,6 +236,13 @@ export async function trainLoop(
       }
       acc?.dispose();
       const trainSeconds = (performance.now() - started) / 1000;
+      // With averaging, validate the mean of the weights so far and keep the raw ones to put back.
+      let raw: Awaited<ReturnType<typeof trainer.model.exportTensors>> | null = null;
+      if (opts.swaFrom !== undefined && state.epoch + 1 >= opts.swaFrom) {
+        raw = await trainer.model.exportTensors();
+        average = accumulateAverage(average, raw, names);
+        trainer.model.importTensors(average.tensors);
+      }
       if (opts.bnRecalibration > 0) await recalibrateBatchNorm(gpu, trainer, data, order.slice(0, opts.bnRecalibration), opts.batch, starts);
       let valLoss: number | null = null;
       let valAccuracy: number | null = null;
@@ -237,7 +267,9 @@ export async function trainLoop(
       const { improved, learningRate } = scheduleAfterEpoch(state, metric, valLoss, trainer.adam.learningRate, opts);
       if (!cosine && learningRate !== trainer.adam.learningRate) trainer.adam.setLearningRate(learningRate);
       state.epoch++;
-      await hooks.onEpochEnd?.(state, improved);
+      await hooks.onValidated?.(state, improved);
+      if (raw) trainer.model.importTensors(raw);
+      await hooks.onEpochEnd?.(state, improved, average);
       if (opts.patience > 0 && state.sinceBest >= opts.patience) break;
     }
   } finally {

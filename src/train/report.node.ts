@@ -26,7 +26,8 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     ? `every training example, each epoch: up to ${m.time[0]} bands of up to ${m.time[1]} frames and up to ${m.rows[0]} bands of up to ${m.rows[1]} feature rows set to the mean (validation never masked)`
     : 'none';
   const t = r.training;
-  const schedule = t.schedule === 'cosine' ? 'cosine decay of the learning rate over the epochs' : 'learning rate halved when the validation loss stops falling';
+  const schedule = (t.schedule === 'cosine' ? 'cosine decay of the learning rate over the epochs' : 'learning rate halved when the validation loss stops falling') +
+    (t.swaFrom ? `; from epoch ${t.swaFrom}, validation and the saved model use the mean of the weights at the end of each epoch since (SWA, BN recalibrated)` : '');
   const sampling = t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)'
     : t.classWeights ? "every training clip once per epoch, its loss weighted by n / (classes x its class's training count)" : 'every training clip once per epoch';
   const json = {

@@ -14,11 +14,12 @@ import type { Trainer } from '../nn/train-step';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
 import type { LoopState } from './loop';
 import { CheckpointError, type NamedTensors } from './safetensors';
+import { AVERAGE_PREFIX, averageFromTensors, averageTensors, type WeightAverage } from './average';
 
 /** The data settings a checkpoint must have been written with to be resumed. */
 export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; training: TrainingSettings; featureConfig: FeatureConfig }
 
-export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings): Promise<void> {
+export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings, average: WeightAverage | null = null): Promise<void> {
   const names = [...model.params.keys()];
   const moments = names.flatMap((n) => {
     const { m, v } = trainer.adam.moments(n);
@@ -30,11 +31,13 @@ export async function saveState(dir: string, model: SerModel, trainer: Trainer, 
     tensors.set(`adam.m.${n}`, { shape: [...moments[2 * i]!.shape], data: arrays[2 * i] as Float32Array });
     tensors.set(`adam.v.${n}`, { shape: [...moments[2 * i + 1]!.shape], data: arrays[2 * i + 1] as Float32Array });
   });
-  const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]! };
+  if (average) for (const [n, t] of averageTensors(average)) tensors.set(n, t);
+  const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]!, averaged: average?.count ?? 0 };
   await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, training: settings.training, featureConfig: settings.featureConfig, loop: state, learningRate: trainer.adam.learningRate, counters });
 }
 
-export async function restoreState(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig, settings: DataSettings): Promise<LoopState> {
+/** Loads the checkpoint into model and trainer; returns the loop state and the weight average (null: none). */
+export async function restoreState(dir: string, model: SerModel, trainer: Trainer, mc: ModelConfig, settings: DataSettings): Promise<{ state: LoopState; average: WeightAverage | null }> {
   const { tensors, meta } = await readCheckpoint(dir, 'checkpoint');
   if (JSON.stringify(meta.modelConfig) !== JSON.stringify(mc)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written for another model config; resume with the same options`);
@@ -49,13 +52,13 @@ export async function restoreState(dir: string, model: SerModel, trainer: Traine
     throw new CheckpointError(`${dir}/checkpoint.json: written with other feature masks (${JSON.stringify(meta.masks ?? null)}); resume with the same --time-masks and --row-masks`);
   }
   if (JSON.stringify(recordedTraining(meta.training)) !== JSON.stringify(settings.training)) {
-    throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule, --balance and --class-weights`);
+    throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule, --balance, --class-weights and --swa-from`);
   }
   // Checkpoints from before the feature config was recorded carry none; those are accepted.
   if (meta.featureConfig !== undefined && JSON.stringify(meta.featureConfig) !== JSON.stringify(settings.featureConfig)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written with other feature settings; resume with the same options`);
   }
-  const own = new Map([...tensors].filter(([k]) => !k.startsWith('adam.')));
+  const own = new Map([...tensors].filter(([k]) => !k.startsWith('adam.') && !k.startsWith(AVERAGE_PREFIX)));
   model.importTensors(own);
   for (const n of model.params.keys()) {
     const m = tensors.get(`adam.m.${n}`);
@@ -65,9 +68,15 @@ export async function restoreState(dir: string, model: SerModel, trainer: Traine
     model.gpu.write(slot.m, m.data);
     model.gpu.write(slot.v, v.data);
   }
-  const c = meta.counters as { iterations: number; dropoutStep: number; dropoutSeed: number };
+  const c = meta.counters as { iterations: number; dropoutStep: number; dropoutSeed: number; averaged?: number };
   model.gpu.write(trainer.adam.iterations, [c.iterations]);
   model.gpu.write(model.dropoutState, [c.dropoutStep, c.dropoutSeed]);
   trainer.adam.setLearningRate(meta.learningRate as number);
-  return meta.loop as LoopState;
+  let average: WeightAverage | null;
+  try {
+    average = averageFromTensors(tensors, c.averaged ?? 0, [...model.params.keys()]);
+  } catch (e) {
+    throw new CheckpointError(`${dir}/checkpoint.safetensors: ${(e as Error).message}`);
+  }
+  return { state: meta.loop as LoopState, average };
 }

@@ -26,6 +26,7 @@ import { trainingSettings, type TrainingSettings } from './schedule';
 import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, examplesLogits, trainLoop } from './loop';
 import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
+import type { WeightAverage } from './average';
 import { restoreState, saveState } from './resume.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
@@ -140,18 +141,19 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
 
   try {
     let resumeState: LoopState | undefined;
+    let resumeAverage: WeightAverage | null = null;
     let best: NamedTensors | null = null;
     if (opts.resume) {
-      resumeState = await restoreState(opts.out, model, trainer, mc, dataSettings);
+      ({ state: resumeState, average: resumeAverage } = await restoreState(opts.out, model, trainer, mc, dataSettings));
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
-    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}`);
+    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}`);
 
     const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, opts.loop, {
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
-      onEpochEnd: async (s, improved) => {
+      onValidated: async (s, improved) => {
         const e = s.history[s.history.length - 1];
         if (e) {
           const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
@@ -160,13 +162,13 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
               ` | lr ${e.lr.toExponential(2)} | ${e.seconds.toFixed(0)} s, ${e.samplesPerSecond.toFixed(1)} samples/s${improved ? ' | best so far' : ''}`,
           );
         }
-        if (improved) {
-          best = await model.exportTensors();
-          await saveModel(opts.out, model, { ...meta, history: s.history });
-        }
-        await saveState(opts.out, model, trainer, s, dataSettings);
+        if (!improved) return;
+        // The model holds the validated weights (with --swa-from, their average): the best so far.
+        best = await model.exportTensors();
+        await saveModel(opts.out, model, { ...meta, history: s.history });
       },
-    }, resumeState);
+      onEpochEnd: async (s, _improved, average) => saveState(opts.out, model, trainer, s, dataSettings, average),
+    }, resumeState, resumeAverage);
 
     if (best) model.importTensors(best);
     const evalIdx = split.val.length ? split.val : split.train;

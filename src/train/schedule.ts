@@ -99,10 +99,17 @@ export interface TrainingSettings {
   balance: boolean;
   /** Present only when the loss is class-weighted, so records from before it still compare equal. */
   classWeights?: 'balanced';
+  /** The epoch weight averaging starts at (average.ts); present only when averaging. */
+  swaFrom?: number;
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights'>): TrainingSettings {
-  return { schedule: opts.schedule?.kind ?? 'plateau', balance: !!opts.balance, ...(opts.classWeights ? { classWeights: opts.classWeights } : {}) };
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom'>): TrainingSettings {
+  return {
+    schedule: opts.schedule?.kind ?? 'plateau',
+    balance: !!opts.balance,
+    ...(opts.classWeights ? { classWeights: opts.classWeights } : {}),
+    ...(opts.swaFrom !== undefined ? { swaFrom: opts.swaFrom } : {}),
+  };
 }
 
 /** Runs and checkpoints from before these settings were recorded used the plateau rule, unbalanced. */

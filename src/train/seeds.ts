@@ -110,7 +110,7 @@ export function seedsProtocol(p: { split: 'random' | 'speaker'; val: number; val
 /** The settings line of a seeds summary: schedule, model regularisation, inputs, augmentation. */
 export function seedsSettings(p: {
   lr: number;
-  loop: Pick<LoopOptions, 'epochs' | 'batch' | 'patience' | 'schedule' | 'balance' | 'classWeights' | 'bnRecalibration' | 'masks'>;
+  loop: Pick<LoopOptions, 'epochs' | 'batch' | 'patience' | 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'bnRecalibration' | 'masks'>;
   model?: Partial<ModelConfig>;
   windows?: { frames: number; evalWindows: number };
   clipFrames?: number;
@@ -120,7 +120,7 @@ export function seedsSettings(p: {
   const dropout = [m.stem.dropout, ...m.blocks.map((b) => b.dropout), ...m.dense.map((d) => d.dropout)].map((d) => +d.toFixed(3)).join('/');
   const { loop: l, windows: w } = p;
   return [
-    `up to ${l.epochs} epochs${l.patience > 0 ? ` (early stop after ${l.patience} without improvement)` : ''}, batch ${l.batch}, lr ${p.lr} ${l.schedule?.kind === 'cosine' ? 'with cosine decay' : 'halved on plateaus'}`,
+    `up to ${l.epochs} epochs${l.patience > 0 ? ` (early stop after ${l.patience} without improvement)` : ''}, batch ${l.batch}, lr ${p.lr} ${l.schedule?.kind === 'cosine' ? 'with cosine decay' : 'halved on plateaus'}${l.swaFrom ? `, weights averaged from epoch ${l.swaFrom}` : ''}`,
     l.balance ? 'class-balanced epochs' : l.classWeights ? 'natural class frequencies, class-weighted loss' : 'natural class frequencies',
     `dropout ${dropout}, label smoothing ${m.labelSmoothing}, BN momentum ${m.bnMomentum}${l.bnRecalibration > 0 ? `, BN recalibrated on ${l.bnRecalibration} clips` : ''}`,
     w ? `${w.frames}-frame windows of ${p.clipFrames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
