@@ -4,8 +4,10 @@
 // (then the mean and spread); `--augment` adds augmented copies of the training clips; `--clip-frames`
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
 // training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
-// class frequencies and loss weights (train/schedule.ts); `--swa-from` averages weights (train/average.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
-// DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is repeated).
+// class frequencies and loss weights (train/schedule.ts); `--swa-from` averages weights
+// (train/average.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is
+// repeated).
 
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';

@@ -23,6 +23,7 @@ import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
+import type { NamedTensors } from './safetensors';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
 
 export type { DataOnGpu } from './batches';
@@ -237,7 +238,7 @@ export async function trainLoop(
       acc?.dispose();
       const trainSeconds = (performance.now() - started) / 1000;
       // With averaging, validate the mean of the weights so far and keep the raw ones to put back.
-      let raw: Awaited<ReturnType<typeof trainer.model.exportTensors>> | null = null;
+      let raw: NamedTensors | null = null;
       if (opts.swaFrom !== undefined && state.epoch + 1 >= opts.swaFrom) {
         raw = await trainer.model.exportTensors();
         average = accumulateAverage(average, raw, names);

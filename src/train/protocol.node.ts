@@ -25,7 +25,6 @@ export function claimSettings(out: string, file: string, settings: unknown, what
  * The parsed report.json of a run folder when the run in it finished (all epochs ran, or early
  * stopping ended it), else null (no report, or a run stopped by Ctrl-C, which writes one too).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function finishedReport(dir: string, loop: Pick<LoopOptions, 'epochs' | 'patience'>): any | null {
   const path = join(dir, 'report.json');
   if (!existsSync(path)) return null;
