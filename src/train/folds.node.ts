@@ -18,6 +18,7 @@ import type { FeatureExtractor } from '../dsp/pipeline';
 import type { Gpu } from '../gpu';
 import { augmentFeatures, loadTrainingData, splitRecord } from './data.node.ts';
 import { foldsMarkdown, formatFoldsSummary, summariseFolds, type FoldOutcome, type FoldsSummary } from './folds';
+import { epochsSeconds } from './loop';
 import { reportFromConfusion } from './metrics';
 import { claimSettings, finishedReport, hasCheckpoint } from './protocol.node.ts';
 import { confusionSvg } from './plots';
@@ -44,7 +45,7 @@ export interface FoldsRunResult {
 function finishedFold(dir: string, fold: number, valSpeakers: readonly string[], loop: FoldsRunOptions['loop']): FoldOutcome | null {
   const r = finishedReport(dir, loop);
   if (!r || r.protocol?.fold !== fold || (r.protocol?.valSpeakers ?? []).join() !== valSpeakers.join()) return null;
-  return { fold, valSpeakers: [...valSpeakers], trainExamples: r.trainExamples, augmentedExamples: r.augmentedExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: r.seconds, report: reportFromConfusion(r.confusion, r.classes) };
+  return { fold, valSpeakers: [...valSpeakers], trainExamples: r.trainExamples, augmentedExamples: r.augmentedExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: epochsSeconds(r.epochs), report: reportFromConfusion(r.confusion, r.classes) };
 }
 
 export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: FoldsRunOptions): Promise<FoldsRunResult> {
@@ -105,10 +106,10 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       valExamples: r.split.val.length,
       bestEpoch: r.state.bestEpoch,
       epochs: r.state.history.length,
-      seconds: r.seconds,
+      seconds: epochsSeconds(r.state.history),
       report: r.report,
     });
-    log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
+    log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${epochsSeconds(r.state.history).toFixed(0)} s in its epochs)`);
   }
 
   const summary = summariseFolds(outcomes, data.classes, seed);

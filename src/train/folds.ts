@@ -26,6 +26,7 @@ export interface FoldOutcome {
   valExamples: number;
   bestEpoch: number;
   epochs: number;
+  /** Seconds in the run's epochs, over every call that ran them (loop.ts epochsSeconds). */
   seconds: number;
   report: ClassificationReport;
 }
@@ -130,7 +131,7 @@ ${s.perClassRecall.map((c) => `| ${c.name} | ${pct(c.mean)} | ${c.folds} |`).joi
 
 ## Folds
 
-| fold | validation speakers | train | augmented | val | accuracy % | UAR % | macro F1 % | best epoch | s |
+| fold | validation speakers | train | augmented | val | accuracy % | UAR % | macro F1 % | best epoch | s in epochs |
 |---|---|---|---|---|---|---|---|---|---|
 ${s.perFold.map((f) => `| ${f.fold} | ${f.valSpeakers.join(', ')} | ${f.trainExamples} | ${f.augmentedExamples} | ${f.valExamples} | ${pct(f.accuracy)} | ${pct(f.uar)} | ${pct(f.macroF1)} | ${f.bestEpoch} of ${f.epochs} | ${f.seconds.toFixed(0)} |`).join('\n')}
 

@@ -102,6 +102,14 @@ export interface LoopState {
   sinceLrChange: number;
 }
 
+/**
+ * Seconds spent in the epochs of a run's history (training, BN recalibration, validation), summed
+ * over every call that ran them: unlike a call's wall time, it covers a run stopped and resumed.
+ */
+export function epochsSeconds(history: readonly Pick<EpochMetrics, 'seconds'>[]): number {
+  return history.reduce((sum, e) => sum + e.seconds, 0);
+}
+
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
@@ -115,9 +123,10 @@ export interface LoopHooks {
   onValidated?: (state: LoopState, improved: boolean) => Promise<void>;
   /**
    * Called after each epoch, the model holding the weights training continues from, with the state to
-   * checkpoint (and the weight average so far, when averaging); `improved` when this epoch is the best so far.
+   * checkpoint (and the weight average so far, when averaging, with the raw weights the loop already
+   * read back for it, so the checkpoint need not read them again); `improved` when this epoch is the best so far.
    */
-  onEpochEnd?: (state: LoopState, improved: boolean, average: WeightAverage | null) => Promise<void>;
+  onEpochEnd?: (state: LoopState, improved: boolean, average: WeightAverage | null, raw: NamedTensors | null) => Promise<void>;
   /**
    * Checked between steps (Ctrl-C): true abandons the epoch in progress, so the state stays that of the
    * last completed (checkpointed) epoch and a resumed run repeats exactly the same work.
@@ -270,7 +279,7 @@ export async function trainLoop(
       state.epoch++;
       await hooks.onValidated?.(state, improved);
       if (raw) trainer.model.importTensors(raw);
-      await hooks.onEpochEnd?.(state, improved, average);
+      await hooks.onEpochEnd?.(state, improved, average, raw);
       if (opts.patience > 0 && state.sinceBest >= opts.patience) break;
     }
   } finally {

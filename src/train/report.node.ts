@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeAugmentConfig } from '../dsp/augment';
+import { epochsSeconds } from './loop';
 import { formatReport, topConfusions } from './metrics';
 import { confusionSvg, curvesSvg } from './plots';
 import type { TrainRunResult } from './run.node.ts';
@@ -51,6 +52,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     valExamples: r.split.val.length,
     skippedFiles: r.skipped,
     seconds: r.seconds,
+    epochsSeconds: epochsSeconds(r.state.history),
   };
   const epochs = r.state.history
     .map((h) => `| ${h.epoch} | ${h.trainLoss.toFixed(4)} | ${(100 * h.trainAccuracy).toFixed(1)} | ${h.valLoss?.toFixed(4) ?? '-'} | ${h.valAccuracy === null ? '-' : (100 * h.valAccuracy).toFixed(1)} | ${h.lr.toExponential(1)} | ${h.samplesPerSecond.toFixed(1)} |`)
@@ -64,7 +66,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
 - Feature masks: ${masks}
 - Schedule: ${schedule}; ${sampling}
 - Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
-- Time: ${r.seconds.toFixed(0)} s
+- Time: ${epochsSeconds(r.state.history).toFixed(0)} s in the ${r.state.history.length} epochs (over every call, if the run was resumed); ${r.seconds.toFixed(0)} s in the call that finished it
 
 ## Validation metrics (best weights)
 

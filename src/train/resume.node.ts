@@ -19,14 +19,18 @@ import { AVERAGE_PREFIX, averageFromTensors, averageTensors, type WeightAverage 
 /** The data settings a checkpoint must have been written with to be resumed. */
 export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; training: TrainingSettings; featureConfig: FeatureConfig }
 
-export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings, average: WeightAverage | null = null): Promise<void> {
+/**
+ * Writes the checkpoint: the model's weights (`weights` when the caller already holds them, exactly
+ * as exportTensors gives them, else read back here), Adam's moments and counters, the weight average.
+ */
+export async function saveState(dir: string, model: SerModel, trainer: Trainer, state: LoopState, settings: DataSettings, average: WeightAverage | null = null, weights: NamedTensors | null = null): Promise<void> {
   const names = [...model.params.keys()];
   const moments = names.flatMap((n) => {
     const { m, v } = trainer.adam.moments(n);
     return [m, v];
   });
   const arrays = await model.gpu.readMany([...moments, trainer.adam.iterations, model.dropoutState]);
-  const tensors: NamedTensors = await model.exportTensors();
+  const tensors: NamedTensors = weights ? new Map(weights) : await model.exportTensors();
   names.forEach((n, i) => {
     tensors.set(`adam.m.${n}`, { shape: [...moments[2 * i]!.shape], data: arrays[2 * i] as Float32Array });
     tensors.set(`adam.v.${n}`, { shape: [...moments[2 * i + 1]!.shape], data: arrays[2 * i + 1] as Float32Array });

@@ -167,7 +167,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
         best = await model.exportTensors();
         await saveModel(opts.out, model, { ...meta, history: s.history });
       },
-      onEpochEnd: async (s, _improved, average) => saveState(opts.out, model, trainer, s, dataSettings, average),
+      onEpochEnd: async (s, _improved, average, raw) => saveState(opts.out, model, trainer, s, dataSettings, average, raw),
     }, resumeState, resumeAverage);
 
     if (best) model.importTensors(best);

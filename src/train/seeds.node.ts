@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { FeatureConfig } from '../dsp/config';
 import type { FeatureExtractor } from '../dsp/pipeline';
 import type { Gpu } from '../gpu';
+import { epochsSeconds } from './loop';
 import { reportFromConfusion } from './metrics';
 import { claimSettings, finishedReport, hasCheckpoint } from './protocol.node.ts';
 import { writeReport } from './report.node.ts';
@@ -33,7 +34,7 @@ export interface SeedsRunResult {
 function finishedOutcome(dir: string, seed: number, loop: SeedsRunOptions['loop']): SeedOutcome | null {
   const r = finishedReport(dir, loop);
   if (!r || r.protocol?.seed !== seed) return null;
-  return { seed, trainExamples: r.trainExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: r.seconds, report: reportFromConfusion(r.confusion, r.classes) };
+  return { seed, trainExamples: r.trainExamples, valExamples: r.valExamples, bestEpoch: r.bestEpoch, epochs: r.epochs.length, seconds: epochsSeconds(r.epochs), report: reportFromConfusion(r.confusion, r.classes) };
 }
 
 export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: SeedsRunOptions): Promise<SeedsRunResult> {
@@ -65,8 +66,8 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       return { out: opts.out, summary: null, seconds: (performance.now() - started) / 1000 };
     }
     await writeReport(r);
-    outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: r.seconds, report: r.report });
-    log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${r.seconds.toFixed(0)} s)`);
+    outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: epochsSeconds(r.state.history), report: r.report });
+    log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${epochsSeconds(r.state.history).toFixed(0)} s in its epochs)`);
   }
   const summary = summariseSeeds(outcomes, outcomes[0]!.report.perClass.map((m) => m.name));
   const protocol = seedsProtocol(opts, outcomes.map((o) => o.valExamples));

@@ -17,6 +17,7 @@ export interface SeedOutcome {
   valExamples: number;
   bestEpoch: number;
   epochs: number;
+  /** Seconds in the run's epochs, over every call that ran them (loop.ts epochsSeconds). */
   seconds: number;
   report: ClassificationReport;
 }
@@ -88,7 +89,7 @@ ${s.perClassRecall.map((c) => `| ${c.name} | ${pct(c.mean)} | ${pct(c.min)} | ${
 
 ## Seeds
 
-| seed | train | val | accuracy % | UAR % | macro F1 % | best epoch | s |
+| seed | train | val | accuracy % | UAR % | macro F1 % | best epoch | s in epochs |
 |---|---|---|---|---|---|---|---|
 ${s.perSeed.map((r) => `| ${r.seed} | ${r.trainExamples} | ${r.valExamples} | ${pct(r.accuracy)} | ${pct(r.uar)} | ${pct(r.macroF1)} | ${r.bestEpoch} of ${r.epochs} | ${r.seconds.toFixed(0)} |`).join('\n')}
 `;

@@ -91,14 +91,16 @@ describe('trainLoop with weight averaging', () => {
     const validated: Map<string, Float32Array>[] = [];
     const raw: Map<string, Float32Array>[] = [];
     const counts: (number | null)[] = [];
+    const handed: (Map<string, Float32Array> | null)[] = [];
     try {
       await trainLoop(g, trainer, { x, y, labels }, { train: [...Array(12).keys()], val: [12, 13, 14, 15] },
         { ...defaultLoopOptions, epochs: 3, batch: 4, patience: 0, readEvery: 1, bnRecalibration: 8, swaFrom: 2 },
         {
           onValidated: async () => void validated.push(await params()),
-          onEpochEnd: async (_s, _improved, average) => {
+          onEpochEnd: async (_s, _improved, average, rawWeights) => {
             raw.push(await params());
             counts.push(average?.count ?? null);
+            handed.push(rawWeights && new Map(names.map((k) => [k, rawWeights.get(k)!.data])));
           },
         });
     } finally {
@@ -107,6 +109,9 @@ describe('trainLoop with weight averaging', () => {
       model.dispose();
     }
     expect(counts).toEqual([null, 1, 2]);
+    // The raw weights handed to onEpochEnd (for the checkpoint) are those the model holds again.
+    expect(handed[0]).toBeNull();
+    for (const e of [1, 2]) for (const k of names) expect(maxAbsDiff(handed[e]!.get(k)!, raw[e]!.get(k)!), `${k} epoch ${e + 1}`).toBe(0);
     for (const k of names) {
       expect(maxAbsDiff(validated[0]!.get(k)!, raw[0]!.get(k)!), k).toBe(0); // before swaFrom: the raw weights
       expect(maxAbsDiff(validated[1]!.get(k)!, raw[1]!.get(k)!), k).toBe(0); // the first averaged epoch alone

@@ -111,7 +111,9 @@ describe('ser train --folds on a tiny config', () => {
     const stopped = await foldsRun(gpu(), extractor, { ...opts, log: () => {}, onFold: (f) => void (foldNow = f), onProgress: (p) => void (epoch = p.epoch), shouldStop: () => foldNow === 2 && epoch === 2 });
     expect(stopped.summary).toBeNull();
     expect(existsSync(join(out, 'fold-1', 'report.json'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'fold-2', 'checkpoint.json'), 'utf8')).loop.epoch).toBe(1);
+    const fold2Checkpoint = JSON.parse(readFileSync(join(out, 'fold-2', 'checkpoint.json'), 'utf8'));
+    expect(fold2Checkpoint.loop.epoch).toBe(1);
+    const fold2Epoch1Seconds = fold2Checkpoint.loop.history[0].seconds as number;
     expect(existsSync(join(out, 'fold-3'))).toBe(false);
     expect(existsSync(join(out, 'folds.json'))).toBe(false);
     const r = await foldsRun(gpu(), extractor, opts);
@@ -147,6 +149,14 @@ describe('ser train --folds on a tiny config', () => {
     expect(md).toContain(`| accuracy | ${(100 * summary.accuracy.mean).toFixed(1)} | ${(100 * summary.accuracy.std).toFixed(1)} |`);
     expect(readFileSync(join(out, 'confusion.svg'), 'utf8')).toMatch(/^<svg/);
     expect(reports[1].epochs).toHaveLength(2);
+    // The resumed fold's time counts both calls' epochs: epoch 1 ran in the stopped call.
+    expect(reports[1].epochs[0].seconds).toBe(fold2Epoch1Seconds);
+    reports.forEach((rep, i) => {
+      const sum = rep.epochs.reduce((a: number, e: { seconds: number }) => a + e.seconds, 0);
+      expect(rep.epochsSeconds).toBeCloseTo(sum, 9);
+      expect(summary.perFold[i].seconds).toBeCloseTo(sum, 9);
+    });
+    expect(summary.perFold[1].seconds).toBeGreaterThan(fold2Epoch1Seconds);
 
     // Repeating the command retrains nothing and gives the same summary; other settings are refused.
     const again: string[] = [];
