@@ -98,6 +98,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     }
     await writeReport(r);
     results.push(r);
+    const runSeconds = epochsSeconds(r.state.history);
     outcomes.push({
       fold,
       valSpeakers: split.description.valSpeakers!,
@@ -106,10 +107,10 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       valExamples: r.split.val.length,
       bestEpoch: r.state.bestEpoch,
       epochs: r.state.history.length,
-      seconds: epochsSeconds(r.state.history),
+      seconds: runSeconds,
       report: r.report,
     });
-    log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${epochsSeconds(r.state.history).toFixed(0)} s in its epochs)`);
+    log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${runSeconds.toFixed(0)} s in its epochs)`);
   }
 
   const summary = summariseFolds(outcomes, data.classes, seed);

@@ -66,8 +66,9 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       return { out: opts.out, summary: null, seconds: (performance.now() - started) / 1000 };
     }
     await writeReport(r);
-    outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: epochsSeconds(r.state.history), report: r.report });
-    log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${epochsSeconds(r.state.history).toFixed(0)} s in its epochs)`);
+    const runSeconds = epochsSeconds(r.state.history);
+    outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: runSeconds, report: r.report });
+    log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${runSeconds.toFixed(0)} s in its epochs)`);
   }
   const summary = summariseSeeds(outcomes, outcomes[0]!.report.perClass.map((m) => m.name));
   const protocol = seedsProtocol(opts, outcomes.map((o) => o.valExamples));
