@@ -31,7 +31,13 @@ export function registerEvaluate(program: Command): void {
         const foreign = dataset.items.length - usable.length;
         if (usable.length === 0) throw new Error(`${opts.data}: no files of the model's classes (${classes.join(', ')})`);
         if (foreign > 0) console.error(`ignoring ${foreign} files whose class the model does not know`);
-        const { predictions, skipped } = await predictFiles(gpu, loaded, usable.map((i) => i.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache });
+        let speakers: string[] | undefined;
+        if (loaded.meta.speakerNorm) {
+          const unnamed = usable.find((i) => !i.speaker);
+          if (unnamed) throw new Error(`${opts.model} was trained with --speaker-norm and needs every clip's speaker; ${unnamed.path} has none`);
+          speakers = usable.map((i) => i.speaker!);
+        }
+        const { predictions, skipped } = await predictFiles(gpu, loaded, usable.map((i) => i.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers });
         const pairs = usable.map((item, i) => ({ item, p: predictions[i] })).filter((e) => e.p);
         const report = classificationReport(pairs.map((e) => classes.indexOf(e.item.label)), pairs.map((e) => classes.indexOf(e.p!.label)), classes);
         for (const s of skipped) console.error(`skipped ${s.name}: ${s.reason}`);

@@ -21,9 +21,10 @@ export function registerPredict(program: Command): void {
     .argument('<audio...>', 'audio files (WAV, FLAC, MP3, OGG)')
     .option('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors); default: the shipped RAVDESS model, models/ravdess-8')
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
+    .option('--one-speaker', 'for a model trained with --speaker-norm: the files are clips of one speaker, normalised together (give many, spanning their emotions)')
     .option('--json', 'print one {"file", "label", "probabilities"} object per file')
     .option('--cache <dir>', 'reuse cached features from this folder')
-    .action(async (files: string[], opts: { model?: string; json?: boolean; cache?: string; evalWindows?: number }) => {
+    .action(async (files: string[], opts: { model?: string; json?: boolean; cache?: string; evalWindows?: number; oneSpeaker?: boolean }) => {
       const modelDir = opts.model ?? SHIPPED_MODEL;
       if (!opts.model && !existsSync(`${modelDir}/model.json`)) {
         throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: npm run train:ravdess -- --data DIR)`);
@@ -32,7 +33,10 @@ export function registerPredict(program: Command): void {
       try {
         const saved = await loadModel(gpu, modelDir);
         const loaded = opts.evalWindows === undefined ? saved : withEvalWindows(saved, opts.evalWindows);
-        const { predictions, skipped } = await predictFiles(gpu, loaded, files, (c) => makeExtractor(gpu, c), { cacheDir: opts.cache });
+        if (opts.oneSpeaker && !loaded.meta.speakerNorm) throw new Error(`--one-speaker applies only to a model trained with --speaker-norm; ${modelDir} was not`);
+        if (loaded.meta.speakerNorm && !opts.oneSpeaker) throw new Error(`${modelDir} was trained with --speaker-norm: it normalises clips with their speaker's statistics, so give many clips of one speaker and --one-speaker (or use ser evaluate, which groups a data set's clips by speaker)`);
+        const speakers = loaded.meta.speakerNorm ? files.map(() => 'speaker') : undefined;
+        const { predictions, skipped } = await predictFiles(gpu, loaded, files, (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers });
         for (const p of predictions) {
           if (!p) continue;
           if (opts.json) console.log(JSON.stringify(p));

@@ -57,6 +57,7 @@ interface TrainFlags {
   balance?: boolean;
   classWeights: 'none' | 'balanced';
   swaFrom?: number;
+  speakerNorm?: boolean;
 }
 
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
@@ -161,6 +162,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-windows <k>', 'windows averaged per clip at validation and inference with --clip-frames (1..32)', numberWithin(1, 32, true), 3)
     .option('--time-masks <k:t>', `mask (set to the mean) up to k bands of up to t frames of every training example, drawn afresh each epoch (SpecAugment; k ${MASK_LIMITS.count.join('..')}, t ${MASK_LIMITS.width.join('..')}); validation and inference never mask`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
     .option('--row-masks <k:f>', `mask up to k bands of up to f feature rows of every training example (k ${MASK_LIMITS.count.join('..')}, f ${MASK_LIMITS.width.join('..')})`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
+    .option('--speaker-norm', "standardise each clip's feature rows with the mean and std of all its speaker's clips (labels unused; validation speakers with their own clips) before the scaler; the model then needs a speaker's clips together at inference")
     .option('--json', 'print the final report (with --folds or --seeds: the summary) as JSON')
     .action(async (flags: TrainFlags, cmd: Command) => {
       checkCombinations(flags, cmd);
@@ -194,6 +196,7 @@ export function registerTrain(program: Command): void {
         model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing, ...scaledDropout(flags.dropoutScale) },
         loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate, masks: maskSettings(flags), ...scheduleOptions(flags) },
         augment: augmentConfig(flags),
+        ...(flags.speakerNorm ? { speakerNorm: true } : {}),
         ...(flags.clipFrames !== undefined ? { features: { frames: flags.clipFrames }, windows: { frames: WINDOW, evalWindows: flags.evalWindows } } : {}),
         log,
         shouldStop: () => stop,

@@ -63,7 +63,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   } catch (e) {
     throw e instanceof SplitError ? new SplitError(`--folds ${opts.folds}: ${e.message}`) : e;
   }
-  claimSettings(opts.out, 'folds-settings.json', { data: opts.data ?? null, folds: opts.folds, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, loop: opts.loop }, '--folds');
+  claimSettings(opts.out, 'folds-settings.json', { data: opts.data ?? null, folds: opts.folds, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: opts.loop }, '--folds');
   log(`split: ${opts.folds}-fold cross-validation by speaker, seed ${seed}:`);
   for (const s of splits) log(`  fold ${s.description.fold}: validation speakers ${s.description.valSpeakers!.join(', ')} (${s.val.length} clips), ${s.train.length} training clips`);
   const splitsJson = {

@@ -1,5 +1,6 @@
 // Inference with a saved model on files: features of the files (same feature config as training,
 // cached), then predictFeatures (predict.ts): the scaler, batched forward passes, softmax per file.
+// `speakers` (one per file) is for models trained with --speaker-norm.
 
 import { featuresOfFiles } from '../dsp/files.node.ts';
 import { FeaturePipeline, type FeatureExtractor, type Skipped } from '../dsp/pipeline';
@@ -21,13 +22,13 @@ export async function predictFiles(
   loaded: LoadedModel,
   files: string[],
   extractorFor: (c: FeatureConfig) => FeatureExtractor,
-  opts: { cacheDir?: string; batch?: number } = {},
+  opts: { cacheDir?: string; batch?: number; speakers?: readonly string[] } = {},
 ): Promise<{ predictions: (Prediction | null)[]; skipped: Skipped[] }> {
   const pipeline = new FeaturePipeline(loaded.meta.featureConfig, extractorFor(loaded.meta.featureConfig));
   const { clips, skipped } = await featuresOfFiles(pipeline, files, { cacheDir: opts.cacheDir });
   const ok = clips.map((c, i) => ({ c, i })).filter((e) => e.c);
   const predictions: (Prediction | null)[] = files.map(() => null);
-  const results = await predictFeatures(gpu, loaded, ok.map((e) => e.c!.features), { batch: opts.batch, lengths: ok.map((e) => e.c!.frames) });
+  const results = await predictFeatures(gpu, loaded, ok.map((e) => e.c!.features), { batch: opts.batch, lengths: ok.map((e) => e.c!.frames), speakers: opts.speakers && ok.map((e) => opts.speakers![e.i]!) });
   results.forEach((r, k) => {
     const i = ok[k]!.i;
     predictions[i] = { file: files[i]!, ...r };

@@ -8,6 +8,7 @@ import type { Gpu } from '../gpu';
 import { type FeaturesOnGpu, examplesLogits, softmax } from './batches';
 import type { LoadedModel } from './saved-model';
 import { transform } from './scaler';
+import { normalisePerSpeaker } from './speaker-norm';
 
 export { softmax } from './batches';
 
@@ -17,12 +18,22 @@ export interface ClassProbabilities {
 }
 
 
+export interface PredictOptions {
+  batch?: number;
+  /** Frames of each block before padding (default all). */
+  lengths?: readonly number[];
+  /** The speaker of each block: required by a model trained with --speaker-norm, which normalises the blocks per speaker. */
+  speakers?: readonly string[];
+}
+
 /**
  * Class probabilities of each features block (rows x config.frames, unscaled), `batch` forward rows per
  * pass. A model trained on windows averages its windows' probabilities; `lengths` (frames of each block
- * before padding, default all) keeps those windows inside the clip as in training.
+ * before padding, default all) keeps those windows inside the clip as in training. A model trained
+ * with --speaker-norm first standardises the blocks with their speaker's statistics over the blocks
+ * given here (speaker-norm.ts), so it needs `speakers` and many blocks per speaker.
  */
-export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: readonly Float32Array[], opts: { batch?: number; lengths?: readonly number[] } = {}): Promise<ClassProbabilities[]> {
+export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: readonly Float32Array[], opts: PredictOptions = {}): Promise<ClassProbabilities[]> {
   const { model, meta } = loaded;
   if (features.length === 0) return [];
   const rows = meta.modelConfig.inputRows;
@@ -31,8 +42,13 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
   const x = new Float32Array(features.length * per);
   features.forEach((f, k) => {
     if (f.length !== per) throw new RangeError(`predict: features block ${k} has ${f.length} values, the model needs ${rows} x ${S} = ${per}`);
-    x.set(transform(meta.scaler, f), k * per);
   });
+  let blocks = features;
+  if (meta.speakerNorm) {
+    if (!opts.speakers) throw new RangeError("predict: this model was trained with --speaker-norm and needs each clip's speaker (ser predict --one-speaker; ser evaluate takes them from the data set)");
+    blocks = normalisePerSpeaker(features, opts.speakers, { rows, frames: S, lengths: meta.windows ? opts.lengths : undefined });
+  }
+  blocks.forEach((f, k) => x.set(transform(meta.scaler, f), k * per));
   const K = meta.classes.length;
   const data: FeaturesOnGpu = { x: gpu.upload(x, [features.length, rows, S, 1], 'f32', 'predict.x') };
   if (meta.windows) data.windows = { ...meta.windows, lengths: Uint32Array.from(features, (_, k) => opts.lengths?.[k] ?? S) };

@@ -48,6 +48,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     augment: r.augment,
     windows: r.windows,
     masks: r.masks,
+    speakerNorm: r.speakerNorm,
     training: r.training,
     valExamples: r.split.val.length,
     skippedFiles: r.skipped,
@@ -64,6 +65,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
 - Augmentation: ${augmentation}
 - Windows: ${windows}
 - Feature masks: ${masks}
+- Speaker normalisation: ${r.speakerNorm ? "each clip's feature rows standardised with the statistics of all its speaker's clips (validation speakers with their own; labels unused), then the scaler" : 'none (one scaler for every speaker)'}
 - Schedule: ${schedule}; ${sampling}
 - Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
 - Time: ${epochsSeconds(r.state.history).toFixed(0)} s in the ${r.state.history.length} epochs (over every call, if the run was resumed); ${r.seconds.toFixed(0)} s in the call that finished it

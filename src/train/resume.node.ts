@@ -17,7 +17,7 @@ import { CheckpointError, type NamedTensors } from './safetensors';
 import { AVERAGE_PREFIX, averageFromTensors, averageTensors, type WeightAverage } from './average';
 
 /** The data settings a checkpoint must have been written with to be resumed. */
-export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; training: TrainingSettings; featureConfig: FeatureConfig }
+export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; training: TrainingSettings; featureConfig: FeatureConfig; speakerNorm?: boolean }
 
 /**
  * Writes the checkpoint: the model's weights (`weights` when the caller already holds them, exactly
@@ -37,7 +37,7 @@ export async function saveState(dir: string, model: SerModel, trainer: Trainer, 
   });
   if (average) for (const [n, t] of averageTensors(average)) tensors.set(n, t);
   const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]!, averaged: average?.count ?? 0 };
-  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, training: settings.training, featureConfig: settings.featureConfig, loop: state, learningRate: trainer.adam.learningRate, counters });
+  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, training: settings.training, featureConfig: settings.featureConfig, ...(settings.speakerNorm ? { speakerNorm: true } : {}), loop: state, learningRate: trainer.adam.learningRate, counters });
 }
 
 /** Loads the checkpoint into model and trainer; returns the loop state and the weight average (null: none). */
@@ -57,6 +57,9 @@ export async function restoreState(dir: string, model: SerModel, trainer: Traine
   }
   if (JSON.stringify(recordedTraining(meta.training)) !== JSON.stringify(settings.training)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule, --balance, --class-weights and --swa-from`);
+  }
+  if ((meta.speakerNorm === true) !== (settings.speakerNorm ?? false)) {
+    throw new CheckpointError(`${dir}/checkpoint.json: written ${meta.speakerNorm === true ? 'with' : 'without'} --speaker-norm; resume with the same options`);
   }
   // Checkpoints from before the feature config was recorded carry none; those are accepted.
   if (meta.featureConfig !== undefined && JSON.stringify(meta.featureConfig) !== JSON.stringify(settings.featureConfig)) {

@@ -30,6 +30,7 @@ import type { WeightAverage } from './average';
 import { restoreState, saveState } from './resume.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
+import { speakerNormalised, speakerStats } from './speaker-norm';
 import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './splits';
 import { checkFitsDevice, validateTrainingData } from './validate';
 
@@ -52,6 +53,8 @@ export interface TrainRunOptions {
    * more than `frames`), predict with the mean of `evalWindows` windows; absent: the model reads whole rows.
    */
   windows?: WindowSettings;
+  /** Standardise each clip's feature rows with its speaker's statistics before the scaler (speaker-norm.ts). */
+  speakerNorm?: boolean;
   log: (line: string) => void;
   onProgress?: LoopHooks['onProgress'];
   shouldStop?: () => boolean;
@@ -69,8 +72,16 @@ export interface TrainRunResult {
   windows: WindowSettings | null;
   masks: MaskSettings | null;
   training: TrainingSettings;
+  speakerNorm: boolean;
   skipped: Skipped[];
   seconds: number;
+}
+
+/** The speaker of every clip, for --speaker-norm; refused when the data set names none. */
+function speakersOf(data: TrainingData): string[] {
+  const missing = data.examples.findIndex((e) => !e.speaker);
+  if (missing >= 0) throw new RangeError(`--speaker-norm needs the speaker of every clip, and ${data.paths[missing]} has none (the data set's layout, or its manifest's speaker column, names the speakers)`);
+  return data.examples.map((e) => e.speaker!);
 }
 
 /** Refuses window settings that cannot work (windowsProblem) before any data is loaded. */
@@ -109,12 +120,24 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const { classes } = data;
 
   const win = opts.windows ?? null;
-  const scaler = fitScaler(data.features, split.train, { rows, frames: fc.frames, lengths: win ? data.lengths : undefined });
+  const lengths = win ? data.lengths : undefined;
+  const speakerNorm = opts.speakerNorm ?? false;
+  let features = data.features;
+  let copyFeatures = augmented.map((a) => a.features);
+  if (speakerNorm) {
+    const speakers = speakersOf(data);
+    const stats = speakerStats(data.features, speakers, { rows, frames: fc.frames, lengths });
+    features = speakerNormalised(data.features, speakers, stats);
+    // An augmented copy is normalised with its source speaker's statistics (of the original clips).
+    copyFeatures = speakerNormalised(copyFeatures, augmented.map((a) => speakers[a.source]!), stats);
+    log(`speaker normalisation: each clip's feature rows standardised with its own speaker's statistics (${stats.size} speakers, validation speakers included; labels unused)`);
+  }
+  const scaler = fitScaler(features, split.train, { rows, frames: fc.frames, lengths });
   const { train, copies } = withAugmented(split, augmented.map((a) => a.source), n);
   const total = n + copies.length;
   const xAll = new Float32Array(total * per);
-  data.features.forEach((f, i) => xAll.set(transform(scaler, f), i * per));
-  copies.forEach((j, k) => xAll.set(transform(scaler, augmented[j]!.features), (n + k) * per));
+  features.forEach((f, i) => xAll.set(transform(scaler, f), i * per));
+  copies.forEach((j, k) => xAll.set(transform(scaler, copyFeatures[j]!), (n + k) * per));
   const labelOf = (i: number) => classes.indexOf(data.examples[i]!.label);
   const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
   if (copies.length > 0) log(`training on ${split.train.length} clips + ${copies.length} augmented copies; validation ${split.val.length} clips (no copies)`);
@@ -135,8 +158,9 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   };
   const augment = opts.augment ?? null;
   const training = trainingSettings(opts.loop);
-  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training };
-  const dataSettings = { augment, windows: win, masks, training, featureConfig: fc };
+  // speakerNorm is recorded only when on: models and checkpoints written before it existed stay valid.
+  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training, ...(speakerNorm ? { speakerNorm } : {}) };
+  const dataSettings = { augment, windows: win, masks, training, featureConfig: fc, speakerNorm };
   mkdirSync(opts.out, { recursive: true });
 
   try {
@@ -176,7 +200,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);
-    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
+    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, speakerNorm, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
   } finally {
     for (const t of [onGpu.x, onGpu.y] as Tensor[]) t.dispose();
     trainer.dispose();

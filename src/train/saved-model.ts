@@ -31,6 +31,8 @@ export interface ModelMeta {
   augment?: AugmentConfig | null;
   /** Window training (--clip-frames): the model reads windows of the features and averages them (null: whole rows). */
   windows?: WindowSettings | null;
+  /** --speaker-norm: the clips were standardised per speaker before the scaler; inference must be given each clip's speaker. */
+  speakerNorm?: boolean;
   /** The feature masks of training (--time-masks / --row-masks; null: none). Recorded only: inference never masks. */
   masks?: MaskSettings | null;
   /** The learning-rate schedule and class balance of training. Recorded only. */
@@ -86,6 +88,7 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   } else if (fc.frames !== mc.inputFrames) {
     throw new CheckpointError(`${from.json}: the features have ${fc.frames} frames but the model reads ${mc.inputFrames} (and no 'windows')`);
   }
+  if (meta.speakerNorm !== undefined && typeof meta.speakerNorm !== 'boolean') throw new CheckpointError(`${from.json}: 'speakerNorm' must be true or false`);
   const model = new SerModel(gpu, mc, 0);
   try {
     expectTensors(tensors, model.tensorShapes(), from.tensors);
@@ -96,7 +99,7 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   }
   return {
     model,
-    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null, masks: (meta.masks ?? null) as MaskSettings | null, training: recordedTraining(meta.training) },
+    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null, masks: (meta.masks ?? null) as MaskSettings | null, training: recordedTraining(meta.training), speakerNorm: meta.speakerNorm === true },
     raw: meta,
   };
 }

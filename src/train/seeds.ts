@@ -116,6 +116,7 @@ export function seedsSettings(p: {
   windows?: { frames: number; evalWindows: number };
   clipFrames?: number;
   augment: boolean;
+  speakerNorm?: boolean;
 }): string {
   const m = { ...SEED_MODEL, ...p.model };
   const dropout = [m.stem.dropout, ...m.blocks.map((b) => b.dropout), ...m.dense.map((d) => d.dropout)].map((d) => +d.toFixed(3)).join('/');
@@ -127,5 +128,6 @@ export function seedsSettings(p: {
     w ? `${w.frames}-frame windows of ${p.clipFrames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
     l.masks ? `masks ${l.masks.time.join(':')} (time) ${l.masks.rows.join(':')} (rows)` : 'no masks',
     p.augment ? 'augmented copies' : 'no augmentation',
+    ...(p.speakerNorm ? ['features normalised per speaker'] : []),
   ].join('; ');
 }
