@@ -8,6 +8,7 @@ import { predictFiles } from '../train/infer.node.ts';
 import { classificationReport, formatReport } from '../train/metrics';
 import { loadModel } from '../train/saved-model.node.ts';
 import { withEvalWindows } from '../train/saved-model';
+import { speakerGroups } from '../train/speaker-norm';
 import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
 
@@ -18,9 +19,11 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--model <dir>', 'folder written by `ser train`')
     .requiredOption('--data <dir>', 'data folder or CSV manifest (same conventions as `ser train`)')
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
+    .option('--speaker-clips <k>', "for a model trained with --speaker-norm: normalise each speaker's clips in random groups of at most k instead of all together (how many clips of a speaker inference needs)", numberWithin(1, 100000, true))
+    .option('--seed <n>', 'seed of the --speaker-clips groups', numberWithin(0, 2 ** 31, true), 0)
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
-    .action(async (opts: { model: string; data: string; json?: boolean; cache: string; evalWindows?: number }) => {
+    .action(async (opts: { model: string; data: string; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; seed: number }) => {
       const gpu = await createNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
@@ -36,6 +39,9 @@ export function registerEvaluate(program: Command): void {
           const unnamed = usable.find((i) => !i.speaker);
           if (unnamed) throw new Error(`${opts.model} was trained with --speaker-norm and needs every clip's speaker; ${unnamed.path} has none`);
           speakers = usable.map((i) => i.speaker!);
+          if (opts.speakerClips !== undefined) speakers = speakerGroups(speakers, opts.speakerClips, opts.seed);
+        } else if (opts.speakerClips !== undefined) {
+          throw new Error(`--speaker-clips applies only to a model trained with --speaker-norm; ${opts.model} was not`);
         }
         const { predictions, skipped } = await predictFiles(gpu, loaded, usable.map((i) => i.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers });
         const pairs = usable.map((item, i) => ({ item, p: predictions[i] })).filter((e) => e.p);

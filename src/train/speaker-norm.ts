@@ -10,6 +10,7 @@
 // speaker of each clip and normalises the clips it is given per speaker, so it should get many clips
 // of each speaker (spanning their emotions) — one clip alone is normalised by itself.
 
+import { createRng } from '../common/random';
 import { fitScaler, transform, type ScalerStats } from './scaler';
 
 export interface SpeakerNormOptions {
@@ -46,4 +47,23 @@ export function speakerNormalised(features: readonly Float32Array[], speakers: r
 /** Both steps for one set of clips: each clip standardised with its own speaker's statistics. */
 export function normalisePerSpeaker(features: readonly Float32Array[], speakers: readonly string[], opts: SpeakerNormOptions): Float32Array[] {
   return speakerNormalised(features, speakers, speakerStats(features, speakers, opts));
+}
+
+/**
+ * Splits every speaker's clips into random groups of at most `size` (a seeded shuffle per speaker,
+ * dealt round-robin into ceil(n / size) groups, so group sizes differ by at most one) and names each
+ * clip's group `<speaker>#<g>`: normalising per group instead of per speaker measures how the
+ * accuracy depends on the number of a speaker's clips inference gets (`ser evaluate --speaker-clips`).
+ */
+export function speakerGroups(speakers: readonly string[], size: number, seed: number): string[] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`speaker groups: size must be a positive integer, got ${size}`);
+  const rng = createRng(seed);
+  const bySpeaker = new Map<string, number[]>();
+  speakers.forEach((s, i) => bySpeaker.set(s, [...(bySpeaker.get(s) ?? []), i]));
+  const out: string[] = new Array(speakers.length);
+  for (const [s, idx] of [...bySpeaker].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const groups = Math.ceil(idx.length / size);
+    rng.shuffle(idx).forEach((i, rank) => void (out[i] = `${s}#${rank % groups}`));
+  }
+  return out;
 }

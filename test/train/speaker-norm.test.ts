@@ -17,7 +17,7 @@ import { predictFeatures } from '../../src/train/predict';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { trainRun } from '../../src/train/run.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
-import { normalisePerSpeaker, speakerNormalised, speakerStats } from '../../src/train/speaker-norm';
+import { normalisePerSpeaker, speakerGroups, speakerNormalised, speakerStats } from '../../src/train/speaker-norm';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
@@ -96,6 +96,20 @@ describe('speaker normalisation', () => {
     expect(relL2(moved[1]!, xs[1]!)).toBeGreaterThan(0.5);
   });
 
+  it('groups each speaker\'s clips at random into groups of at most k, sizes within one, reproducibly', () => {
+    const spk = Array.from({ length: 23 }, (_, i) => (i % 3 === 0 ? 'a' : 'b')); // a: 8 clips, b: 15
+    const g = speakerGroups(spk, 4, 1);
+    expect(g.every((name, i) => name.startsWith(`${spk[i]}#`))).toBe(true);
+    const sizes = (who: string) => [...new Set(g.filter((n) => n.startsWith(`${who}#`)))].map((n) => g.filter((m) => m === n).length).sort();
+    expect(sizes('a')).toEqual([4, 4]);
+    expect(sizes('b')).toEqual([3, 4, 4, 4]);
+    expect(speakerGroups(spk, 4, 1)).toEqual(g);
+    expect(speakerGroups(spk, 4, 2)).not.toEqual(g);
+    expect(new Set(speakerGroups(spk, 1, 0)).size).toBe(23);
+    expect(new Set(speakerGroups(spk, 100, 0))).toEqual(new Set(['a#0', 'b#0']));
+    expect(() => speakerGroups(spk, 0, 0)).toThrow(/positive integer/);
+  });
+
   it('refuses clips and speakers of different counts, and a speaker without statistics', () => {
     const xs = clips(speakers, 14);
     expect(() => speakerStats(xs, speakers.slice(1), { rows: ROWS, frames: FRAMES })).toThrow(/9 clips but 8 speakers/);
@@ -157,6 +171,10 @@ describe('ser train --speaker-norm on a tiny config', () => {
     const ev = cli('evaluate', '--model', out, '--data', data, '--json', '--cache', join(out, 'cache', 'features'));
     expect(ev.status, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).n).toBe(24);
+    const single = cli('evaluate', '--model', out, '--data', data, '--json', '--speaker-clips', '1', '--cache', join(out, 'cache', 'features'));
+    expect(single.status, single.stderr).toBe(0);
+    expect(JSON.parse(single.stdout).n).toBe(24);
+    expect(cli('evaluate', '--data', data, '--speaker-clips', '4', '--model', join(__dirname, '../../models/ravdess-8')).stderr).toMatch(/--speaker-clips applies only to a model trained with --speaker-norm/);
     const plainModel = cli('predict', '--one-speaker', some[0]!);
     expect(plainModel.stderr).toMatch(/--one-speaker applies only to a model trained with --speaker-norm/);
   });
