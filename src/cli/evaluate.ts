@@ -8,7 +8,7 @@ import { predictFiles } from '../train/infer.node.ts';
 import { classificationReport, formatReport } from '../train/metrics';
 import { loadModel } from '../train/saved-model.node.ts';
 import { withEvalWindows } from '../train/saved-model';
-import { speakerGroups } from '../train/speaker-norm';
+import { clipSpeakers, speakerGroups } from '../train/speaker-norm';
 import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
 
@@ -36,9 +36,7 @@ export function registerEvaluate(program: Command): void {
         if (foreign > 0) console.error(`ignoring ${foreign} files whose class the model does not know`);
         let speakers: string[] | undefined;
         if (loaded.meta.speakerNorm) {
-          const unnamed = usable.find((i) => !i.speaker);
-          if (unnamed) throw new Error(`${opts.model} was trained with --speaker-norm and needs every clip's speaker; ${unnamed.path} has none`);
-          speakers = usable.map((i) => i.speaker!);
+          speakers = clipSpeakers(usable, (i) => usable[i]!.path, `${opts.model} (trained with --speaker-norm)`);
           if (opts.speakerClips !== undefined) speakers = speakerGroups(speakers, opts.speakerClips, opts.seed);
         } else if (opts.speakerClips !== undefined) {
           throw new Error(`--speaker-clips applies only to a model trained with --speaker-norm; ${opts.model} was not`);

@@ -30,7 +30,7 @@ import type { WeightAverage } from './average';
 import { restoreState, saveState } from './resume.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
-import { speakerNormalised, speakerStats } from './speaker-norm';
+import { clipSpeakers, speakerNormalised, speakerStats } from './speaker-norm';
 import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './splits';
 import { checkFitsDevice, validateTrainingData } from './validate';
 
@@ -77,13 +77,6 @@ export interface TrainRunResult {
   seconds: number;
 }
 
-/** The speaker of every clip, for --speaker-norm; refused when the data set names none. */
-function speakersOf(data: TrainingData): string[] {
-  const missing = data.examples.findIndex((e) => !e.speaker);
-  if (missing >= 0) throw new RangeError(`--speaker-norm needs the speaker of every clip, and ${data.paths[missing]} has none (the data set's layout, or its manifest's speaker column, names the speakers)`);
-  return data.examples.map((e) => e.speaker!);
-}
-
 /** Refuses window settings that cannot work (windowsProblem) before any data is loaded. */
 export function checkWindows(w: WindowSettings, clipFrames: number | undefined): void {
   const problem = windowsProblem(w, clipFrames);
@@ -125,7 +118,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   let features = data.features;
   let copyFeatures = augmented.map((a) => a.features);
   if (speakerNorm) {
-    const speakers = speakersOf(data);
+    const speakers = clipSpeakers(data.examples, (i) => data.paths[i]!, '--speaker-norm');
     const stats = speakerStats(data.features, speakers, { rows, frames: fc.frames, lengths });
     features = speakerNormalised(data.features, speakers, stats);
     // An augmented copy is normalised with its source speaker's statistics (of the original clips).

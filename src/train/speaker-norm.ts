@@ -12,6 +12,7 @@
 
 import { createRng } from '../common/random';
 import { fitScaler, transform, type ScalerStats } from './scaler';
+import { groupBy } from './splits';
 
 export interface SpeakerNormOptions {
   rows: number;
@@ -20,17 +21,21 @@ export interface SpeakerNormOptions {
   lengths?: readonly number[];
 }
 
+/**
+ * The speaker of every clip (items from a data set or training data; pathOf names item i in the
+ * error); `who` says what needs them, e.g. '--speaker-norm'. Refused when any clip has none.
+ */
+export function clipSpeakers(items: readonly { speaker?: string }[], pathOf: (i: number) => string, who: string): string[] {
+  const missing = items.findIndex((e) => !e.speaker);
+  if (missing >= 0) throw new RangeError(`${who} needs the speaker of every clip, and ${pathOf(missing)} has none (the data set's layout, or its manifest's speaker column, names the speakers)`);
+  return items.map((e) => e.speaker!);
+}
+
 /** Per-row statistics of each speaker's clips: speakers[i] names the speaker of features[i]. */
 export function speakerStats(features: readonly Float32Array[], speakers: readonly string[], opts: SpeakerNormOptions): Map<string, ScalerStats> {
   if (speakers.length !== features.length) throw new RangeError(`speaker normalisation: ${features.length} clips but ${speakers.length} speakers`);
-  const bySpeaker = new Map<string, number[]>();
-  speakers.forEach((s, i) => {
-    const list = bySpeaker.get(s);
-    if (list) list.push(i);
-    else bySpeaker.set(s, [i]);
-  });
   const stats = new Map<string, ScalerStats>();
-  for (const [s, idx] of bySpeaker) stats.set(s, fitScaler(features, idx, opts));
+  for (const [s, idx] of groupBy(speakers)) stats.set(s, fitScaler(features, idx, opts));
   return stats;
 }
 
@@ -58,10 +63,8 @@ export function normalisePerSpeaker(features: readonly Float32Array[], speakers:
 export function speakerGroups(speakers: readonly string[], size: number, seed: number): string[] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`speaker groups: size must be a positive integer, got ${size}`);
   const rng = createRng(seed);
-  const bySpeaker = new Map<string, number[]>();
-  speakers.forEach((s, i) => bySpeaker.set(s, [...(bySpeaker.get(s) ?? []), i]));
   const out: string[] = new Array(speakers.length);
-  for (const [s, idx] of [...bySpeaker].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [s, idx] of groupBy(speakers)) {
     const groups = Math.ceil(idx.length / size);
     rng.shuffle(idx).forEach((i, rank) => void (out[i] = `${s}#${rank % groups}`));
   }

@@ -38,9 +38,14 @@ function valCount(n: number, valFraction: number): number {
   return Math.min(n - 1, Math.max(1, Math.round(n * valFraction)));
 }
 
-function groupBy(keys: readonly string[]): Map<string, number[]> {
+/** Indices of each key, keys in ascending order, indices in input order. */
+export function groupBy(keys: readonly string[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
-  keys.forEach((k, i) => groups.set(k, [...(groups.get(k) ?? []), i]));
+  keys.forEach((k, i) => {
+    const list = groups.get(k);
+    if (list) list.push(i);
+    else groups.set(k, [i]);
+  });
   return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
