@@ -122,6 +122,11 @@ export interface LoopHooks {
    */
   onValidated?: (state: LoopState, improved: boolean) => Promise<void>;
   /**
+   * Called after each validation with the epoch (1-based), the validation examples' log class
+   * probabilities [val, classes] (with windows: log of the windows' mean probabilities) and their labels.
+   */
+  onValidationLogits?: (epoch: number, logits: Float32Array, labels: readonly number[]) => void;
+  /**
    * Called after each epoch, the model holding the weights training continues from, with the state to
    * checkpoint (and the weight average so far, when averaging, with the raw weights the loop already
    * read back for it, so the checkpoint need not read them again); `improved` when this epoch is the best so far.
@@ -262,6 +267,7 @@ export async function trainLoop(
         const pred = argmaxRows(logits, classes);
         valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
         valLoss = meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
+        hooks.onValidationLogits?.(state.epoch + 1, logits, labels);
       }
       const metric = valAccuracy ?? lastRead.accuracy;
       state.history.push({

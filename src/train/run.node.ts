@@ -28,6 +28,7 @@ import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
 import type { WeightAverage } from './average';
 import { restoreState, saveState } from './resume.node.ts';
+import { appendValidationLogits } from './val-logits.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
 import { clipSpeakers, speakerNormalised, speakerStats } from './speaker-norm';
@@ -184,6 +185,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
         best = await model.exportTensors();
         await saveModel(opts.out, model, { ...meta, history: s.history });
       },
+      onValidationLogits: (epoch, logits, valLabels) => appendValidationLogits(opts.out, epoch, split.val, valLabels, logits),
       onEpochEnd: async (s, _improved, average, raw) => saveState(opts.out, model, trainer, s, dataSettings, average, raw),
     }, resumeState, resumeAverage);
 

@@ -11,7 +11,8 @@ import type { FeatureConfig } from '../../src/dsp/config';
 import type { Gpu } from '../../src/gpu';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { scaledDropout } from '../../src/cli/train';
-import { defaultLoopOptions } from '../../src/train/loop';
+import { argmaxRows, defaultLoopOptions, meanCrossEntropy } from '../../src/train/loop';
+import { readValidationLogits } from '../../src/train/val-logits.node.ts';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
@@ -59,6 +60,16 @@ describe('ser train on a tiny config', () => {
     expect(r.classes).toEqual(['neutral', 'happy', 'sad', 'angry']);
     expect(r.state.history).toHaveLength(2);
     expect(r.split.val.length).toBe(4);
+    // Each epoch's validation predictions are kept (val-logits.jsonl) and agree with its history line.
+    const recs = readValidationLogits(out);
+    expect(recs.map((v) => v.epoch)).toEqual([1, 2]);
+    recs.forEach((v, e) => {
+      expect(v.val).toEqual(r.split.val);
+      expect(v.classes).toBe(4);
+      const pred = argmaxRows(Float32Array.from(v.logp), 4);
+      expect(pred.filter((p, i) => p === v.labels[i]).length / v.labels.length).toBe(r.state.history[e]!.valAccuracy);
+      expect(meanCrossEntropy(Float32Array.from(v.logp), v.labels, 4, 0.1)).toBeCloseTo(r.state.history[e]!.valLoss!, 4);
+    });
     const { writeReport } = await import('../../src/train/report.node.ts');
     await writeReport(r);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -102,6 +113,7 @@ describe('ser train on a tiny config', () => {
     const b = readFileSync(join(cut, 'checkpoint.safetensors'));
     expect(b.equals(a)).toBe(true);
     expect(readFileSync(join(cut, 'model.safetensors')).equals(readFileSync(join(full, 'model.safetensors')))).toBe(true);
+    expect(readValidationLogits(cut)).toEqual(readValidationLogits(full));
   });
 
   it('skips an unreadable clip, counts it and lists it with its reason in the report', async () => {
