@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
+import { spread } from '../src/train/folds';
 import { classificationReport } from '../src/train/metrics';
 import { lastEpochsEnsemble } from '../src/train/snapshots';
 import { readValidationLogits } from '../src/train/val-logits.node.ts';
@@ -61,9 +62,8 @@ if (rows.length === 0) program.error('no run with records');
 
 const pct = (v: number | undefined) => (v === undefined ? '-' : (100 * v).toFixed(1));
 const meanSd = (vs: number[]) => {
-  const m = vs.reduce((a, b) => a + b, 0) / vs.length;
-  const sd = vs.length > 1 ? Math.sqrt(vs.reduce((a, v) => a + (v - m) ** 2, 0) / (vs.length - 1)) : 0;
-  return `${pct(m)} ± ${pct(sd)}`;
+  const { mean, std } = spread(vs);
+  return `${pct(mean)} ± ${pct(std)}`;
 };
 console.log(`| run | best epoch | accuracy at best | last epoch | ${ks.map((k) => `last ${k} ensemble`).join(' | ')} |`);
 console.log(`|---|---|---|---|${ks.map(() => '---').join('|')}|`);

@@ -144,7 +144,7 @@ export function epochOrder(train: readonly number[], seed: number, epoch: number
   return createRng((seed * 1000003 + epoch * 7919) >>> 0).shuffle([...train]);
 }
 
-export function argmaxRows(logits: Float32Array, classes: number): number[] {
+export function argmaxRows(logits: ArrayLike<number>, classes: number): number[] {
   const pred: number[] = [];
   for (let i = 0; i < logits.length / classes; i++) {
     let best = 0;

@@ -4,6 +4,8 @@
 // clips, unlike the best epoch, which is picked on them; and averaging neighbouring epochs smooths
 // the several-point swings between epochs of a run trained at a constant rate. Browser-safe.
 
+import { argmaxRows } from './loop';
+
 export interface EpochValidation {
   epoch: number;
   /** The validation examples (indices into the data set), in record order. */
@@ -36,11 +38,7 @@ export function ensembleOf(records: readonly EpochValidation[]): EnsembleScore {
   }
   const probs = new Float64Array(n * K);
   for (const r of records) r.logp.forEach((lp, j) => (probs[j] += Math.exp(lp) / records.length));
-  const pred = Array.from({ length: n }, (_, i) => {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (probs[i * K + k]! > probs[i * K + best]!) best = k;
-    return best;
-  });
+  const pred = argmaxRows(probs, K);
   const correct = pred.filter((p, i) => p === first.labels[i]).length;
   return { epochs: records.map((r) => r.epoch), probs, pred, labels: [...first.labels], accuracy: n ? correct / n : 0 };
 }
