@@ -2,9 +2,10 @@
 // Max pooling: 2x2 windows, stride 2, floor semantics (an odd H or W drops the last row or column, as
 // Keras' padding='valid'). The forward also writes, per output, the flat index into x of the window's
 // maximum (u32; the first in window order (0,0),(0,1),(1,0),(1,1) on ties, as TensorFlow; a NaN is
-// passed over unless the whole window is NaN). The backward gathers instead of scattering: each input
-// element looks up the one window that holds it (windows do not overlap) and takes dy there if it was
-// the chosen one, else 0; dropped rows and columns get 0.
+// passed over unless the whole window is NaN). The backward needs no atomics because windows do not
+// overlap: one invocation per window, including the partial windows of an odd H or W, reads dy and
+// the argmax once and writes all of its (up to four) inputs: dy at the chosen one, 0 elsewhere and in
+// the dropped rows and columns.
 // Global average pooling [N, H, W, C] -> [N, C]: one workgroup per (image, 32 channels) with 8 lanes
 // over the H*W positions, reduced in workgroup memory (deterministic); its backward spreads
 // dy / (H*W). Elsewhere one invocation per element (four channels with vec4 when C % 4 == 0), on a
@@ -86,7 +87,9 @@ export function maxPool2x2Backward(gpu: Gpu, dy: Tensor, argmax: Tensor, xShape:
     }
   }
   const v = lanesOf(C);
-  const n = (N * H * W * C) / v.L;
+  const Hc = Math.ceil(H / 2);
+  const Wc = Math.ceil(W / 2);
+  const n = (N * Hc * Wc * C) / v.L;
   const dx = gpu.empty(xShape, 'f32', `${op}.dx`);
   const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
@@ -102,15 +105,26 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let i = g.x + g.y * ${gx * WG}u;
   if (i >= ${n}u) { return; }
   let c = i % CL;
-  let ho = ((i / (${W}u * CL)) % ${H}u) / 2u;
-  let wo = ((i / CL) % ${W}u) / 2u;
-  let b = i / (${H * W}u * CL);
+  let wp = (i / CL) % ${Wc}u;
+  let hp = (i / (CL * ${Wc}u)) % ${Hc}u;
+  let b = i / (CL * ${Wc * Hc}u);
+  // A window cut by an odd H or W was dropped by the forward: its inputs get 0 (no index matches).
   var d = ${v.F}(0.0);
-  if (ho < ${Ho}u && wo < ${Wo}u) {
-    let o = ((b * ${Ho}u + ho) * ${Wo}u + wo) * CL + c;
-    d = select(${v.F}(0.0), dy[o], argmax[o] == ${v.U}(i * ${v.L}u) + ${v.lane});
+  var chosen = ${v.U}(0xffffffffu);
+  if (hp < ${Ho}u && wp < ${Wo}u) {
+    let o = ((b * ${Ho}u + hp) * ${Wo}u + wp) * CL + c;
+    d = dy[o];
+    chosen = argmax[o];
   }
-  dx[i] = d;
+  let base = ((b * ${H}u + 2u * hp) * ${W}u + 2u * wp) * CL + c;
+  for (var k = 0u; k < 4u; k++) {
+    let h = 2u * hp + (k >> 1u);
+    let w = 2u * wp + (k & 1u);
+    if (h < ${H}u && w < ${W}u) {
+      let e = base + (k >> 1u) * ${W}u * CL + (k & 1u) * CL;
+      dx[e] = select(${v.F}(0.0), d, chosen == ${v.U}(e * ${v.L}u) + ${v.lane});
+    }
+  }
 }`,
     bindings: [dy, argmax, dx],
     workgroups: [gx, gy],

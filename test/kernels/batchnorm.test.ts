@@ -12,8 +12,9 @@ import { tensor } from '../ref/tensor';
 const gpu = useGpu();
 const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
 
-// [N, H, W, C]: odd sizes, C both a multiple of 4 (vec4 path) and not, one with many rows.
-const shapes: number[][] = [[1, 1, 1, 1], [2, 3, 5, 7], [3, 5, 4, 8], [4, 9, 7, 33], [8, 41, 32, 12], [5, 3]];
+// [N, H, W, C]: odd sizes, C both a multiple of 4 (vec4 path) and not, one with many rows, one wider
+// than a workgroup's 32 channels.
+const shapes: number[][] = [[1, 1, 1, 1], [2, 3, 5, 7], [3, 5, 4, 8], [4, 9, 7, 33], [8, 41, 32, 12], [5, 3], [2, 5, 3, 68]];
 
 function inputs(shape: number[], seed: number) {
   const r = rng(seed);

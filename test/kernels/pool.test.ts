@@ -14,7 +14,7 @@ const gpu = useGpu();
 const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-const shapes: [number, number, number, number][] = [[1, 2, 2, 1], [2, 5, 7, 3], [3, 8, 6, 4], [2, 9, 9, 33], [4, 41, 32, 16]];
+const shapes: [number, number, number, number][] = [[1, 2, 2, 1], [2, 5, 7, 3], [3, 8, 6, 4], [2, 9, 9, 33], [4, 41, 32, 16], [2, 7, 5, 8]];
 
 describe('max pooling matches the float64 reference', () => {
   for (const shape of shapes) {
@@ -79,7 +79,7 @@ describe('global average pooling matches the float64 reference', () => {
 });
 
 describe('sumToLastAxis matches the float64 reference', () => {
-  for (const shape of [[1], [7], [3, 5], [1000, 1], [4, 17, 9, 33], [32, 41, 32, 12], [20_001, 3]]) {
+  for (const shape of [[1], [7], [3, 5], [1000, 1], [4, 17, 9, 33], [32, 41, 32, 12], [20_001, 3], [5, 3, 7, 68], [6_001, 4]]) {
     it(`sums ${JSON.stringify(shape)} to its last axis`, async () => {
       const C = shape[shape.length - 1]!;
       const x = f32(randn(size(shape), rng(size(shape) + 3)));
