@@ -5,7 +5,7 @@
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
 // training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
 // class frequencies and loss weights (train/schedule.ts); `--swa-from` averages weights
-// (train/average.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// (train/average.ts); `--mixup` blends training batches and their labels (train/mixup.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
 // DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is
 // repeated).
 
@@ -16,6 +16,7 @@ import { createNodeGpu } from '../gpu/node.node.ts';
 import { SEED_MODEL, type ModelConfig } from '../nn/model';
 import { foldsRun } from '../train/folds.node.ts';
 import { defaultLoopOptions, type LoopOptions } from '../train/loop';
+import { MIXUP_ALPHA_RANGE } from '../train/mixup';
 import { writeReport } from '../train/report.node.ts';
 import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { seedsRun } from '../train/seeds.node.ts';
@@ -57,6 +58,7 @@ interface TrainFlags {
   balance?: boolean;
   classWeights: 'none' | 'balanced';
   swaFrom?: number;
+  mixup?: number;
   speakerNorm?: boolean;
 }
 
@@ -98,6 +100,7 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
     if (flags.swaFrom > flags.epochs) throw new Error(`--swa-from ${flags.swaFrom} is after the last epoch (--epochs ${flags.epochs}): nothing would be averaged`);
     if (flags.bnRecalibrate === 0) throw new Error('--swa-from needs BN recalibration (the averaged weights have no BN statistics of their own): leave --bn-recalibrate above 0');
   }
+  if (flags.mixup !== undefined && flags.classWeights !== 'none') throw new Error('--mixup and --class-weights are not combined (a blended example has two labels to weight): use one');
   if (flags.clipFrames === undefined && given('evalWindows')) throw new Error('--eval-windows applies only with --clip-frames');
   if (!flags.augment) {
     const stray = AUGMENT_FLAGS.filter(given);
@@ -105,13 +108,14 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
-/** --lr-schedule / --balance / --class-weights / --swa-from as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom'> {
+/** --lr-schedule / --balance / --class-weights / --swa-from / --mixup as loop options; the defaults add nothing, so earlier --seeds settings still match. */
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup'> {
   return {
     ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
     ...(flags.balance ? { balance: true } : {}),
     ...(flags.classWeights === 'balanced' ? { classWeights: 'balanced' } : {}),
     ...(flags.swaFrom !== undefined ? { swaFrom: flags.swaFrom } : {}),
+    ...(flags.mixup !== undefined ? { mixup: { alpha: flags.mixup } } : {}),
   };
 }
 
@@ -144,6 +148,7 @@ export function registerTrain(program: Command): void {
     .option('--balance', 'class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest')
     .addOption(new Option('--class-weights <kind>', "'balanced': weight each training example's loss by n / (classes x its class's count), as sklearn/Keras class_weight (not with --balance); 'none': unweighted").choices(['none', 'balanced']).default('none'))
     .option('--swa-from <epoch>', 'stochastic weight averaging: from this epoch on, validate, pick and save the mean of the weights at the end of every epoch since (BN recalibrated on it); training continues from the raw weights', positiveInt)
+    .option('--mixup <alpha>', `mixup: blend every training batch with a shuffled copy of itself, x = w x_i + (1 - w) x_j, and its labels alike, w = max(l, 1 - l) with l ~ Beta(alpha, alpha) per batch (${MIXUP_ALPHA_RANGE.join('..')}; 0.2-0.4 typical; not with --class-weights)`, numberWithin(MIXUP_ALPHA_RANGE[0], MIXUP_ALPHA_RANGE[1]))
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (single runs; repeat a --folds or --seeds command instead)')

@@ -2,7 +2,8 @@
 // keeps the whole data set on the GPU and builds each batch with this (features and labels), so a step
 // uploads only B indices. Layout: rows of D = size/N contiguous 32-bit elements; one invocation per
 // output element on a grid1d grid (vec4 when D % 4 == 0). An index past N writes NaN bits (f32) or
-// 0xffffffff, never reading out of bounds. gatherWindows (below) gathers a window of frames per row.
+// 0xffffffff, never reading out of bounds. gatherWindows (below) gathers a window of frames per row;
+// mixRows blends each row with a partner row of the same batch (mixup's inputs).
 
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype } from './checks';
@@ -91,6 +92,50 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   if (r < ${N}u && t < ${S}u) { out[i] = src[((r * ${H}u + h) * ${S}u + t) * ${C}u + c]; } else { out[i] = bitcast<f32>(i | 0x7fc00000u); }
 }`,
     bindings: [src, idx, offsets, out],
+    workgroups: [gx, gy],
+  });
+  return out;
+}
+
+/**
+ * Row blend: out[b, :] = w * x[b, :] + (1 - w) * x[partner[b], :] for an f32 [B, ...] batch, u32
+ * partners [B] and the share w as a [1] f32 tensor (read on the GPU: every batch's draw reuses one
+ * pipeline). Layout as gatherRows (vec4 when the row length % 4 == 0); a partner past B writes NaN.
+ */
+export function mixRows(gpu: Gpu, x: Tensor, partners: Tensor, weight: Tensor): Tensor {
+  const op = 'mixRows';
+  expectDtype(op, x, 'f32');
+  expectDtype(op, partners, 'u32');
+  expectDtype(op, weight, 'f32');
+  const B = x.shape[0]!;
+  if (x.shape.length < 1 || partners.shape.length !== 1 || partners.size !== B) {
+    throw new ShapeError(`${op}: partners ${fmtShape(partners.shape)} must be [${B}], one row index per row of ${fmtShape(x.shape)}`);
+  }
+  if (weight.size !== 1) throw new ShapeError(`${op}: the share '${weight.label}' ${fmtShape(weight.shape)} should hold one value`);
+  const D = x.size / B;
+  const vec = D % 4 === 0;
+  const lanes = vec ? D / 4 : D;
+  const total = B * lanes;
+  const T = vec ? 'vec4f' : 'f32';
+  const out = gpu.empty(x.shape, 'f32', op);
+  const [gx, gy] = grid1d(total, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch({
+    name: op,
+    key: `${op}:${B}:${lanes}:${vec}:${gx}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> x: array<${T}>;
+@group(0) @binding(1) var<storage, read> partners: array<u32>;
+@group(0) @binding(2) var<storage, read> share: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<${T}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let i = g.x + g.y * ${gx * WG}u;
+  if (i >= ${total}u) { return; }
+  let p = partners[i / ${lanes}u];
+  let w = share[0];
+  if (p < ${B}u) { out[i] = w * x[i] + (1.0 - w) * x[p * ${lanes}u + i % ${lanes}u]; } else { out[i] = ${T}(bitcast<f32>(p | 0x7fc00000u)); }
+}`,
+    bindings: [x, partners, weight, out],
     workgroups: [gx, gy],
   });
   return out;

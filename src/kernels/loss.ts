@@ -9,6 +9,10 @@
 // NaN, so a bad batch poisons training visibly instead of silently.
 // With classWeights w [K] f32 (Keras' class_weight: a per-example weight w[label], mean still over N),
 // loss_n and dz_n are both multiplied by w[label]; stats[0] is then sum_n w[label_n] loss_n / N.
+// With mix (mixup; src/train/mixup.ts) — partner labels [N] and a share w ([1] f32, read on the GPU so
+// each batch's draw reuses one pipeline) — the target is w * t(label) + (1 - w) * t(partner): loss_n =
+// w CE(label) + (1 - w) CE(partner), dz = (softmax - target) / N; a hit is argmax == label (the caller
+// gives the larger share to label). Not with class weights.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
@@ -18,6 +22,8 @@ export interface SoftmaxCrossEntropyOptions {
   labelSmoothing?: number;
   /** [K] f32 weight of each class, applied to each example by its label (absent: all 1). */
   classWeights?: Tensor;
+  /** Mixup targets: the partner label of each example ([N], the labels' dtype) and label's share w ([1] f32). */
+  mix?: { partners: Tensor; weight: Tensor };
 }
 
 export interface SoftmaxCrossEntropyResult {
@@ -52,6 +58,16 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
       throw new ShapeError(`${op}: classWeights '${weights.label}' ${fmtShape(weights.shape)} should be [${K}] for logits ${fmtShape(logits.shape)}`);
     }
   }
+  const mix = opts.mix;
+  if (mix) {
+    if (weights) throw new ShapeError(`${op}: mixup targets and class weights are not combined`);
+    expectDtype(op, mix.partners, labels.dtype);
+    expectDtype(op, mix.weight, 'f32');
+    if (mix.partners.shape.length !== 1 || mix.partners.size !== N) {
+      throw new ShapeError(`${op}: partner labels '${mix.partners.label}' ${fmtShape(mix.partners.shape)} should be [${N}] for logits ${fmtShape(logits.shape)}`);
+    }
+    if (mix.weight.size !== 1) throw new ShapeError(`${op}: the mixup share '${mix.weight.label}' ${fmtShape(mix.weight.shape)} should hold one value`);
+  }
   const loss = gpu.empty([N], 'f32', `${op}.loss`);
   const dlogits = gpu.empty([N, K], 'f32', `${op}.dlogits`);
   const correct = gpu.empty([N], 'u32', `${op}.correct`);
@@ -59,7 +75,7 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
   const lt = labels.dtype;
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}:${weights ? 'w' : ''}`,
+    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}:${weights ? 'w' : ''}:${mix ? 'mix' : ''}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> z: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<${lt}>;
@@ -67,6 +83,10 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
 @group(0) @binding(3) var<storage, read_write> dz: array<f32>;
 @group(0) @binding(4) var<storage, read_write> correct: array<u32>;
 ${weights ? '@group(0) @binding(5) var<storage, read> classWeights: array<f32>;' : ''}
+#if ${!!mix}
+@group(0) @binding(5) var<storage, read> partners: array<${lt}>;
+@group(0) @binding(6) var<storage, read> share: array<f32>;
+#endif
 const K = ${K}u;
 const OFF = ${f32Lit(s / K)};
 const ON = ${f32Lit(1 - s + s / K)};
@@ -79,7 +99,14 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let row = n * K;
   let nan = bitcast<f32>(nanBits);
   let raw = labels[n];
+#if ${!!mix}
+  let rawPartner = partners[n];
+  let valid = raw >= ${lt}(0) && raw < ${lt}(K) && rawPartner >= ${lt}(0) && rawPartner < ${lt}(K);
+  let partner = u32(rawPartner);
+  let own = share[0];
+#else
   let valid = raw >= ${lt}(0) && raw < ${lt}(K);
+#endif
   let label = u32(raw);
   let w = ${weights ? `classWeights[min(label, K - 1u)]` : '1.0'};
   var m = z[row];
@@ -94,14 +121,18 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   var l = 0.0;
   for (var k = 0u; k < K; k++) {
     let shifted = z[row + k] - m;
+#if ${!!mix}
+    let t = OFF + ${f32Lit(1 - s)} * (select(0.0, own, k == label) + select(0.0, 1.0 - own, k == partner));
+#else
     let t = select(OFF, ON, k == label);
+#endif
     l += t * (logSum - shifted);
     dz[row + k] = select(nan, w * (exp(shifted) / sum - t) / ${f32Lit(N)}, valid);
   }
   loss[n] = select(nan, w * l, valid);
   correct[n] = select(0u, 1u, valid && arg == label);
 }`,
-    bindings: weights ? [logits, labels, loss, dlogits, correct, weights] : [logits, labels, loss, dlogits, correct],
+    bindings: [logits, labels, loss, dlogits, correct, ...(weights ? [weights] : []), ...(mix ? [mix.partners, mix.weight] : [])],
     workgroups: [gx, gy],
   });
   const stats = gpu.empty([2], 'f32', `${op}.stats`);

@@ -12,7 +12,10 @@ import { batchNormBackward, batchNormInference, batchNormTrain } from '../kernel
 import { conv2d as conv2dKernel, type Conv2dOptions } from '../kernels/conv2d';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-grad';
 import { dropout as dropoutKernel, dropoutBackward } from '../kernels/dropout';
-import { softmaxCrossEntropy as sceKernel } from '../kernels/loss';
+import { softmaxCrossEntropy as sceKernel, type SoftmaxCrossEntropyOptions } from '../kernels/loss';
+
+/** Mixup targets of the loss: partner labels and the own label's share (kernels/loss.ts). */
+export type LossMix = NonNullable<SoftmaxCrossEntropyOptions['mix']>;
 import { globalAvgPool as gapKernel, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../kernels/pool';
 import type { Tape, Var } from './tape';
 
@@ -73,7 +76,7 @@ export function dropout(tape: Tape, x: Var, rate: number, seed: Tensor, layer: n
  * Mean softmax cross-entropy with label smoothing, each example optionally weighted by its class
  * (classWeights [K] f32, Keras' class_weight); the Var's value is stats = [mean loss, correct].
  */
-export function softmaxCrossEntropy(tape: Tape, logits: Var, labels: Tensor, labelSmoothing: number, classWeights?: Tensor): Var {
-  const r = sceKernel(tape.gpu, logits.value, labels, { labelSmoothing, classWeights });
+export function softmaxCrossEntropy(tape: Tape, logits: Var, labels: Tensor, labelSmoothing: number, classWeights?: Tensor, mix?: LossMix): Var {
+  const r = sceKernel(tape.gpu, logits.value, labels, { labelSmoothing, classWeights, mix });
   return tape.record([logits], r.stats, () => [r.dlogits], [r.loss, r.correct]);
 }

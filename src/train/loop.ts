@@ -12,7 +12,8 @@
 // (average.ts, swaFrom) validation from that epoch on evaluates the running mean of the epochs'
 // weights, recalibrated, and the raw weights are put back to train on. schedule.ts has the
 // alternatives to the plateau rule (cosine decay) and to natural class frequencies (balanced epochs
-// or class-weighted loss).
+// or class-weighted loss). With mixup (mixup.ts) each batch is blended with a shuffled copy of itself
+// and the loss aims at the blended labels.
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
 import { createRng } from '../common/random';
@@ -23,6 +24,8 @@ import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
+import { checkMixup, drawMixup, type MixupSettings } from './mixup';
+import { mixRows } from '../kernels/gather';
 import type { NamedTensors } from './safetensors';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
 
@@ -65,6 +68,8 @@ export interface LoopOptions {
    * recalibration (bnRecalibration > 0).
    */
   swaFrom?: number;
+  /** Mixup (mixup.ts) on every training batch; not with classWeights. */
+  mixup?: MixupSettings;
 }
 
 export const defaultLoopOptions: LoopOptions = {
@@ -182,6 +187,10 @@ export async function trainLoop(
   const state: LoopState = resume ?? { epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 };
   const classes = trainer.model.config.classes;
   if (opts.balance && opts.classWeights) throw new RangeError('class-balanced epochs and class-weighted loss both correct class frequencies: use one');
+  if (opts.mixup) {
+    checkMixup(opts.mixup);
+    if (opts.classWeights) throw new RangeError('mixup targets and a class-weighted loss are not combined: use one');
+  }
   if (opts.swaFrom !== undefined) {
     if (!Number.isInteger(opts.swaFrom) || opts.swaFrom < 1) throw new RangeError(`weight averaging must start at an epoch >= 1, got ${opts.swaFrom}`);
     if (opts.bnRecalibration <= 0) throw new RangeError('weight averaging needs BN recalibration (the averaged weights have no BN statistics of their own): set bnRecalibration > 0');
@@ -213,7 +222,17 @@ export async function trainLoop(
           xb = applyMasks(gpu, batch.x, ids, opts.masks, opts.seed, state.epoch);
           batch.x.dispose();
         }
-        const stats = trainer.step(xb, yb, classWeights);
+        let mixed: { x: Tensor; partners: Tensor; weight: Tensor } | null = null;
+        if (opts.mixup) {
+          const d = drawMixup(ids.length, opts.mixup, opts.seed, state.epoch, s);
+          const rows = gpu.upload(d.partners, [ids.length], 'u32', 'mixup.rows');
+          const weight = gpu.upload([d.weight], [1], 'f32', 'mixup.weight');
+          const partners = gpu.upload(Array.from(d.partners, (p) => data.labels[ids[p]!]!), [ids.length], 'u32', 'mixup.partners');
+          mixed = { x: mixRows(gpu, xb, rows, weight), partners, weight };
+          rows.dispose();
+        }
+        const stats = mixed ? trainer.step(mixed.x, yb, undefined, { partners: mixed.partners, weight: mixed.weight }) : trainer.step(xb, yb, classWeights);
+        if (mixed) for (const t of [mixed.x, mixed.partners, mixed.weight]) t.dispose();
         // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
         const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');
         const w = mul(gpu, stats, weighted);

@@ -166,7 +166,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
-    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}`);
+    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}`);
 
     const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, opts.loop, {
       onProgress: opts.onProgress,

@@ -101,14 +101,17 @@ export interface TrainingSettings {
   classWeights?: 'balanced';
   /** The epoch weight averaging starts at (average.ts); present only when averaging. */
   swaFrom?: number;
+  /** Mixup's Beta concentration (mixup.ts); present only with mixup. */
+  mixup?: number;
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom'>): TrainingSettings {
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup'>): TrainingSettings {
   return {
     schedule: opts.schedule?.kind ?? 'plateau',
     balance: !!opts.balance,
     ...(opts.classWeights ? { classWeights: opts.classWeights } : {}),
     ...(opts.swaFrom !== undefined ? { swaFrom: opts.swaFrom } : {}),
+    ...(opts.mixup ? { mixup: opts.mixup.alpha } : {}),
   };
 }
 

@@ -1,9 +1,10 @@
 // Row gather (batches from a resident data set) against a plain reference, f32 and u32, vec4 and
-// scalar rows, repeated and out-of-range indices; window gather (random crops) on odd shapes.
+// scalar rows, repeated and out-of-range indices; window gather (random crops) on odd shapes; row
+// blends (mixup) against a float64 reference.
 
 import { describe, expect, it } from 'vitest';
-import { gatherRows, gatherWindows } from '../../src/kernels/gather';
-import { randint, rng, useGpu } from '../harness';
+import { gatherRows, gatherWindows, mixRows } from '../../src/kernels/gather';
+import { TOL_F32, expectClose, randint, randn, rng, useGpu } from '../harness';
 
 const gpu = useGpu();
 
@@ -77,5 +78,32 @@ describe('gatherWindows', () => {
     expect(() => gatherWindows(g, src, idx, g.upload([0, 1], [2], 'u32'), 9)).toThrow(/window 9 must be an integer in 1..8/);
     expect(() => gatherWindows(g, src, idx, g.upload([0], [1], 'u32'), 4)).toThrow(/same length/);
     expect(() => gatherWindows(g, g.zeros([2, 8]), idx, g.upload([0, 1], [2], 'u32'), 4)).toThrow(/must be \[N, H, S, C\]/);
+  });
+});
+
+describe('mixRows', () => {
+  for (const [shape, w] of [[[32, 82, 64, 1], 0.71], [[5, 3, 7], 0.5], [[1, 4], 1], [[9, 6], 0.93]] as const) {
+    it(`blends rows of ${JSON.stringify(shape)} with share ${w}`, async () => {
+      const B = shape[0];
+      const D = shape.reduce((a: number, b: number) => a * b, 1) / B;
+      const r = rng(B * D + 5);
+      const x = randn(B * D, r);
+      const partners = Uint32Array.from({ length: B }, () => randint(0, B - 1, r));
+      const g = gpu();
+      const out = await mixRows(g, g.upload(Float32Array.from(x), [...shape]), g.upload(partners, [B], 'u32'), g.upload([w], [1])).read();
+      const xf = Float32Array.from(x);
+      const want = Float64Array.from({ length: B * D }, (_, i) => w * xf[i]! + (1 - w) * xf[partners[Math.floor(i / D)]! * D + (i % D)]!);
+      expectClose(out, want, TOL_F32, 'blended rows');
+    });
+  }
+
+  it('writes NaN for a partner past the batch and refuses mismatched partners or shares', async () => {
+    const g = gpu();
+    const out = await mixRows(g, g.upload([1, 2, 3, 4], [2, 2]), g.upload([1, 2], [2], 'u32'), g.upload([0.5], [1])).read();
+    expect(Array.from(out.subarray(0, 2))).toEqual([2, 3]);
+    expect(Array.from(out.subarray(2)).every(Number.isNaN)).toBe(true);
+    expect(() => mixRows(g, g.zeros([2, 2]), g.zeros([3], 'u32'), g.zeros([1]))).toThrow(/partners \[3\] must be \[2\]/);
+    expect(() => mixRows(g, g.zeros([2, 2]), g.zeros([2], 'u32'), g.zeros([2]))).toThrow(/should hold one value/);
+    expect(() => mixRows(g, g.zeros([2, 2]), g.zeros([2]), g.zeros([1]))).toThrow(/expected u32/);
   });
 });

@@ -10,8 +10,8 @@ import { crossEntropyPerExampleRef } from '../ref/nnk-extra';
 import { softmaxCrossEntropy as crossEntropyRef } from '../ref/loss';
 import { tensor } from '../ref/tensor';
 
-function reference(z: ArrayLike<number>, labels: number[], N: number, K: number, s: number, classWeights?: number[]) {
-  const batch = crossEntropyRef(tensor([N, K], z), labels, { labelSmoothing: s, classWeights });
+function reference(z: ArrayLike<number>, labels: number[], N: number, K: number, s: number, classWeights?: number[], mix?: { partners: number[]; weight: number }) {
+  const batch = crossEntropyRef(tensor([N, K], z), labels, { labelSmoothing: s, classWeights, mix });
   return { mean: batch.loss, dz: batch.dlogits.data, ...crossEntropyPerExampleRef(z, labels, N, K, s, classWeights) };
 }
 
@@ -57,6 +57,36 @@ describe('softmax cross-entropy matches the float64 reference', () => {
     });
   }
 
+  for (const [N, K, s, dtype, share] of [[32, 8, 0.1, 'u32', 0.73], [301, 5, 0, 'i32', 0.5], [9, 3, 0.2, 'u32', 1]] as const) {
+    it(`with mixup targets: N=${N} K=${K} smoothing=${s} share ${share}`, async () => {
+      const r = rng(N * 13 + K);
+      const z = Float32Array.from(randn(N * K, r), (v) => v * 3);
+      const labels = Array.from({ length: N }, () => randint(0, K - 1, r));
+      const partners = Array.from({ length: N }, () => randint(0, K - 1, r));
+      const g = gpu();
+      const mix = { partners: g.upload(partners, [N], dtype), weight: g.upload([share], [1]) };
+      const out = softmaxCrossEntropy(g, g.upload(z, [N, K]), g.upload(labels, [N], dtype), { labelSmoothing: s, mix });
+      const [loss, dz, correct, stats] = await g.readMany([out.loss, out.dlogits, out.correct, out.stats]);
+      const ref = crossEntropyRef(tensor([N, K], z), labels, { labelSmoothing: s, mix: { partners, weight: share } });
+      const own = crossEntropyPerExampleRef(z, labels, N, K, s);
+      const other = crossEntropyPerExampleRef(z, partners, N, K, s);
+      expectClose(loss!, own.loss.map((l, n) => share * l + (1 - share) * other.loss[n]!), TOL_F32, 'mixed per-example loss');
+      expectClose(dz!, ref.dlogits.data, TOL_F32, 'mixed dlogits');
+      expect(Array.from(correct!)).toEqual(own.correct);
+      expect(Math.abs(stats![0]! - ref.loss) / ref.loss).toBeLessThan(TOL_F32);
+    });
+  }
+
+  it('marks an out-of-range partner label with a NaN loss and gradient', async () => {
+    const g = gpu();
+    const mix = { partners: g.upload([1, 7], [2], 'u32'), weight: g.upload([0.6], [1]) };
+    const out = softmaxCrossEntropy(g, g.upload([1, 2, 3, 4], [2, 2]), g.upload([0, 1], [2], 'u32'), { mix });
+    const [loss, dz] = await g.readMany([out.loss, out.dlogits]);
+    expect(Number.isFinite(loss![0]!)).toBe(true);
+    expect(loss![1]).toBeNaN();
+    expect(dz![3]).toBeNaN();
+  });
+
   it('stays finite and exact for logits of magnitude 1e4', async () => {
     const g = gpu();
     const z = [1e4, -1e4, 0, 5e3, 1e4 - 1, 2];
@@ -86,5 +116,10 @@ describe('softmax cross-entropy matches the float64 reference', () => {
     expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { labelSmoothing: 1.5 })).toThrow(/labelSmoothing must lie in \[0, 1\]/);
     expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { classWeights: g.zeros([4]) })).toThrow(/classWeights .*\[4\] should be \[3\]/);
     expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { classWeights: g.zeros([3], 'u32') })).toThrow(/expected f32/);
+    const mix = (partners = g.zeros([4], 'u32'), weight = g.zeros([1])) => ({ partners, weight });
+    expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { mix: mix(g.zeros([3], 'u32')) })).toThrow(/partner labels .*\[3\] should be \[4\]/);
+    expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { mix: mix(g.zeros([4], 'i32')) })).toThrow(/expected u32/);
+    expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { mix: mix(undefined, g.zeros([2])) })).toThrow(/should hold one value/);
+    expect(() => softmaxCrossEntropy(g, z, g.zeros([4], 'u32'), { mix: mix(), classWeights: g.zeros([3]) })).toThrow(/not combined/);
   });
 });

@@ -48,6 +48,23 @@ describe('softmax cross-entropy reference', () => {
     expect(report.failures).toEqual([]);
   });
 
+  it('mixup targets give w * CE(label) + (1 - w) * CE(partner); the gradient matches finite differences', () => {
+    const rand = mulberry32(5);
+    const logits = randn([6, 5], rand, 2);
+    const labels = [0, 1, 2, 3, 4, 0];
+    const partners = [3, 1, 4, 0, 2, 2];
+    const o = { labelSmoothing: 0.1, mix: { partners, weight: 0.7 } };
+    const { loss, dlogits } = softmaxCrossEntropy(logits, labels, o);
+    const own = softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1 }).loss;
+    const other = softmaxCrossEntropy(logits, partners, { labelSmoothing: 0.1 }).loss;
+    expect(loss).toBeCloseTo(0.7 * own + 0.3 * other, 12);
+    const report = gradCheck(([z]) => softmaxCrossEntropy({ data: z!, shape: [6, 5] }, labels, o).loss, [logits.data], [dlogits.data]);
+    expect(report.failures).toEqual([]);
+    // A share of 1 is the plain loss whatever the partners.
+    expect(softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1, mix: { partners, weight: 1 } }).loss).toBeCloseTo(own, 14);
+    expect(() => softmaxCrossEntropy(logits, labels, { mix: { partners, weight: 0.5 }, classWeights: [1, 1, 1, 1, 1] })).toThrow(/not combined/);
+  });
+
   it('refuses labels outside [0, K)', () => {
     expect(() => softmaxCrossEntropy(tensor([1, 3]), [3])).toThrow(/not in \[0, 3\)/);
   });

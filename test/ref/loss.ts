@@ -2,13 +2,18 @@
 // label_smoothing=s) semantics, from integer labels: t = onehot * (1 - s) + s / K,
 // loss = mean over the batch of -sum_k t_k log softmax(z)_k, dz = (softmax(z) - t) / N.
 // With classWeights w (Keras' class_weight), example n's loss and gradient are multiplied by w[label_n]
-// and the mean stays over N. logits: [N, K]. The log-softmax is computed with the row maximum subtracted, so large logits are exact.
+// and the mean stays over N. With mix (mixup: each example's input was w * x_n + (1 - w) * x_partner),
+// the target is w * t(label_n) + (1 - w) * t(partner label_n): the loss is w * CE(label) + (1 - w) *
+// CE(partner label) and dz = (softmax(z) - target) / N; not with class weights. logits: [N, K]. The
+// log-softmax is computed with the row maximum subtracted, so large logits are exact.
 
 import { type Tensor, tensor } from './tensor';
 
 export interface CrossEntropyOptions {
   labelSmoothing?: number;
   classWeights?: ArrayLike<number>;
+  /** Mixup targets: each example's partner label and the share w of its own label. */
+  mix?: { partners: ArrayLike<number>; weight: number };
 }
 
 export interface CrossEntropyResult {
@@ -23,12 +28,18 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>, o
   if (logits.shape.length !== 2 || labels.length !== N) {
     throw new Error(`softmaxCrossEntropy: logits [${logits.shape}] and ${labels.length} labels`);
   }
+  const mix = options.mix;
+  if (mix && options.classWeights) throw new Error('softmaxCrossEntropy: mixup targets and class weights are not combined');
+  if (mix && mix.partners.length !== N) throw new Error(`softmaxCrossEntropy: ${mix.partners.length} partner labels for ${N} rows`);
   const probs = tensor([N, K]);
   const dlogits = tensor([N, K]);
   let loss = 0;
   for (let n = 0; n < N; n++) {
     const label = labels[n]!;
     if (!Number.isInteger(label) || label < 0 || label >= K) throw new Error(`softmaxCrossEntropy: label ${label} of row ${n} not in [0, ${K})`);
+    const partner = mix ? mix.partners[n]! : label;
+    if (!Number.isInteger(partner) || partner < 0 || partner >= K) throw new Error(`softmaxCrossEntropy: partner label ${partner} of row ${n} not in [0, ${K})`);
+    const share = mix ? mix.weight : 1;
     const w = options.classWeights ? options.classWeights[label]! : 1;
     const row = logits.data.subarray(n * K, (n + 1) * K);
     let max = -Infinity;
@@ -37,7 +48,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>, o
     for (const v of row) sumExp += Math.exp(v - max);
     const logSum = max + Math.log(sumExp);
     for (let k = 0; k < K; k++) {
-      const t = (k === label ? 1 - s : 0) + s / K;
+      const t = (1 - s) * ((k === label ? share : 0) + (k === partner ? 1 - share : 0)) + s / K;
       const logP = row[k]! - logSum;
       loss -= (w * t * logP) / N;
       probs.data[n * K + k] = Math.exp(logP);
