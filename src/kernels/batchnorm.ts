@@ -9,7 +9,11 @@
 // batch*(1 - momentum), with the biased batch variance from ops.moments for the moving variance.
 // Inference normalises with the moving statistics. Backward: per-channel sums of dy and dy*xhat
 // (same two levels) give dbeta and dgamma, then dx = gamma*invstd*(dy - dbeta/R - xhat*dgamma/R).
-// Elementwise passes use vec4 over channels when C % 4 == 0. Limits: R*C below the binding size.
+// The normalising passes (forward y, backward dx) give each invocation one group of channels (vec4
+// when C % 4 == 0) over ROWS_PER_INVOCATION consecutive rows, so its per-channel coefficients are
+// loaded once, not per element (llvmpipe turns every divergent storage load into per-lane scalar
+// loads); neighbouring invocations take neighbouring channels of the same rows, so loads stay
+// contiguous. Limits: R*C below the binding size.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
@@ -40,6 +44,19 @@ export interface BatchNormSaved {
 }
 
 const WG = 256;
+/** Rows each invocation of the normalising passes covers (its coefficients loaded once). */
+const ROWS_PER_INVOCATION = 8;
+
+/** Grid of the normalising passes: channel groups x row blocks, flattened (channel group fastest). */
+function rowBlocks(gpu: Gpu, size: number, C: number): { vec: boolean; T: string; cl: number; R: number; blocks: number; total: number; gx: number; gy: number } {
+  const vec = C % 4 === 0;
+  const cl = vec ? C / 4 : C;
+  const R = size / C;
+  const blocks = Math.ceil(R / ROWS_PER_INVOCATION);
+  const total = blocks * cl;
+  const [gx, gy] = grid1d(total, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  return { vec, T: vec ? 'vec4f' : 'f32', cl, R, blocks, total, gx, gy };
+}
 
 function resolve(op: string, opts: BatchNormOptions): Required<BatchNormOptions> {
   const o = { ...DEFAULTS, ...opts };
@@ -156,15 +173,11 @@ fn merge(a: vec3f, b: vec3f) -> vec3f {
 
 /** y = (x - mean) * invstd * gamma + beta (invstd from a variance when fromVariance), then ReLU. */
 function normalize(gpu: Gpu, op: string, x: Tensor, C: number, stats: Tensor[], fromVariance: boolean, o: Required<BatchNormOptions>): Tensor {
-  const vec = C % 4 === 0;
-  const T = vec ? 'vec4f' : 'f32';
-  const lanes = vec ? x.size / 4 : x.size;
-  const cl = vec ? C / 4 : C;
-  const [gx, gy] = grid1d(lanes, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const { T, cl, R, total, gx, gy, vec } = rowBlocks(gpu, x.size, C);
   const y = gpu.empty(x.shape, 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `bnNormalize:${lanes}:${cl}:${vec}:${gx}:${fromVariance}:${o.epsilon}:${o.relu}`,
+    key: `bnNormalize:${R}:${cl}:${vec}:${gx}:${fromVariance}:${o.epsilon}:${o.relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<${T}>;
 @group(0) @binding(1) var<storage, read> center: array<${T}>;
@@ -174,20 +187,27 @@ function normalize(gpu: Gpu, op: string, x: Tensor, C: number, stats: Tensor[], 
 @group(0) @binding(5) var<storage, read_write> y: array<${T}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) g: vec3u) {
-  let i = g.x + g.y * ${gx * WG}u;
-  if (i >= ${lanes}u) { return; }
-  let c = i % ${cl}u;
+  let inv = g.x + g.y * ${gx * WG}u;
+  if (inv >= ${total}u) { return; }
+  let c = inv % ${cl}u;
+  let r0 = (inv / ${cl}u) * ${ROWS_PER_INVOCATION}u;
 #if ${fromVariance}
   let invstd = 1.0 / sqrt(spread[c] + ${f32Lit(o.epsilon)});
 #else
   let invstd = spread[c];
 #endif
-  let v = (x[i] - center[c]) * (invstd * gamma[c]) + beta[c];
+  let m = center[c];
+  let k = invstd * gamma[c];
+  let b = beta[c];
+  for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, ${R}u); r++) {
+    let i = r * ${cl}u + c;
+    let v = (x[i] - m) * k + b;
 #if ${o.relu}
-  y[i] = max(v, ${T}(0.0));
+    y[i] = max(v, ${T}(0.0));
 #else
-  y[i] = v;
+    y[i] = v;
 #endif
+  }
 }`,
     bindings: [x, ...stats, y],
     workgroups: [gx, gy],
@@ -288,15 +308,11 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     workgroups: [Math.ceil(C / 64)],
   });
   partials.dispose();
-  const vec = C % 4 === 0;
-  const T = vec ? 'vec4f' : 'f32';
-  const lanes = vec ? x.size / 4 : x.size;
-  const cl = vec ? C / 4 : C;
-  const [gx, gy] = grid1d(lanes, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const { T, cl, total, gx, gy, vec } = rowBlocks(gpu, x.size, C);
   const dx = gpu.empty(x.shape, 'f32', `${op}.dx`);
   gpu.dispatch({
     name: op,
-    key: `${op}.3:${lanes}:${cl}:${vec}:${gx}:${relu}`,
+    key: `${op}.3:${R}:${cl}:${vec}:${gx}:${relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> dy: array<${T}>;
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
@@ -307,11 +323,19 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 #endif
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) g: vec3u) {
-  let i = g.x + g.y * ${gx * WG}u;
-  if (i >= ${lanes}u) { return; }
-  let c = i % ${cl}u;
-  let gi = ${gradIn('i', T)};
-  dx[i] = coef[c] * gi + coef[${2 * cl}u + c] + (x[i] - coef[${cl}u + c]) * coef[${3 * cl}u + c];
+  let inv = g.x + g.y * ${gx * WG}u;
+  if (inv >= ${total}u) { return; }
+  let c = inv % ${cl}u;
+  let r0 = (inv / ${cl}u) * ${ROWS_PER_INVOCATION}u;
+  let k = coef[c];
+  let m = coef[${cl}u + c];
+  let shift = coef[${2 * cl}u + c];
+  let slope = coef[${3 * cl}u + c];
+  for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, ${R}u); r++) {
+    let i = r * ${cl}u + c;
+    let gi = ${gradIn('i', T)};
+    dx[i] = k * gi + shift + (x[i] - m) * slope;
+  }
 }`,
     bindings: yRelu ? [dy, x, coef, dx, yRelu] : [dy, x, coef, dx],
     workgroups: [gx, gy],
