@@ -5,7 +5,8 @@
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
 // training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
 // class frequencies and loss weights (train/schedule.ts); `--swa-from` averages weights
-// (train/average.ts); `--mixup` blends training batches and their labels (train/mixup.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// (train/average.ts); `--mixup` blends training batches and their labels (train/mixup.ts);
+// `--weight-decay` makes the optimiser AdamW (kernels/adam.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
 // DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is
 // repeated).
 
@@ -59,6 +60,7 @@ interface TrainFlags {
   classWeights: 'none' | 'balanced';
   swaFrom?: number;
   mixup?: number;
+  weightDecay?: number;
   speakerNorm?: boolean;
 }
 
@@ -108,14 +110,15 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
-/** --lr-schedule / --balance / --class-weights / --swa-from / --mixup as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup'> {
+/** --lr-schedule / --balance / --class-weights / --swa-from / --mixup / --weight-decay as loop options; the defaults add nothing, so earlier --seeds settings still match. */
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay'> {
   return {
     ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
     ...(flags.balance ? { balance: true } : {}),
     ...(flags.classWeights === 'balanced' ? { classWeights: 'balanced' } : {}),
     ...(flags.swaFrom !== undefined ? { swaFrom: flags.swaFrom } : {}),
     ...(flags.mixup !== undefined ? { mixup: { alpha: flags.mixup } } : {}),
+    ...(flags.weightDecay ? { weightDecay: flags.weightDecay } : {}),
   };
 }
 
@@ -149,6 +152,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--class-weights <kind>', "'balanced': weight each training example's loss by n / (classes x its class's count), as sklearn/Keras class_weight (not with --balance); 'none': unweighted").choices(['none', 'balanced']).default('none'))
     .option('--swa-from <epoch>', 'stochastic weight averaging: from this epoch on, validate, pick and save the mean of the weights at the end of every epoch since (BN recalibrated on it); training continues from the raw weights', positiveInt)
     .option('--mixup <alpha>', `mixup: blend every training batch with a shuffled copy of itself, x = w x_i + (1 - w) x_j, and its labels alike, w = max(l, 1 - l) with l ~ Beta(alpha, alpha) per batch (${MIXUP_ALPHA_RANGE.join('..')}; 0.2-0.4 typical; not with --class-weights)`, numberWithin(MIXUP_ALPHA_RANGE[0], MIXUP_ALPHA_RANGE[1]))
+    .option('--weight-decay <wd>', "AdamW (Keras' keras.optimizers.AdamW): before each update, conv and dense kernels shrink by w * wd * lr (decoupled weight decay; biases and batch-norm parameters untouched; 0..1, Keras' default 0.004; 0: plain Adam)", numberWithin(0, 1))
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (single runs; repeat a --folds or --seeds command instead)')

@@ -3,6 +3,9 @@
 // full Keras update into the runtime's encoder: squared norms and clip factors (when clipping), the
 // update of every tensor, then iterations += 1. Nothing is read back; setLearningRate writes the one
 // float between steps (reduce-on-plateau) without recompiling. Kernels and formulas: optim.ts.
+// With weightDecay it is Keras' AdamW (decoupled decay, w -= w * wd * lr before each update) on the
+// tensors of rank 2 and more (conv and dense kernels); biases and batch-norm scales and shifts are
+// left out, as Keras users do with exclude_from_weight_decay.
 // Its tensors are untracked by scopes (the state outlives any step): dispose() it when done.
 
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
@@ -17,6 +20,8 @@ export interface AdamOptions {
   clipnorm?: number;
   /** Clip all gradients together to this global L2 norm (Keras global_clipnorm). */
   globalClipnorm?: number;
+  /** AdamW's decoupled weight decay on the tensors of rank >= 2 (absent or 0: plain Adam). */
+  weightDecay?: number;
 }
 
 export const ADAM_DEFAULTS = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
@@ -26,6 +31,7 @@ export class Adam {
   readonly beta2: number;
   readonly epsilon: number;
   readonly clip: ClipMode | null;
+  readonly weightDecay: number;
   /** [1] u32: updates recorded so far (Keras' optimizer.iterations). */
   readonly iterations: Tensor;
   /** [T] f32 squared gradient norms of the last step, in parameter order (only when clipping). */
@@ -47,6 +53,8 @@ export class Adam {
     }
     if (o.clipnorm !== undefined) positive('Adam', 'clipnorm', o.clipnorm);
     if (o.globalClipnorm !== undefined) positive('Adam', 'globalClipnorm', o.globalClipnorm);
+    if (o.weightDecay !== undefined && !(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw new ShapeError(`Adam: weightDecay must be a finite number >= 0, got ${o.weightDecay}`);
+    this.weightDecay = o.weightDecay ?? 0;
     this.names = Object.keys(params);
     if (this.names.length === 0) throw new ShapeError('Adam: needs at least one parameter tensor');
     this.beta1 = o.beta1;
@@ -104,17 +112,23 @@ export class Adam {
       this.lastSquaredNorms = this.own(squaredNorms(this.gpu, ordered));
       scales = clipScales(this.gpu, this.lastSquaredNorms, this.clip);
     }
-    const hyper = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    const plain = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    const decaying = { ...plain, weightDecay: this.weightDecay };
     this.names.forEach((name, index) => {
       const s = this.slots.get(name)!;
       adamUpdate(
         this.gpu,
         { weight: s.weight, grad: ordered[index]!, m: s.m, v: s.v, learningRate: this.lrTensor, iterations: this.iterations, clip: scales ? { scales, index } : undefined },
-        hyper,
+        this.decays(name) ? decaying : plain,
       );
     });
     scales?.dispose();
     incrementCounter(this.gpu, this.iterations);
+  }
+
+  /** Whether weight decay applies to this parameter: kernels (rank >= 2), not biases or BN parameters. */
+  decays(name: string): boolean {
+    return this.weightDecay > 0 && this.slots.get(name)!.weight.shape.length >= 2;
   }
 
   private own(t: Tensor): Tensor {

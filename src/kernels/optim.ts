@@ -129,6 +129,8 @@ export interface AdamHyper {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** AdamW's decoupled weight decay for this tensor (absent or 0: none): w -= w * wd * lr first. */
+  weightDecay?: number;
 }
 
 export interface AdamTensors {
@@ -164,7 +166,7 @@ export function adamUpdate(gpu: Gpu, t: AdamTensors, h: AdamHyper): void {
   const [gx, gy] = grid1d(lanes, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
     name: op,
-    key: `${op}:${lanes}:${vec}:${gx}:${clip ? clip.index : -1}:${h.beta1}:${h.beta2}:${h.epsilon}`,
+    key: `${op}:${lanes}:${vec}:${gx}:${clip ? clip.index : -1}:${h.beta1}:${h.beta2}:${h.epsilon}:${h.weightDecay ?? 0}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read_write> w: array<${T}>;
 @group(0) @binding(1) var<storage, read> grad: array<${T}>;
@@ -198,7 +200,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let vi = v[i] + (g * g - v[i]) * ${f32Lit(1 - h.beta2)};
   m[i] = mi;
   v[i] = vi;
+#if ${(h.weightDecay ?? 0) > 0}
+  let decayed = w[i] - w[i] * ${f32Lit(h.weightDecay ?? 0)} * lr[0];
+  w[i] = decayed - alpha * mi / (sqrt(vi) + ${f32Lit(h.epsilon)});
+#else
   w[i] -= alpha * mi / (sqrt(vi) + ${f32Lit(h.epsilon)});
+#endif
 }`,
     bindings: clip ? [t.weight, t.grad, t.m, t.v, t.learningRate, t.iterations, clip.scales] : [t.weight, t.grad, t.m, t.v, t.learningRate, t.iterations],
     workgroups: [gx, gy],

@@ -70,6 +70,11 @@ export interface LoopOptions {
   swaFrom?: number;
   /** Mixup (mixup.ts) on every training batch; not with classWeights. */
   mixup?: MixupSettings;
+  /**
+   * AdamW's decoupled weight decay on the conv and dense kernels (kernels/adam.ts); read where the
+   * Trainer is built (run.node.ts), recorded with the other training settings.
+   */
+  weightDecay?: number;
 }
 
 export const defaultLoopOptions: LoopOptions = {

@@ -143,7 +143,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, { ...mc, inputFrames: fc.frames });
   checkFitsDevice(gpu.limits, mc, opts.loop.batch, total, fc.frames);
   const model = new SerModel(gpu, mc, opts.loop.seed);
-  const trainer = new Trainer(model, { learningRate: opts.lr, clipnorm: 1.0 });
+  const trainer = new Trainer(model, { learningRate: opts.lr, clipnorm: 1.0, ...(opts.loop.weightDecay ? { weightDecay: opts.loop.weightDecay } : {}) });
   const onGpu: DataOnGpu = {
     x: gpu.upload(xAll, shape, 'f32', 'dataset.x'),
     y: gpu.upload(labels, [total], 'u32', 'dataset.y'),
@@ -166,7 +166,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
-    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}`);
+    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}`);
 
     const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, opts.loop, {
       onProgress: opts.onProgress,

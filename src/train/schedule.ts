@@ -103,15 +103,18 @@ export interface TrainingSettings {
   swaFrom?: number;
   /** Mixup's Beta concentration (mixup.ts); present only with mixup. */
   mixup?: number;
+  /** AdamW's weight decay; present only when decaying. */
+  weightDecay?: number;
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup'>): TrainingSettings {
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay'>): TrainingSettings {
   return {
     schedule: opts.schedule?.kind ?? 'plateau',
     balance: !!opts.balance,
     ...(opts.classWeights ? { classWeights: opts.classWeights } : {}),
     ...(opts.swaFrom !== undefined ? { swaFrom: opts.swaFrom } : {}),
     ...(opts.mixup ? { mixup: opts.mixup.alpha } : {}),
+    ...(opts.weightDecay ? { weightDecay: opts.weightDecay } : {}),
   };
 }
 

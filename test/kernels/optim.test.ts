@@ -77,7 +77,7 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
     adam.step(gradT);
     expect(g.counters.submits, 'a step records only; it never submits').toBe(submits);
     if (step === 1) compiledAfterFirst = g.pipelines.compiled;
-    adamStep(refW, clipRef(names.map((k) => gs[k]!), opts), ref, { ...full, learningRate: lr });
+    adamStep(refW, clipRef(names.map((k) => gs[k]!), opts), ref, { ...full, learningRate: lr, decayed: names.map((k) => shapes[k]!.length >= 2) });
   }
   const got = await g.readMany([...names.map((k) => params[k]!), ...names.flatMap((k) => [adam.moments(k).m, adam.moments(k).v]), adam.iterations]);
   names.forEach((k, i) => {
@@ -96,6 +96,8 @@ describe('Adam matches the float64 Keras reference over several steps', () => {
   it('with per-tensor clipnorm', () => runAdam({ learningRate: 0.01, clipnorm: 0.5 }, 6));
   it('with global_clipnorm', () => runAdam({ learningRate: 0.01, globalClipnorm: 1 }, 6));
   it('with custom betas and epsilon', () => runAdam({ learningRate: 0.02, beta1: 0.5, beta2: 0.9, epsilon: 1e-3 }, 4));
+  it('with AdamW weight decay on the kernels (rank >= 2) only, under clipnorm', () => runAdam({ learningRate: 0.01, clipnorm: 0.5, weightDecay: 0.5 }, 6));
+  it('with AdamW weight decay and a lowered learning rate', () => runAdam({ learningRate: 0.01, weightDecay: 0.2 }, 6, (step) => (step <= 3 ? 0.01 : 0.002)));
   it('follows a learning rate lowered between steps (reduce on plateau) without recompiling', () =>
     runAdam({ learningRate: 0.01, globalClipnorm: 1 }, 6, (step) => (step <= 3 ? 0.01 : 0.002)));
 });
@@ -136,6 +138,7 @@ describe('Adam refuses bad settings and gradients', () => {
     expect(() => new Adam(g, p, { globalClipnorm: Infinity })).toThrow(/globalClipnorm must be a positive finite number/);
     expect(() => new Adam(g, p, { clipnorm: 1, globalClipnorm: 1 })).toThrow(/cannot both be set/);
     expect(() => new Adam(g, {})).toThrow(/at least one parameter/);
+    expect(() => new Adam(g, p, { weightDecay: -0.1 })).toThrow(/weightDecay must be a finite number >= 0, got -0.1/);
     const adam = new Adam(g, p);
     expect(() => adam.setLearningRate(-1)).toThrow(/learningRate must be a positive finite number/);
     adam.dispose();

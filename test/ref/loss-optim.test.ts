@@ -92,6 +92,18 @@ describe('gradient clipping reference', () => {
 });
 
 describe('Adam reference (Keras)', () => {
+  it('AdamW decays each chosen variable by w * wd * lr before the update', () => {
+    // Zero gradients: Adam moves nothing (0 / (0 + eps)), so only the decay shows: 2 - 2 * 0.1 * 0.5.
+    const w = [Float64Array.from([2, -4]), Float64Array.from([2])];
+    adamStep(w, [new Float64Array(2), new Float64Array(1)], adamInit(w), { learningRate: 0.5, weightDecay: 0.1, decayed: [true, false] });
+    expect(Array.from(w[0]!)).toEqual([1.9, -3.8]);
+    expect(w[1]![0]).toBe(2);
+    // With a gradient, the update applies to the decayed weight: one step of Adam moves by lr (|m_hat / sqrt(v_hat)| = 1).
+    const u = [Float64Array.from([1])];
+    adamStep(u, [Float64Array.from([3])], adamInit(u), { learningRate: 0.01, weightDecay: 0.5, epsilon: 1e-12 });
+    expect(u[0]![0]).toBeCloseTo(1 - 1 * 0.5 * 0.01 - 0.01, 10);
+  });
+
   it('takes two hand-computed steps with the defaults lr 1e-3, b1 0.9, b2 0.999, eps 1e-7', () => {
     const w = [Float64Array.from([1])];
     const state = adamInit(w);

@@ -7,6 +7,9 @@
 //   with eps = 1e-7 added to sqrt(v) OUTSIDE the bias correction: exactly Keras's Adam (it folds the
 //   corrections into lr_t), which differs from the paper's m_hat / (sqrt(v_hat) + eps) in the eps term.
 //   Keras writes the moment updates as m += (g - m)(1 - b1); equal in exact arithmetic.
+//   AdamW (keras.optimizers.AdamW, decoupled weight decay wd): before the update, each decayed
+//   variable w -= w * wd * lr (the step's learning rate, not lr_t); the Adam update then uses the
+//   decayed w. Which variables decay is the caller's choice (Keras: exclude_from_weight_decay).
 
 export function l2Norm(g: ArrayLike<number>): number {
   let s = 0;
@@ -39,6 +42,10 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** AdamW's decoupled weight decay (0 or absent: plain Adam). */
+  weightDecay?: number;
+  /** Which params decay (absent: all). */
+  decayed?: readonly boolean[];
 }
 
 export const ADAM_DEFAULTS = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
@@ -57,6 +64,7 @@ export function adamInit(params: readonly Float64Array[]): AdamState {
 /** One Adam update; params and state are updated in place (the optimiser owns both, as on the GPU). */
 export function adamStep(params: Float64Array[], grads: readonly Float64Array[], state: AdamState, options: AdamOptions = {}): void {
   const { learningRate, beta1, beta2, epsilon } = { ...ADAM_DEFAULTS, ...options };
+  const wd = options.weightDecay ?? 0;
   if (params.length !== grads.length || params.length !== state.m.length) {
     throw new Error(`adamStep: ${params.length} params, ${grads.length} grads, ${state.m.length} moment slots`);
   }
@@ -66,6 +74,7 @@ export function adamStep(params: Float64Array[], grads: readonly Float64Array[],
   params.forEach((w, k) => {
     const g = grads[k]!, m = state.m[k]!, v = state.v[k]!;
     if (g.length !== w.length) throw new Error(`adamStep: param ${k} has ${w.length} values, its gradient ${g.length}`);
+    if (wd > 0 && (options.decayed?.[k] ?? true)) for (let i = 0; i < w.length; i++) w[i] -= w[i]! * wd * learningRate;
     for (let i = 0; i < w.length; i++) {
       m[i] = beta1 * m[i]! + (1 - beta1) * g[i]!;
       v[i] = beta2 * v[i]! + (1 - beta2) * g[i]! ** 2;
