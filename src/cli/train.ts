@@ -6,7 +6,8 @@
 // training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
 // class frequencies and loss weights (train/schedule.ts); `--swa-from` averages weights
 // (train/average.ts); `--mixup` blends training batches and their labels (train/mixup.ts);
-// `--weight-decay` makes the optimiser AdamW (kernels/adam.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// `--weight-decay` makes the optimiser AdamW (kernels/adam.ts); `--logit-adjust` divides the
+// decisions by the training prior (train/logit-adjust.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
 // DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is
 // repeated).
 
@@ -61,6 +62,7 @@ interface TrainFlags {
   swaFrom?: number;
   mixup?: number;
   weightDecay?: number;
+  logitAdjust?: boolean;
   speakerNorm?: boolean;
 }
 
@@ -110,8 +112,8 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
-/** --lr-schedule / --balance / --class-weights / --swa-from / --mixup / --weight-decay as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay'> {
+/** --lr-schedule / --balance / --class-weights / --swa-from / --mixup / --weight-decay / --logit-adjust as loop options; the defaults add nothing, so earlier --seeds settings still match. */
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust'> {
   return {
     ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
     ...(flags.balance ? { balance: true } : {}),
@@ -119,6 +121,7 @@ function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'bal
     ...(flags.swaFrom !== undefined ? { swaFrom: flags.swaFrom } : {}),
     ...(flags.mixup !== undefined ? { mixup: { alpha: flags.mixup } } : {}),
     ...(flags.weightDecay ? { weightDecay: flags.weightDecay } : {}),
+    ...(flags.logitAdjust ? { logitAdjust: true } : {}),
   };
 }
 
@@ -153,6 +156,7 @@ export function registerTrain(program: Command): void {
     .option('--swa-from <epoch>', 'stochastic weight averaging: from this epoch on, validate, pick and save the mean of the weights at the end of every epoch since (BN recalibrated on it); training continues from the raw weights', positiveInt)
     .option('--mixup <alpha>', `mixup: blend every training batch with a shuffled copy of itself, x = w x_i + (1 - w) x_j, and its labels alike, w = max(l, 1 - l) with l ~ Beta(alpha, alpha) per batch (${MIXUP_ALPHA_RANGE.join('..')}; 0.2-0.4 typical; not with --class-weights)`, numberWithin(MIXUP_ALPHA_RANGE[0], MIXUP_ALPHA_RANGE[1]))
     .option('--weight-decay <wd>', "AdamW (Keras' keras.optimizers.AdamW): before each update, conv and dense kernels shrink by w * wd * lr (decoupled weight decay; biases and batch-norm parameters untouched; 0..1, Keras' default 0.004; 0: plain Adam)", numberWithin(0, 1))
+    .option('--logit-adjust', "decide by p(class | clip) / training prior of the class (post-hoc logit adjustment, Menon et al. 2021): lifts classes with fewer training clips (RAVDESS' neutral); validation accuracy, the best epoch, reports and the saved model's predictions use it, the validation loss and learning-rate schedule stay on the raw outputs")
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in this folder from its last completed epoch (single runs; repeat a --folds or --seeds command instead)')

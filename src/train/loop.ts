@@ -13,7 +13,8 @@
 // weights, recalibrated, and the raw weights are put back to train on. schedule.ts has the
 // alternatives to the plateau rule (cosine decay) and to natural class frequencies (balanced epochs
 // or class-weighted loss). With mixup (mixup.ts) each batch is blended with a shuffled copy of itself
-// and the loss aims at the blended labels.
+// and the loss aims at the blended labels. With logit adjustment (logit-adjust.ts) validation accuracy
+// and the best epoch use the prior-corrected decision; the validation loss stays on the raw outputs.
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
 import { createRng } from '../common/random';
@@ -25,6 +26,7 @@ import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, reca
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
 import { checkMixup, drawMixup, type MixupSettings } from './mixup';
+import { adjustRows, logPriorAdjustment } from './logit-adjust';
 import { mixRows } from '../kernels/gather';
 import type { NamedTensors } from './safetensors';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
@@ -75,6 +77,12 @@ export interface LoopOptions {
    * Trainer is built (run.node.ts), recorded with the other training settings.
    */
   weightDecay?: number;
+  /**
+   * Logit adjustment (logit-adjust.ts): validation accuracy, the best epoch and early stopping use
+   * argmax of log p - log prior (true: the training split's class frequencies; or the vector to add
+   * itself); training is unchanged.
+   */
+  logitAdjust?: boolean | readonly number[];
 }
 
 export const defaultLoopOptions: LoopOptions = {
@@ -207,6 +215,7 @@ export async function trainLoop(
   const names = [...trainer.model.params.keys()];
   const weights = names.map((n) => trainer.model.params.get(n)!.value);
   let globalStep = state.epoch * steps;
+  const adjustment = Array.isArray(opts.logitAdjust) ? opts.logitAdjust : opts.logitAdjust ? logPriorAdjustment(split.train.map((i) => data.labels[i]!), classes) : null;
   const classWeights = opts.classWeights ? gpu.upload(balancedClassWeights(split.train, data.labels, classes), [classes], 'f32', 'loss.classWeights') : undefined;
   try {
     while (state.epoch < opts.epochs) {
@@ -288,7 +297,7 @@ export async function trainLoop(
       if (split.val.length > 0) {
         const logits = await examplesLogits(gpu, trainer.model, data, split.val, opts.batch);
         const labels = split.val.map((i) => data.labels[i]!);
-        const pred = argmaxRows(logits, classes);
+        const pred = argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes);
         valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
         valLoss = meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
         hooks.onValidationLogits?.(state.epoch + 1, logits, labels);

@@ -1,6 +1,7 @@
 // Inference on feature blocks with a loaded model: the training split's scaler, batched forward
 // passes in inference mode (moving BN statistics, no dropout), softmax per clip (for a model trained
-// on windows, the mean of its windows' probabilities). Browser-safe; the
+// on windows, the mean of its windows' probabilities; for a model trained with --logit-adjust, those
+// probabilities divided by the training prior and renormalised, logit-adjust.ts). Browser-safe; the
 // node file front end (infer.node.ts) and the browser entry (src/browser.ts) both go through it, so
 // both give the same probabilities for the same features.
 
@@ -9,6 +10,7 @@ import { type FeaturesOnGpu, examplesLogits, softmax } from './batches';
 import type { LoadedModel } from './saved-model';
 import { transform } from './scaler';
 import { normalisePerSpeaker } from './speaker-norm';
+import { adjustRows } from './logit-adjust';
 
 export { softmax } from './batches';
 
@@ -55,7 +57,8 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
   try {
     const logits = await examplesLogits(gpu, model, data, [...features.keys()], opts.batch ?? 32);
     return features.map((_, j) => {
-      const p = softmax(logits.subarray(j * K, (j + 1) * K));
+      const row = logits.subarray(j * K, (j + 1) * K);
+      const p = softmax(meta.logitAdjustment ? adjustRows(row, meta.logitAdjustment) : row);
       const best = p.indexOf(Math.max(...p));
       return { label: meta.classes[best]!, probabilities: Object.fromEntries(meta.classes.map((c, k) => [c, p[k]!])) };
     });

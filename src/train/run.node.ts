@@ -28,6 +28,7 @@ import { classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
 import type { WeightAverage } from './average';
 import { restoreState, saveState } from './resume.node.ts';
+import { adjustRows, logPriorAdjustment } from './logit-adjust';
 import { appendValidationLogits } from './val-logits.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
@@ -134,6 +135,9 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   copies.forEach((j, k) => xAll.set(transform(scaler, copyFeatures[j]!), (n + k) * per));
   const labelOf = (i: number) => classes.indexOf(data.examples[i]!.label);
   const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
+  // Refused here, before any training, when a class has no training clip (logit-adjust.ts).
+  const given = opts.loop.logitAdjust;
+  const adjustment = Array.isArray(given) ? [...given] : given ? logPriorAdjustment(train.map((i) => labels[i]!), classes.length, classes) : null;
   if (copies.length > 0) log(`training on ${split.train.length} clips + ${copies.length} augmented copies; validation ${split.val.length} clips (no copies)`);
 
   const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: win ? win.frames : fc.frames });
@@ -153,7 +157,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const augment = opts.augment ?? null;
   const training = trainingSettings(opts.loop);
   // speakerNorm is recorded only when on: models and checkpoints written before it existed stay valid.
-  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training, ...(speakerNorm ? { speakerNorm } : {}) };
+  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training, ...(speakerNorm ? { speakerNorm } : {}), ...(adjustment ? { logitAdjustment: adjustment } : {}) };
   const dataSettings = { augment, windows: win, masks, training, featureConfig: fc, speakerNorm };
   mkdirSync(opts.out, { recursive: true });
 
@@ -166,7 +170,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
-    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}`);
+    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
 
     const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, opts.loop, {
       onProgress: opts.onProgress,
@@ -192,7 +196,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     if (best) model.importTensors(best);
     const evalIdx = split.val.length ? split.val : split.train;
     const logits = await examplesLogits(gpu, model, onGpu, evalIdx, opts.loop.batch);
-    const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(logits, classes.length), classes);
+    const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);
     return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, speakerNorm, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };

@@ -13,6 +13,7 @@ import { expectTensors, parseCheckpoint, type CheckpointSource } from './checkpo
 import { windowsProblem, type WindowSettings } from './batches';
 import type { MaskSettings } from './masks';
 import { recordedTraining, type TrainingSettings } from './schedule';
+import { adjustmentProblem } from './logit-adjust';
 import type { EpochMetrics } from './loop';
 import { CheckpointError } from './safetensors';
 import { scalerFromJSON, type ScalerStats } from './scaler';
@@ -37,6 +38,8 @@ export interface ModelMeta {
   masks?: MaskSettings | null;
   /** The learning-rate schedule and class balance of training. Recorded only. */
   training?: TrainingSettings;
+  /** --logit-adjust: added to the log class probabilities before every decision (logit-adjust.ts). */
+  logitAdjustment?: number[];
 }
 
 export interface LoadedModel {
@@ -89,6 +92,11 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
     throw new CheckpointError(`${from.json}: the features have ${fc.frames} frames but the model reads ${mc.inputFrames} (and no 'windows')`);
   }
   if (meta.speakerNorm !== undefined && typeof meta.speakerNorm !== 'boolean') throw new CheckpointError(`${from.json}: 'speakerNorm' must be true or false`);
+  const adjustment = meta.logitAdjustment;
+  if (adjustment !== undefined) {
+    const problem = adjustmentProblem(adjustment, mc.classes);
+    if (problem) throw new CheckpointError(`${from.json}: ${problem}`);
+  }
   const model = new SerModel(gpu, mc, 0);
   try {
     expectTensors(tensors, model.tensorShapes(), from.tensors);
@@ -99,7 +107,7 @@ export async function loadModelFromBytes(gpu: Gpu, files: ModelFiles): Promise<L
   }
   return {
     model,
-    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null, masks: (meta.masks ?? null) as MaskSettings | null, training: recordedTraining(meta.training), speakerNorm: meta.speakerNorm === true },
+    meta: { modelConfig: mc, featureConfig: fc, scaler, classes: classes as string[], split: meta.split as SplitDescription, seed: meta.seed as number, history: meta.history as EpochMetrics[], windows: windows as WindowSettings | null, masks: (meta.masks ?? null) as MaskSettings | null, training: recordedTraining(meta.training), speakerNorm: meta.speakerNorm === true, ...(adjustment !== undefined ? { logitAdjustment: adjustment as number[] } : {}) },
     raw: meta,
   };
 }

@@ -105,9 +105,11 @@ export interface TrainingSettings {
   mixup?: number;
   /** AdamW's weight decay; present only when decaying. */
   weightDecay?: number;
+  /** Logit adjustment of the decisions (logit-adjust.ts); present only when on. */
+  logitAdjust?: boolean;
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay'>): TrainingSettings {
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust'>): TrainingSettings {
   return {
     schedule: opts.schedule?.kind ?? 'plateau',
     balance: !!opts.balance,
@@ -115,6 +117,7 @@ export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' 
     ...(opts.swaFrom !== undefined ? { swaFrom: opts.swaFrom } : {}),
     ...(opts.mixup ? { mixup: opts.mixup.alpha } : {}),
     ...(opts.weightDecay ? { weightDecay: opts.weightDecay } : {}),
+    ...(opts.logitAdjust ? { logitAdjust: true } : {}),
   };
 }
 
