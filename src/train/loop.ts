@@ -25,9 +25,8 @@ import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
-import { checkMixup, drawMixup, type MixupSettings } from './mixup';
-import { adjustRows, logPriorAdjustment } from './logit-adjust';
-import { mixRows } from '../kernels/gather';
+import { checkMixup, mixBatch, type MixupSettings } from './mixup';
+import { adjustmentProblem, adjustRows, logPriorAdjustment } from './logit-adjust';
 import type { NamedTensors } from './safetensors';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
 
@@ -216,6 +215,8 @@ export async function trainLoop(
   const weights = names.map((n) => trainer.model.params.get(n)!.value);
   let globalStep = state.epoch * steps;
   const adjustment = Array.isArray(opts.logitAdjust) ? opts.logitAdjust : opts.logitAdjust ? logPriorAdjustment(split.train.map((i) => data.labels[i]!), classes) : null;
+  const badAdjustment = adjustment && adjustmentProblem(adjustment, classes);
+  if (badAdjustment) throw new RangeError(`logit adjustment: ${badAdjustment}`);
   const classWeights = opts.classWeights ? gpu.upload(balancedClassWeights(split.train, data.labels, classes), [classes], 'f32', 'loss.classWeights') : undefined;
   try {
     while (state.epoch < opts.epochs) {
@@ -236,17 +237,9 @@ export async function trainLoop(
           xb = applyMasks(gpu, batch.x, ids, opts.masks, opts.seed, state.epoch);
           batch.x.dispose();
         }
-        let mixed: { x: Tensor; partners: Tensor; weight: Tensor } | null = null;
-        if (opts.mixup) {
-          const d = drawMixup(ids.length, opts.mixup, opts.seed, state.epoch, s);
-          const rows = gpu.upload(d.partners, [ids.length], 'u32', 'mixup.rows');
-          const weight = gpu.upload([d.weight], [1], 'f32', 'mixup.weight');
-          const partners = gpu.upload(Array.from(d.partners, (p) => data.labels[ids[p]!]!), [ids.length], 'u32', 'mixup.partners');
-          mixed = { x: mixRows(gpu, xb, rows, weight), partners, weight };
-          rows.dispose();
-        }
-        const stats = mixed ? trainer.step(mixed.x, yb, undefined, { partners: mixed.partners, weight: mixed.weight }) : trainer.step(xb, yb, classWeights);
-        if (mixed) for (const t of [mixed.x, mixed.partners, mixed.weight]) t.dispose();
+        const mixed = opts.mixup ? mixBatch(gpu, xb, ids, data.labels, opts.mixup, opts.seed, state.epoch, s) : null;
+        const stats = mixed ? trainer.step(mixed.x, yb, undefined, mixed.mix) : trainer.step(xb, yb, classWeights);
+        if (mixed) for (const t of [mixed.x, mixed.mix.partners, mixed.mix.weight]) t.dispose();
         // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
         const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');
         const w = mul(gpu, stats, weighted);

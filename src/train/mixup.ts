@@ -7,6 +7,9 @@
 // so --resume repeats them. Validation, BN recalibration and inference never mix. Browser-safe.
 
 import { createRng, type Rng } from '../common/random';
+import type { Gpu, Tensor } from '../gpu';
+import { mixRows } from '../kernels/gather';
+import type { LossMix } from '../nn/layers';
 
 export interface MixupSettings {
   /** Beta(alpha, alpha) concentration: small alpha keeps most batches nearly unmixed. */
@@ -51,4 +54,20 @@ export function drawMixup(batch: number, m: MixupSettings, seed: number, epoch: 
   const l = sampleBeta(rng, m.alpha, m.alpha);
   const partners = Uint32Array.from(rng.shuffle(Array.from({ length: batch }, (_, i) => i)));
   return { weight: Math.max(l, 1 - l), partners };
+}
+
+/**
+ * The blended batch of step `step`: x [B, ...] of examples `ids` mixed with their partners, and the
+ * loss's mixup targets (partner labels from `labels`, the own share). The caller disposes all three.
+ */
+export function mixBatch(gpu: Gpu, x: Tensor, ids: readonly number[], labels: ArrayLike<number>, m: MixupSettings, seed: number, epoch: number, step: number): { x: Tensor; mix: LossMix } {
+  const d = drawMixup(ids.length, m, seed, epoch, step);
+  const rows = gpu.upload(d.partners, [ids.length], 'u32', 'mixup.rows');
+  const weight = gpu.upload([d.weight], [1], 'f32', 'mixup.weight');
+  const partners = gpu.upload(Array.from(d.partners, (p) => labels[ids[p]!]!), [ids.length], 'u32', 'mixup.partners');
+  try {
+    return { x: mixRows(gpu, x, rows, weight), mix: { partners, weight } };
+  } finally {
+    rows.dispose();
+  }
 }

@@ -115,6 +115,7 @@ describe('a tiny run with --logit-adjust', () => {
     expect(r.state.history[0]!.valAccuracy).toBeCloseTo(share, 12);
     expect(r.report.accuracy).toBeCloseTo(share, 12);
     expect(r.report.perClass.map((c) => c.recall)).toEqual(r.classes.map((_, k) => (k === neutral ? 1 : 0)));
+    await expect(trainRun(gpu(), extractor, tinyRunOptions(data, mkdtempSync(join(tmpdir(), 'ser-la-d-')), { loop: { epochs: 1, logitAdjust: [1, 2] } }))).rejects.toThrow(/'logitAdjustment' must list 4 finite numbers/);
   });
 });
 
