@@ -11,6 +11,8 @@
 // --train-counts (the training clips of each class, in class order) re-scores everything under logit
 // adjustment (src/train/logit-adjust.ts): the best epoch is picked again on the adjusted accuracy,
 // exactly what `ser train --logit-adjust` would report for the same run (its training is the same).
+// The records hold the raw outputs, so a run trained with --logit-adjust needs --train-counts here too
+// (without it, its report's best-epoch figure is adjusted but the last-epoch and ensemble ones are not).
 
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
