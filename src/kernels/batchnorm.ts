@@ -48,14 +48,13 @@ const WG = 256;
 const ROWS_PER_INVOCATION = 8;
 
 /** Grid of the normalising passes: channel groups x row blocks, flattened (channel group fastest). */
-function rowBlocks(gpu: Gpu, size: number, C: number): { vec: boolean; T: string; cl: number; R: number; blocks: number; total: number; gx: number; gy: number } {
+function rowBlocks(gpu: Gpu, size: number, C: number): { vec: boolean; T: string; cl: number; R: number; total: number; gx: number; gy: number } {
   const vec = C % 4 === 0;
   const cl = vec ? C / 4 : C;
   const R = size / C;
-  const blocks = Math.ceil(R / ROWS_PER_INVOCATION);
-  const total = blocks * cl;
+  const total = Math.ceil(R / ROWS_PER_INVOCATION) * cl;
   const [gx, gy] = grid1d(total, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
-  return { vec, T: vec ? 'vec4f' : 'f32', cl, R, blocks, total, gx, gy };
+  return { vec, T: vec ? 'vec4f' : 'f32', cl, R, total, gx, gy };
 }
 
 function resolve(op: string, opts: BatchNormOptions): Required<BatchNormOptions> {

@@ -13,11 +13,11 @@ import { conv2d as conv2dKernel, type Conv2dOptions } from '../kernels/conv2d';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-grad';
 import { dropout as dropoutKernel, dropoutBackward } from '../kernels/dropout';
 import { softmaxCrossEntropy as sceKernel, type SoftmaxCrossEntropyOptions } from '../kernels/loss';
+import { globalAvgPool as gapKernel, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../kernels/pool';
+import type { Tape, Var } from './tape';
 
 /** Mixup targets of the loss: partner labels and the own label's share (kernels/loss.ts). */
 export type LossMix = NonNullable<SoftmaxCrossEntropyOptions['mix']>;
-import { globalAvgPool as gapKernel, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../kernels/pool';
-import type { Tape, Var } from './tape';
 
 export function conv2d(tape: Tape, x: Var, w: Var, b: Var, opts: Omit<Conv2dOptions, 'bias' | 'activation'>): Var {
   const gpu = tape.gpu;

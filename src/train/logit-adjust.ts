@@ -8,6 +8,7 @@
 // prediction of a saved model (model.json `logitAdjustment`) use the adjusted rule, and the reported
 // probabilities are the renormalised p(c | x) / prior(c). Browser-safe.
 
+import { argmaxRows } from './loop';
 import type { EpochValidation } from './snapshots';
 
 /** -log of each class's share of the training labels; refuses a class with no training example. */
@@ -44,13 +45,7 @@ export function adjustmentProblem(a: unknown, classes: number): string | null {
  */
 export function adjustedEpochs(records: readonly EpochValidation[], adjustment: readonly number[]): { epoch: number; accuracy: number; pred: number[]; labels: number[] }[] {
   return records.map((r) => {
-    const K = r.classes;
-    const pred: number[] = [];
-    for (let j = 0; j < r.labels.length; j++) {
-      let best = 0;
-      for (let k = 1; k < K; k++) if (r.logp[j * K + k]! + adjustment[k]! > r.logp[j * K + best]! + adjustment[best]!) best = k;
-      pred.push(best);
-    }
+    const pred = argmaxRows(adjustRows(r.logp, adjustment), r.classes);
     const correct = pred.filter((p, j) => p === r.labels[j]).length;
     return { epoch: r.epoch, accuracy: r.labels.length ? correct / r.labels.length : 0, pred, labels: [...r.labels] };
   });

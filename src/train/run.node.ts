@@ -172,7 +172,8 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     }
     log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
 
-    const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, opts.loop, {
+    // The loop decides with the adjustment computed here (the same one the saved model records).
+    const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
       onValidated: async (s, improved) => {
