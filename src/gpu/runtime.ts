@@ -4,7 +4,8 @@
 // node-specific: node and browsers differ only in where the `GPU` object comes from (node.node.ts,
 // browser.ts).
 
-import { GpuError, LimitError, NoAdapterError, ShapeError, fmtShape } from './errors';
+import { openDevice, type AdapterSummary, type GpuOptions, type SubgroupInfo } from './adapter';
+import { GpuError, LimitError, ShapeError, fmtShape } from './errors';
 import { PipelineCache } from './pipelines';
 import { BufferPool, type PoolStats } from './pool';
 import { Profiler, type KernelTime } from './profiler';
@@ -13,37 +14,7 @@ import { ImageTextures, TEXEL_BYTES } from './textures';
 import { type AnyTypedArray, type DType, Storage, Tensor, type TensorOwner, arrayFor, checkShape, sizeOf } from './tensor';
 import { BufferUsage, MapModeRead } from './usage';
 
-export interface GpuOptions {
-  /** Fill every new tensor with NaN bits so that elements a kernel forgets to write show up (tests). */
-  poison?: boolean;
-  /** Time every dispatch with timestamp queries (see timings()). */
-  profile?: boolean;
-  /** Ask for a high-performance adapter (default true). */
-  powerPreference?: GPUPowerPreference;
-  /**
-   * Enable the `subgroups` feature where the adapter offers it, for the kernels that share loads
-   * across a subgroup (default true; false keeps every kernel on its plain path, for comparison).
-   */
-  subgroups?: boolean;
-  /** Let gather kernels read their input through textures (textures.ts; default true; false for comparison). */
-  imageTextures?: boolean;
-}
-
-/** Subgroup sizes the device may use, when the `subgroups` feature is enabled. */
-export interface SubgroupInfo {
-  minSize: number;
-  maxSize: number;
-}
-
-export interface AdapterSummary {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  isFallbackAdapter: boolean;
-  /** What the adapter offers (the device enables only what the runtime asked for). */
-  features: string[];
-}
+export type { AdapterSummary, GpuOptions, SubgroupInfo } from './adapter';
 
 export type Binding = Tensor | GPUBuffer | GPUTextureView;
 const isBuffer = (b: GPUBuffer | GPUTextureView): b is GPUBuffer => typeof (b as GPUBuffer).mapAsync === 'function';
@@ -58,18 +29,6 @@ export interface DispatchSpec {
   bindings: readonly Binding[];
   workgroups: readonly [number, number?, number?];
 }
-
-// The limits our kernels may ask for; each is raised to the adapter's maximum.
-const WANTED_LIMITS = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxStorageBuffersPerShaderStage',
-  'maxTextureDimension2D',
-] as const;
 
 const POISON_BITS = 0x7fc00000; // a quiet NaN as f32
 // Released buffers wait for a submit before reuse; past this many waiting bytes the runtime submits
@@ -116,37 +75,12 @@ export class Gpu implements TensorOwner {
   }
 
   /**
-   * Open the best adapter of a `GPU` object (navigator.gpu, or Dawn's create() result). `keepAlive` is
-   * held for the device's lifetime: Dawn crashes if its instance is garbage-collected while in use.
+   * Open the best adapter of a `GPU` object (navigator.gpu, or Dawn's create() result; adapter.ts).
+   * `keepAlive` is held for the device's lifetime: Dawn crashes if its instance is garbage-collected
+   * while in use.
    */
   static async create(gpu: GPU, options: GpuOptions = {}, keepAlive: unknown = gpu): Promise<Gpu> {
-    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
-    if (!adapter) {
-      throw new NoAdapterError(
-        'No WebGPU adapter found. On a machine without a GPU install a software Vulkan driver: run `npm run setup` ' +
-          '(Debian 12: mesa-vulkan-drivers from bookworm-backports, plus libvulkan1); in a browser, use one with WebGPU enabled.',
-      );
-    }
-    const requiredLimits: Record<string, number> = {};
-    for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
-    const requiredFeatures: GPUFeatureName[] = [];
-    if (options.profile && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
-    const info = adapter.info;
-    const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number };
-    const subgroups: SubgroupInfo | null =
-      options.subgroups !== false && adapter.features.has('subgroups') && (sizes.subgroupMinSize ?? 0) > 0
-        ? { minSize: sizes.subgroupMinSize!, maxSize: sizes.subgroupMaxSize ?? sizes.subgroupMinSize! }
-        : null;
-    if (subgroups) requiredFeatures.push('subgroups');
-    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-    const summary: AdapterSummary = {
-      vendor: info.vendor,
-      architecture: info.architecture,
-      device: info.device,
-      description: info.description,
-      isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
-      features: [...adapter.features].sort(),
-    };
+    const { device, summary, subgroups } = await openDevice(gpu, options);
     return new Gpu(device, summary, options, keepAlive, subgroups);
   }
 
