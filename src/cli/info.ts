@@ -1,18 +1,11 @@
 // `ser info`: the adapter, its features and the limits the runtime requested.
 
 import type { Command } from 'commander';
+import { WANTED_LIMITS } from '../gpu/adapter';
 import { createNodeGpu } from '../gpu/node.node.ts';
 
-const SHOWN_LIMITS = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupsPerDimension',
-  'maxStorageBuffersPerShaderStage',
-] as const;
+// The limits the runtime raises to the adapter's maximum, and the dispatch size every kernel checks.
+const SHOWN_LIMITS = [...WANTED_LIMITS, 'maxComputeWorkgroupsPerDimension'] as const;
 
 export function registerInfo(program: Command): void {
   program

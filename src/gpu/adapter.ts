@@ -37,7 +37,7 @@ export interface AdapterSummary {
 }
 
 // The limits our kernels may ask for; each is raised to the adapter's maximum.
-const WANTED_LIMITS = [
+export const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxComputeWorkgroupStorageSize',
