@@ -8,7 +8,7 @@
 // prediction of a saved model (model.json `logitAdjustment`) use the adjusted rule, and the reported
 // probabilities are the renormalised p(c | x) / prior(c). Browser-safe.
 
-import { argmaxRows } from './loop';
+import { argmaxRows } from './metrics';
 import type { EpochValidation } from './snapshots';
 
 /** -log of each class's share of the training labels; refuses a class with no training example. */

@@ -25,6 +25,7 @@ import type { Trainer } from '../nn/train-step';
 import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
+import { argmaxRows } from './metrics';
 import { checkMixup, mixBatch, type MixupSettings } from './mixup';
 import { adjustmentProblem, adjustRows, logPriorAdjustment } from './logit-adjust';
 import type { NamedTensors } from './safetensors';
@@ -159,16 +160,6 @@ export interface LoopHooks {
 /** The shuffled order of training examples in an epoch: a pure function of (seed, epoch). */
 export function epochOrder(train: readonly number[], seed: number, epoch: number): number[] {
   return createRng((seed * 1000003 + epoch * 7919) >>> 0).shuffle([...train]);
-}
-
-export function argmaxRows(logits: ArrayLike<number>, classes: number): number[] {
-  const pred: number[] = [];
-  for (let i = 0; i < logits.length / classes; i++) {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (logits[i * classes + k]! > logits[i * classes + best]!) best = k;
-    pred.push(best);
-  }
-  return pred;
 }
 
 /** Mean label-smoothed cross-entropy of logits on the CPU (validation loss). */

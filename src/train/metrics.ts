@@ -110,3 +110,14 @@ export function formatReport(report: ClassificationReport, options: { topK?: num
   }
   return lines.join('\n');
 }
+
+/** Each row's class of largest score (first on ties), for row-major [rows, classes] scores. */
+export function argmaxRows(logits: ArrayLike<number>, classes: number): number[] {
+  const pred: number[] = [];
+  for (let i = 0; i < logits.length / classes; i++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (logits[i * classes + k]! > logits[i * classes + best]!) best = k;
+    pred.push(best);
+  }
+  return pred;
+}

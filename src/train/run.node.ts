@@ -23,8 +23,8 @@ import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, typ
 import { windowsProblem, type WindowSettings } from './batches';
 import { checkMasks, type MaskSettings } from './masks';
 import { trainingSettings, type TrainingSettings } from './schedule';
-import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, argmaxRows, examplesLogits, trainLoop } from './loop';
-import { classificationReport, type ClassificationReport } from './metrics';
+import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, examplesLogits, trainLoop } from './loop';
+import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
 import type { WeightAverage } from './average';
 import { restoreState, saveState } from './resume.node.ts';

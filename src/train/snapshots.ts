@@ -4,7 +4,7 @@
 // clips, unlike the best epoch, which is picked on them; and averaging neighbouring epochs smooths
 // the several-point swings between epochs of a run trained at a constant rate. Browser-safe.
 
-import { argmaxRows } from './loop';
+import { argmaxRows } from './metrics';
 
 export interface EpochValidation {
   epoch: number;
