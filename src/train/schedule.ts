@@ -96,6 +96,8 @@ export function balancedClassWeights(train: readonly number[], labels: ArrayLike
 /** What a run records of its schedule, sampling and loss weighting (model.json, report, checkpoint). */
 export interface TrainingSettings {
   schedule: 'plateau' | 'cosine';
+  /** The cosine schedule's length in epochs (its rates depend on it); present only with that schedule. */
+  cosineEpochs?: number;
   balance: boolean;
   /** Present only when the loss is class-weighted, so records from before it still compare equal. */
   classWeights?: 'balanced';
@@ -109,9 +111,10 @@ export interface TrainingSettings {
   logitAdjust?: boolean;
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust'>): TrainingSettings {
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust'> & { epochs?: number }): TrainingSettings {
   return {
     schedule: opts.schedule?.kind ?? 'plateau',
+    ...(opts.schedule?.kind === 'cosine' && opts.epochs !== undefined ? { cosineEpochs: opts.epochs } : {}),
     balance: !!opts.balance,
     ...(opts.classWeights ? { classWeights: opts.classWeights } : {}),
     ...(opts.swaFrom !== undefined ? { swaFrom: opts.swaFrom } : {}),

@@ -44,12 +44,14 @@ describe('ser train with a cosine schedule and balanced epochs on a tiny config'
     expect(r.report.perClass.map((m, k) => totals[k]! - m.support)).toEqual(r.classes.map((c) => (c === 'neutral' ? 2 : 9)));
     expect(steps).toEqual([9, 9]); // 4 classes x 9 clips / batch 4 (unbalanced: ceil(29 / 4) = 8)
     expect(r.state.history.map((h) => h.lr)).toEqual([0, 1].map((e) => cosineRate(3e-3, defaultLoopOptions.minLr, e, 2)));
-    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training).toEqual({ schedule: 'cosine', balance: true });
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training).toEqual({ schedule: 'cosine', cosineEpochs: 2, balance: true });
     await writeReport(r);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Schedule: cosine decay of the learning rate over the epochs; class-balanced epochs/);
-    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).training).toEqual({ schedule: 'cosine', balance: true });
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).training).toEqual({ schedule: 'cosine', cosineEpochs: 2, balance: true });
     await expect(trainRun(gpu(), extractor, options(out, { balance: true }, { resume: true }))).rejects.toThrow(/another schedule or sampling/);
     await expect(trainRun(gpu(), extractor, options(out, { schedule: cosine.schedule }, { resume: true }))).rejects.toThrow(/another schedule or sampling/);
+    // A cosine run's rates depend on its length: continuing it for more epochs is refused.
+    await expect(trainRun(gpu(), extractor, options(out, { ...cosine, epochs: 3 }, { resume: true }))).rejects.toThrow(/another schedule or sampling.*for cosine, --epochs/);
 
     const plainSteps: number[] = [];
     const plainOut = mkdtempSync(join(tmpdir(), 'ser-balance-b-'));

@@ -1,6 +1,7 @@
 // `ser train` end to end on a tiny config: train, evaluate and predict on a generated corpus; resume
-// after an interruption ends with exactly the weights of an uninterrupted run; checkpoints of another
-// config are refused; bad data folders and flags fail with clear messages before any training.
+// after an interruption, or of a finished run for more epochs, ends with exactly the weights of an
+// uninterrupted run; checkpoints of another config are refused; bad data folders and flags fail with
+// clear messages before any training.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -115,6 +116,19 @@ describe('ser train on a tiny config', () => {
     expect(b.equals(a)).toBe(true);
     expect(readFileSync(join(cut, 'model.safetensors')).equals(readFileSync(join(full, 'model.safetensors')))).toBe(true);
     expect(readValidationLogits(cut)).toEqual(readValidationLogits(full));
+  });
+
+  it('continues a finished run for more epochs (--resume with a larger --epochs) to the weights of a run that had them from the start', async () => {
+    const full = mkdtempSync(join(tmpdir(), 'ser-long-'));
+    await trainRun(...options(gpu(), data, full, 3));
+    const short = mkdtempSync(join(tmpdir(), 'ser-short-'));
+    const first = await trainRun(...options(gpu(), data, short, 2));
+    expect(first.state.history).toHaveLength(2);
+    const longer = await trainRun(...options(gpu(), data, short, 3, { resume: true }));
+    expect(longer.state.history.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(readFileSync(join(short, 'checkpoint.safetensors')).equals(readFileSync(join(full, 'checkpoint.safetensors')))).toBe(true);
+    expect(readFileSync(join(short, 'model.safetensors')).equals(readFileSync(join(full, 'model.safetensors')))).toBe(true);
+    expect(readValidationLogits(short)).toEqual(readValidationLogits(full));
   });
 
   it('skips an unreadable clip, counts it and lists it with its reason in the report', async () => {

@@ -80,7 +80,7 @@ describe('ser train --seeds on a tiny config', () => {
   });
   const extractor = (c: FeatureConfig) => new GpuFeatureExtractor(gpu(), c);
 
-  it('trains one run per seed, summarises them, continues a stopped run and reuses finished seeds', async () => {
+  it('trains one run per seed, summarises them, continues a stopped run, reuses finished seeds and extends them all for more epochs', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-seeds-out-'));
     // Stop in the second seed's second epoch: no summary; the first seed finished, the second has epoch 1 checkpointed.
     let seedsStarted = 0;
@@ -125,6 +125,17 @@ describe('ser train --seeds on a tiny config', () => {
     expect(again.filter((l) => /finished before/.test(l))).toHaveLength(2);
     expect(r2.summary!.accuracy).toEqual(r.summary!.accuracy);
     await expect(seedsRun(gpu(), extractor, options(out, [], { lr: 1e-3 }))).rejects.toThrow(/holds a --seeds run with other settings/);
+
+    // A larger --epochs continues every seed from its checkpoint; a smaller one is refused.
+    const loop = options(out, []).loop;
+    await expect(seedsRun(gpu(), extractor, options(out, [], { loop: { ...loop, epochs: 1 } }))).rejects.toThrow(/holds a --seeds run with other settings/);
+    const longer: string[] = [];
+    const r3 = await seedsRun(gpu(), extractor, options(out, longer, { loop: { ...loop, epochs: 3 } }));
+    expect(longer.filter((l) => /continuing its checkpoint/.test(l))).toHaveLength(2);
+    expect(longer.filter((l) => /resuming after epoch 2/.test(l))).toHaveLength(2);
+    expect([1, 4].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'report.json'), 'utf8')).epochs.length)).toEqual([3, 3]);
+    expect(JSON.parse(readFileSync(join(out, 'seeds-settings.json'), 'utf8')).loop.epochs).toBe(3);
+    expect(r3.summary!.seeds).toEqual([1, 4]);
   });
 
   it('the CLI refuses --seeds with --folds, --seed or --resume', () => {
