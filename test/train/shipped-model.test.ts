@@ -2,13 +2,14 @@
 // model.json), carries the RAVDESS classes and its 82 x 128 features read as 64-frame windows, and on 16 RAVDESS
 // clips it never trained on (test/fixtures/ravdess/, two per emotion, from its validation split) it
 // predicts well above chance (1/8); `ser predict` without --model uses it and agrees with the library;
-// and `npm run train:ravdess` trains the recipe its model.json records.
+// and `npm run train:ravdess` trains the recipe its model.json records (as its `--variant speaker-norm`
+// does models/ravdess-8-speaker-norm's; that model's behaviour: shipped-speaker-norm.test.ts).
 
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHIPPED_MODEL } from '../../src/cli/predict';
+import { SHIPPED_MODEL, SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
 import { scaledDropout } from '../../src/cli/train';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { predictFiles } from '../../src/train/infer.node.ts';
@@ -36,11 +37,18 @@ describe('the shipped RAVDESS model', () => {
     for (const f of files) expect(split.valFiles.some((v: string) => v.endsWith(f.split('/').pop()!))).toBe(true);
   });
 
-  it('is what `npm run train:ravdess` trains: the script\'s recipe is the one model.json records', async () => {
+  // Each shipped model is what its `npm run train:ravdess` variant trains: the script's flags are the ones model.json records.
+  it.each([
+    ['single-clip', SHIPPED_MODEL],
+    ['speaker-norm', SHIPPED_SPEAKER_NORM_MODEL],
+  ])('variant %s: the script\'s recipe is the one %s/model.json records', async (variant, dir) => {
     const script = '../../scripts/train-ravdess.mjs'; // a plain .mjs without types, imported untyped
-    const { RECIPE } = (await import(script)) as { RECIPE: readonly string[] };
-    const value = (flag: string) => RECIPE[RECIPE.indexOf(flag) + 1];
-    const meta = JSON.parse(readFileSync(join(SHIPPED_MODEL, 'model.json'), 'utf8'));
+    const { RECIPES, RECIPE } = (await import(script)) as { RECIPES: Record<string, readonly string[]>; RECIPE: readonly string[] };
+    expect(RECIPE).toBe(RECIPES['single-clip']);
+    const recipe = RECIPES[variant]!;
+    const value = (flag: string) => recipe[recipe.indexOf(flag) + 1];
+    expect(value('--out')).toBe(`runs/${dir.split('/').pop()}`);
+    const meta = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(value('--patience')).toBe('0'); // no early stop: every epoch of --epochs runs
     expect(meta.history).toHaveLength(Number(value('--epochs')));
     expect(meta.seed).toBe(Number(value('--seed')));
@@ -48,10 +56,21 @@ describe('the shipped RAVDESS model', () => {
     expect(meta.modelConfig).toMatchObject(scaledDropout(Number(value('--dropout-scale'))));
     expect(meta.featureConfig.frames).toBe(Number(value('--clip-frames')));
     expect(meta.windows).toEqual({ frames: 64, evalWindows: 3 });
-    expect(meta.training.logitAdjust === true).toBe(RECIPE.includes('--logit-adjust'));
-    expect(meta.logitAdjustment !== undefined).toBe(RECIPE.includes('--logit-adjust'));
-    expect(meta.speakerNorm === true).toBe(RECIPE.includes('--speaker-norm'));
+    expect(meta.training.logitAdjust === true).toBe(recipe.includes('--logit-adjust'));
+    expect(meta.logitAdjustment !== undefined).toBe(recipe.includes('--logit-adjust'));
+    expect(meta.speakerNorm === true).toBe(recipe.includes('--speaker-norm'));
+    expect(meta.speakerNorm === true).toBe(variant === 'speaker-norm');
     for (const absent of ['augment', 'masks']) expect(meta[absent]).toBeNull();
+  });
+
+  it('the script takes --variant single-clip|speaker-norm and refuses others', async () => {
+    const script = '../../scripts/train-ravdess.mjs';
+    const { takeVariant } = (await import(script)) as { takeVariant: (a: string[]) => { variant: string; rest: string[] } };
+    expect(takeVariant(['--data', 'd'])).toEqual({ variant: 'single-clip', rest: ['--data', 'd'] });
+    expect(takeVariant(['--variant', 'speaker-norm', '--data', 'd'])).toEqual({ variant: 'speaker-norm', rest: ['--data', 'd'] });
+    expect(takeVariant(['--data=d', '--variant=single-clip'])).toEqual({ variant: 'single-clip', rest: ['--data=d'] });
+    expect(() => takeVariant(['--variant', 'best'])).toThrow(/one of single-clip, speaker-norm, got best/);
+    expect(() => takeVariant(['--variant'])).toThrow(/got nothing/);
   });
 
   it('loads, and predicts held-out clips well above chance', async () => {

@@ -1,0 +1,63 @@
+// The shipped speaker-normalised RAVDESS model, models/ravdess-8-speaker-norm/: it is where
+// `ser predict --one-speaker` looks without --model, with its model card and split; it loads (weights
+// checked against model.json's SHA-256) as a speaker-normalised model; and on the 10 clips of actor 01
+// among test/fixtures/ravdess/ (held out from its training: its validation split holds them), normalised
+// together as one speaker's clips, it predicts well above chance, the CLI agreeing with the library.
+// Its recipe is checked against `npm run train:ravdess -- --variant speaker-norm` in shipped-model.test.ts.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
+import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
+import { predictFiles } from '../../src/train/infer.node.ts';
+import { loadModel } from '../../src/train/saved-model.node.ts';
+import { useGpu } from '../harness';
+
+const gpu = useGpu();
+const ROOT = join(__dirname, '../..');
+const BIN = join(ROOT, 'bin/ser.mjs');
+const CLIPS = join(__dirname, '../fixtures/ravdess');
+const CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
+// Actor 01's fixture clips: every emotion, 10 clips, one speaker (the 7th field of a RAVDESS name).
+const files = readdirSync(CLIPS).filter((f) => f.endsWith('-01.flac')).sort().map((f) => join(CLIPS, f));
+const truth = (f: string) => CLASSES[Number(/03-01-(\d\d)-/.exec(f)![1]) - 1]!;
+// Chance is 10 / 8 of 10; see MIN_CORRECT's note where the model was shipped.
+const MIN_CORRECT = 5;
+
+describe('the shipped speaker-normalised RAVDESS model', () => {
+  it('is where `ser predict --one-speaker` looks by default, with its model card and split', () => {
+    expect(SHIPPED_SPEAKER_NORM_MODEL).toBe(join(ROOT, 'models/ravdess-8-speaker-norm'));
+    const card = readFileSync(join(SHIPPED_SPEAKER_NORM_MODEL, 'README.md'), 'utf8');
+    expect(card).toMatch(/CC BY-NC-SA 4\.0/);
+    expect(card).toMatch(/--one-speaker/);
+    const split = JSON.parse(readFileSync(join(SHIPPED_SPEAKER_NORM_MODEL, 'split.json'), 'utf8'));
+    expect(split.valFiles).toHaveLength(240);
+    expect(files).toHaveLength(10);
+    expect(new Set(files.map(truth)).size).toBe(8);
+    for (const f of files) expect(split.valFiles).toContain(`Actor_01/${f.split('/').pop()}`);
+  });
+
+  it('predicts one speaker\'s held-out clips, normalised together, well above chance; the CLI agrees', async () => {
+    const loaded = await loadModel(gpu(), SHIPPED_SPEAKER_NORM_MODEL);
+    expect(loaded.meta.speakerNorm).toBe(true);
+    expect(loaded.meta.classes).toEqual(CLASSES);
+    const { predictions, skipped } = await predictFiles(gpu(), loaded, files, (c) => new GpuFeatureExtractor(gpu(), c), { speakers: files.map(() => 'actor 01') });
+    loaded.model.dispose();
+    expect(skipped).toEqual([]);
+    const correct = predictions.filter((p) => p!.label === truth(p!.file)).length;
+    expect(correct).toBeGreaterThanOrEqual(MIN_CORRECT);
+    const cli = execFileSync(process.execPath, [BIN, 'predict', '--one-speaker', '--json', ...files], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .trim().split('\n').map((l) => JSON.parse(l));
+    expect(cli.map((p) => p.file)).toEqual(files);
+    cli.forEach((p, i) => {
+      expect(p.label).toBe(predictions[i]!.label);
+      expect(p.probabilities[p.label]).toBeCloseTo(predictions[i]!.probabilities[p.label]!, 4);
+    });
+    // Without --one-speaker the model is refused: one clip alone cannot stand for its speaker.
+    const alone = spawnSync(process.execPath, [BIN, 'predict', '--model', SHIPPED_SPEAKER_NORM_MODEL, files[0]!], { encoding: 'utf8' });
+    expect(alone.status).not.toBe(0);
+    expect(alone.stderr).toMatch(/trained with --speaker-norm: .*--one-speaker/);
+  });
+});
