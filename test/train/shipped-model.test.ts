@@ -39,15 +39,16 @@ describe('the shipped RAVDESS model', () => {
 
   // Each shipped model is what its `npm run train:ravdess` variant trains: the script's flags are the ones model.json records.
   it.each([
-    ['single-clip', SHIPPED_MODEL],
-    ['speaker-norm', SHIPPED_SPEAKER_NORM_MODEL],
-  ])('variant %s: the script\'s recipe is the one %s/model.json records', async (variant, dir) => {
+    ['single-clip', 'ravdess-8', SHIPPED_MODEL],
+    ['speaker-norm', 'ravdess-8-speaker-norm', SHIPPED_SPEAKER_NORM_MODEL],
+  ])('variant %s: the script\'s recipe is the one models/%s/model.json records', async (variant, name, dir) => {
     const script = '../../scripts/train-ravdess.mjs'; // a plain .mjs without types, imported untyped
     const { RECIPES, RECIPE } = (await import(script)) as { RECIPES: Record<string, readonly string[]>; RECIPE: readonly string[] };
     expect(RECIPE).toBe(RECIPES['single-clip']);
     const recipe = RECIPES[variant]!;
     const value = (flag: string) => recipe[recipe.indexOf(flag) + 1];
-    expect(value('--out')).toBe(`runs/${dir.split('/').pop()}`);
+    expect(dir).toBe(join(ROOT, 'models', name));
+    expect(value('--out')).toBe(`runs/${name}`);
     const meta = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(value('--patience')).toBe('0'); // no early stop: every epoch of --epochs runs
     expect(meta.history).toHaveLength(Number(value('--epochs')));
