@@ -167,6 +167,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     let best: NamedTensors | null = null;
     if (opts.resume) {
       ({ state: resumeState, average: resumeAverage } = await restoreState(opts.out, model, trainer, mc, dataSettings));
+      if (resumeState.epoch > opts.loop.epochs) throw new RangeError(`${opts.out} has trained ${resumeState.epoch} epochs already: resume it with --epochs ${resumeState.epoch} or more, not ${opts.loop.epochs}`);
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }

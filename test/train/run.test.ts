@@ -129,6 +129,8 @@ describe('ser train on a tiny config', () => {
     expect(readFileSync(join(short, 'checkpoint.safetensors')).equals(readFileSync(join(full, 'checkpoint.safetensors')))).toBe(true);
     expect(readFileSync(join(short, 'model.safetensors')).equals(readFileSync(join(full, 'model.safetensors')))).toBe(true);
     expect(readValidationLogits(short)).toEqual(readValidationLogits(full));
+    // Fewer epochs than it has trained would pass a longer run off as a shorter one: refused.
+    await expect(trainRun(...options(gpu(), data, short, 2, { resume: true }))).rejects.toThrow(/has trained 3 epochs already: resume it with --epochs 3 or more, not 2/);
   });
 
   it('skips an unreadable clip, counts it and lists it with its reason in the report', async () => {
