@@ -1,8 +1,14 @@
 // `ser evaluate --model DIR --data DIR`: accuracy, UAR, macro F1, per-class precision and recall, the
 // confusion matrix (counts and row %) and the largest confusions of a trained model on a data set.
+// `--held-out` scores only the clips the model was validated on (its split.json); a speaker-normalised
+// model still takes its speakers' statistics from all their clips in --data, as training did, so the
+// model folder's report figures are reproduced.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createNodeGpu } from '../gpu/node.node.ts';
+import { clipsToPredict, heldOutIndices } from '../train/data.node.ts';
 import { loadDataset } from '../train/datasets.node.ts';
 import { predictFiles } from '../train/infer.node.ts';
 import { classificationReport, formatReport } from '../train/metrics';
@@ -21,9 +27,10 @@ export function registerEvaluate(program: Command): void {
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--speaker-clips <k>', "for a model trained with --speaker-norm: normalise each speaker's clips in random groups of at most k instead of all together (how many clips of a speaker inference needs)", numberWithin(1, 100000, true))
     .option('--seed <n>', 'seed of the --speaker-clips groups', numberWithin(0, 2 ** 31, true), 0)
+    .option('--held-out', "score only the clips the model was validated on (the model folder's split.json; --data is the folder it was trained from); a --speaker-norm model still normalises with all of each speaker's clips in --data")
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
-    .action(async (opts: { model: string; data: string; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; seed: number }) => {
+    .action(async (opts: { model: string; data: string; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; seed: number; heldOut?: boolean }) => {
       const gpu = await createNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
@@ -34,6 +41,7 @@ export function registerEvaluate(program: Command): void {
         const foreign = dataset.items.length - usable.length;
         if (usable.length === 0) throw new Error(`${opts.data}: no files of the model's classes (${classes.join(', ')})`);
         if (foreign > 0) console.error(`ignoring ${foreign} files whose class the model does not know`);
+        const scored = opts.heldOut ? heldOutIndices(readValFiles(opts.model), opts.data, usable.map((i) => i.path), opts.data) : null;
         let speakers: string[] | undefined;
         if (loaded.meta.speakerNorm) {
           speakers = clipSpeakers(usable, (i) => usable[i]!.path, `${opts.model} (trained with --speaker-norm)`);
@@ -41,8 +49,10 @@ export function registerEvaluate(program: Command): void {
         } else if (opts.speakerClips !== undefined) {
           throw new Error(`--speaker-clips applies only to a model trained with --speaker-norm; ${opts.model} was not`);
         }
-        const { predictions, skipped } = await predictFiles(gpu, loaded, usable.map((i) => i.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers });
-        const pairs = usable.map((item, i) => ({ item, p: predictions[i] })).filter((e) => e.p);
+        const run = clipsToPredict(scored, usable.length, !!speakers);
+        const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => usable[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!) });
+        const byItem = new Map(run.map((i, k) => [i, predictions[k]]));
+        const pairs = (scored ?? run).map((i) => ({ item: usable[i]!, p: byItem.get(i) })).filter((e) => e.p);
         const report = classificationReport(pairs.map((e) => classes.indexOf(e.item.label)), pairs.map((e) => classes.indexOf(e.p!.label)), classes);
         for (const s of skipped) console.error(`skipped ${s.name}: ${s.reason}`);
         if (opts.json) {
@@ -54,4 +64,13 @@ export function registerEvaluate(program: Command): void {
         gpu.destroy();
       }
     });
+}
+
+/** The validation clips split.json names beside a model (`ser train` writes it). */
+function readValFiles(modelDir: string): string[] {
+  const file = join(modelDir, 'split.json');
+  if (!existsSync(file)) throw new Error(`--held-out needs ${file}, which \`ser train\` writes beside the model`);
+  const valFiles: string[] = JSON.parse(readFileSync(file, 'utf8')).valFiles ?? [];
+  if (valFiles.length === 0) throw new Error(`${file} lists no validation clips: the model was trained without a held-out split`);
+  return valFiles;
 }

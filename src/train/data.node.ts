@@ -100,6 +100,26 @@ export function splitRecord(data: TrainingData, split: Split) {
   return { ...split.description, trainExamples: split.train.length, valFiles: split.val.map((i) => relative(data.dataDir, data.paths[i]!)) };
 }
 
+/**
+ * The inverse of splitRecord for `ser evaluate --held-out`: indices into `paths` (a data set's clips,
+ * absolute) of `valFiles` (split.json's names, relative to the data folder `dataDir` trained from).
+ * Every one must be present; `source` names the data in the error.
+ */
+export function heldOutIndices(valFiles: readonly string[], dataDir: string, paths: readonly string[], source: string): number[] {
+  const index = new Map(paths.map((p, i) => [relative(resolve(dataDir), p), i]));
+  const missing = valFiles.filter((f) => !index.has(f));
+  if (missing.length > 0) throw new RangeError(`--held-out: ${missing.length} of the model's ${valFiles.length} validation clips are not in ${source} (first: ${missing[0]}); give the data folder it was trained from`);
+  return valFiles.map((f) => index.get(f)!);
+}
+
+/**
+ * The clips evaluation must predict to score `scored` (null: all `count`): only those, unless a
+ * speaker-normalised model needs each speaker's statistics from all of the speaker's clips.
+ */
+export function clipsToPredict(scored: readonly number[] | null, count: number, speakerNorm: boolean): number[] {
+  return scored && !speakerNorm ? [...scored] : Array.from({ length: count }, (_, i) => i);
+}
+
 /** The file variant that turns a decoded clip into augmented copy `copy`. */
 export function augmentVariant(config: AugmentConfig, fc: FeatureConfig, seed: number, copy: number): FileVariant {
   const { copies: _, ...params } = config; // more copies must not invalidate the ones already cached

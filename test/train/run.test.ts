@@ -18,6 +18,7 @@ import { readValidationLogits } from '../../src/train/val-logits.node.ts';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
+import type { Emotion } from '../../src/train/labels';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { useGpu } from '../harness';
@@ -26,12 +27,13 @@ import { TINY_MODEL } from './tiny-run';
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
 
-function corpus(): string {
+function corpusOf(classes: Emotion[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'ser-run-'));
-  const clips = synthCorpus({ speakers: 2, clipsPerClassPerSpeaker: 2, seed: 3, classes: ['neutral', 'happy', 'sad', 'angry'] });
+  const clips = synthCorpus({ speakers: 2, clipsPerClassPerSpeaker: 2, seed: 3, classes });
   writeSynthCorpus(dir, clips, { layout: 'ravdess' });
   return dir;
 }
+const corpus = () => corpusOf(['neutral', 'happy', 'sad', 'angry']);
 
 function options(g: Gpu, data: string, out: string, epochs: number, extra: Partial<TrainRunOptions> = {}): [Gpu, (c: FeatureConfig) => GpuFeatureExtractor, TrainRunOptions] {
   return [
@@ -99,6 +101,15 @@ describe('ser train on a tiny config', () => {
     const ev = JSON.parse(execFileSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', data, '--json', '--cache', join(out, 'cache', 'features')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     expect(Object.keys(ev)).toEqual(['accuracy', 'uar', 'macroF1', 'classes', 'confusion', 'perClass', 'n']);
     expect(ev.n).toBe(16);
+    // --held-out scores the validation clips of split.json only: the report's figures again.
+    const held = JSON.parse(execFileSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', data, '--held-out', '--json', '--cache', join(out, 'cache', 'features')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(held.n).toBe(r.split.val.length);
+    expect(held.accuracy).toBe(r.report.accuracy);
+    expect(held.confusion).toEqual(r.report.confusion);
+    // Against another data folder the validation clips are missing: refused, naming one.
+    const other = spawnSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', corpusOf(['happy', 'sad']), '--held-out'], { encoding: 'utf8' });
+    expect(other.status).not.toBe(0);
+    expect(other.stderr).toMatch(/--held-out: \d+ of the model's 4 validation clips are not in .* \(first: Actor_\d+\/.+\.wav\); give the data folder it was trained from/);
   });
 
   it('resumes after an interruption and ends with the same weights as an uninterrupted run', async () => {

@@ -1,7 +1,8 @@
 // Speaker normalisation (--speaker-norm): per-speaker row statistics against a float64 reference,
 // invariance to a per-speaker affine change of each row, the frames-before-padding rule; end to end,
-// a tiny speaker-split run records it, evaluation through predictFiles reproduces the training-time
-// validation accuracy, inference without speakers and resuming with other settings are refused, and
+// a tiny speaker-split run records it, evaluation through predictFiles and `ser evaluate --held-out`
+// (which predicts every clip of a speaker to score some) reproduces the training-time validation
+// figures, inference without speakers and resuming with other settings are refused, and
 // a data set without speakers is refused before training.
 
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { createRng } from '../../src/common/random';
 import { featuresOfFiles } from '../../src/dsp/files.node.ts';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { FeaturePipeline } from '../../src/dsp/pipeline';
+import { clipsToPredict, heldOutIndices } from '../../src/train/data.node.ts';
 import { predictFeatures } from '../../src/train/predict';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { trainRun } from '../../src/train/run.node.ts';
@@ -110,6 +112,17 @@ describe('speaker normalisation', () => {
     expect(() => speakerGroups(spk, 0, 0)).toThrow(/positive integer/);
   });
 
+  it('evaluate --held-out finds split.json\'s clips in the data set, and predicts every clip for a speaker-normalised model', () => {
+    const root = join(tmpdir(), 'corpus');
+    const paths = ['Actor_01/a.wav', 'Actor_01/b.wav', 'Actor_02/c.wav', 'Actor_02/d.wav'].map((p) => join(root, p));
+    expect(heldOutIndices(['Actor_02/d.wav', 'Actor_01/a.wav'], root, paths, 'DATA')).toEqual([3, 0]);
+    expect(() => heldOutIndices(['Actor_01/a.wav', 'Actor_03/e.wav'], root, paths, 'DATA')).toThrow(/1 of the model's 2 validation clips are not in DATA \(first: Actor_03\/e\.wav\)/);
+    // Statistics from all of a speaker's clips need all of them predicted; otherwise only the scored ones.
+    expect(clipsToPredict([3, 0], 4, true)).toEqual([0, 1, 2, 3]);
+    expect(clipsToPredict([3, 0], 4, false)).toEqual([3, 0]);
+    expect(clipsToPredict(null, 3, false)).toEqual([0, 1, 2]);
+  });
+
   it('refuses clips and speakers of different counts, and a speaker without statistics', () => {
     const xs = clips(speakers, 14);
     expect(() => speakerStats(xs, speakers.slice(1), { rows: ROWS, frames: FRAMES })).toThrow(/9 clips but 8 speakers/);
@@ -171,11 +184,16 @@ describe('ser train --speaker-norm on a tiny config', () => {
     const ev = cli('evaluate', '--model', out, '--data', data, '--json', '--cache', join(out, 'cache', 'features'));
     expect(ev.status, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).n).toBe(24);
+    // Only the held-out speaker's clips scored, normalised as in training: the run's own figures.
+    const held = cli('evaluate', '--model', out, '--data', data, '--held-out', '--json', '--cache', join(out, 'cache', 'features'));
+    expect(held.status, held.stderr).toBe(0);
+    expect(JSON.parse(held.stdout).n).toBe(r.split.val.length);
+    expect(JSON.parse(held.stdout).confusion).toEqual(r.report.confusion);
     const single = cli('evaluate', '--model', out, '--data', data, '--json', '--speaker-clips', '1', '--cache', join(out, 'cache', 'features'));
     expect(single.status, single.stderr).toBe(0);
     expect(JSON.parse(single.stdout).n).toBe(24);
     expect(cli('evaluate', '--data', data, '--speaker-clips', '4', '--model', join(__dirname, '../../models/ravdess-8')).stderr).toMatch(/--speaker-clips applies only to a model trained with --speaker-norm/);
-    const plainModel = cli('predict', '--one-speaker', some[0]!);
+    const plainModel = cli('predict', '--model', join(__dirname, '../../models/ravdess-8'), '--one-speaker', some[0]!);
     expect(plainModel.stderr).toMatch(/--one-speaker applies only to a model trained with --speaker-norm/);
   });
 
