@@ -17,6 +17,9 @@ export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/ravdess-8', imp
 /** The shipped speaker-normalised model (`npm run train:ravdess -- --variant speaker-norm`), for --one-speaker. */
 export const SHIPPED_SPEAKER_NORM_MODEL = fileURLToPath(new URL('../../models/ravdess-8-speaker-norm', import.meta.url));
 
+/** Below this many clips of the speaker, --one-speaker warns that the statistics are poor. */
+const FEW_CLIPS = 8;
+
 export function registerPredict(program: Command): void {
   program
     .command('predict')
@@ -39,6 +42,9 @@ export function registerPredict(program: Command): void {
         if (opts.oneSpeaker && !loaded.meta.speakerNorm) throw new Error(`--one-speaker applies only to a model trained with --speaker-norm; ${modelDir} was not`);
         if (loaded.meta.speakerNorm && !opts.oneSpeaker) throw new Error(`${modelDir} was trained with --speaker-norm: it normalises clips with their speaker's statistics, so give many clips of one speaker and --one-speaker (or use ser evaluate, which groups a data set's clips by speaker)`);
         const speakers = loaded.meta.speakerNorm ? files.map(() => 'speaker') : undefined;
+        if (speakers && files.length < FEW_CLIPS) {
+          console.error(`warning: ${files.length} clip(s) of the speaker; a speaker-normalised model takes the speaker's statistics from them and is much less accurate with fewer than about ${FEW_CLIPS} spanning their emotions (docs/EXPERIMENTS.md run 23: ~28% with one clip, 43-61% with four)`);
+        }
         const { predictions, skipped } = await predictFiles(gpu, loaded, files, (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers });
         for (const p of predictions) {
           if (!p) continue;

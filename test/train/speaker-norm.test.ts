@@ -180,6 +180,7 @@ describe('ser train --speaker-norm on a tiny config', () => {
     expect(refused.stderr).toMatch(/was trained with --speaker-norm: .*--one-speaker/);
     const ok = cli('predict', '--model', out, '--one-speaker', '--json', ...some);
     expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/warning: 6 clip\(s\) of the speaker; .* fewer than about 8/);
     expect(ok.stdout.trim().split('\n').map((l) => JSON.parse(l).file)).toEqual(some);
     const ev = cli('evaluate', '--model', out, '--data', data, '--json', '--cache', join(out, 'cache', 'features'));
     expect(ev.status, ev.stderr).toBe(0);
