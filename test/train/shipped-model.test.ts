@@ -6,7 +6,7 @@
 // does models/ravdess-8-speaker-norm's; that model's behaviour: shipped-speaker-norm.test.ts).
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHIPPED_MODEL, SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
@@ -16,14 +16,10 @@ import { predictFiles } from '../../src/train/infer.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
 import { withEvalWindows } from '../../src/train/saved-model';
 import { useGpu } from '../harness';
+import { BIN, fixtureClips, RAVDESS_CLASSES as CLASSES, ROOT, truth } from './ravdess-fixtures';
 
 const gpu = useGpu();
-const ROOT = join(__dirname, '../..');
-const BIN = join(ROOT, 'bin/ser.mjs');
-const CLIPS = join(__dirname, '../fixtures/ravdess');
-const CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
-const files = readdirSync(CLIPS).filter((f) => f.endsWith('.flac')).sort().map((f) => join(CLIPS, f));
-const truth = (f: string) => CLASSES[Number(/03-01-(\d\d)-/.exec(f)![1]) - 1]!;
+const files = fixtureClips();
 // Chance is 2 of 16; the model got 12 of 16 when it was shipped (run 29; run 8's model before it got 10).
 const MIN_CORRECT = 6;
 

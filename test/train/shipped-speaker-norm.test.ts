@@ -6,7 +6,7 @@
 // Its recipe is checked against `npm run train:ravdess -- --variant speaker-norm` in shipped-model.test.ts.
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
@@ -14,15 +14,11 @@ import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { predictFiles } from '../../src/train/infer.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
 import { useGpu } from '../harness';
+import { BIN, fixtureClips, RAVDESS_CLASSES as CLASSES, ROOT, truth } from './ravdess-fixtures';
 
 const gpu = useGpu();
-const ROOT = join(__dirname, '../..');
-const BIN = join(ROOT, 'bin/ser.mjs');
-const CLIPS = join(__dirname, '../fixtures/ravdess');
-const CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
 // Actor 01's fixture clips: 11 clips of one speaker (the 7th field of a RAVDESS name), every emotion but neutral.
-const files = readdirSync(CLIPS).filter((f) => f.endsWith('-01.flac')).sort().map((f) => join(CLIPS, f));
-const truth = (f: string) => CLASSES[Number(/03-01-(\d\d)-/.exec(f)![1]) - 1]!;
+const files = fixtureClips('-01.flac');
 // Chance is about 1.4 of 11; the model got 9 of 11 when it was shipped (run 33).
 const MIN_CORRECT = 5;
 
