@@ -27,6 +27,13 @@ export function fraction(value: string): number {
   return n;
 }
 
+/** A probability that is not 0: (0, 1]. */
+export function probability(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError(`expected a probability above 0 and at most 1, got '${value}'`);
+  return n;
+}
+
 export function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }

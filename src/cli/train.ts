@@ -24,7 +24,7 @@ import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { seedsRun } from '../train/seeds.node.ts';
 import { makeExtractor } from './extractor';
 import { MASK_LIMITS, type MaskSettings } from '../train/masks';
-import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, rangeWithin } from './options';
+import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
 interface TrainFlags {
   data?: string;
@@ -52,6 +52,7 @@ interface TrainFlags {
   augmentShift: number;
   augmentSpeed: [number, number];
   augmentGain: number;
+  augmentSwap?: number;
   clipFrames?: number;
   evalWindows: number;
   timeMasks?: [number, number];
@@ -69,7 +70,7 @@ interface TrainFlags {
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
 const WINDOW = SEED_MODEL.inputFrames;
 
-const AUGMENT_FLAGS = ['augmentCopies', 'augmentSnr', 'augmentShift', 'augmentSpeed', 'augmentGain'] as const;
+const AUGMENT_FLAGS = ['augmentCopies', 'augmentSnr', 'augmentShift', 'augmentSpeed', 'augmentGain', 'augmentSwap'] as const;
 const L = AUGMENT_LIMITS;
 const D = defaultAugmentConfig;
 
@@ -112,8 +113,8 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
   }
 }
 
-/** --lr-schedule / --balance / --class-weights / --swa-from / --mixup / --weight-decay / --logit-adjust as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust'> {
+/** --lr-schedule / --balance / --class-weights / --swa-from / --mixup / --weight-decay / --logit-adjust / --augment-swap as loop options; the defaults add nothing, so earlier --seeds settings still match. */
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> {
   return {
     ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
     ...(flags.balance ? { balance: true } : {}),
@@ -122,6 +123,7 @@ function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'bal
     ...(flags.mixup !== undefined ? { mixup: { alpha: flags.mixup } } : {}),
     ...(flags.weightDecay ? { weightDecay: flags.weightDecay } : {}),
     ...(flags.logitAdjust ? { logitAdjust: true } : {}),
+    ...(flags.augmentSwap !== undefined ? { augmentSwap: flags.augmentSwap } : {}),
   };
 }
 
@@ -171,6 +173,7 @@ export function registerTrain(program: Command): void {
     .option('--augment-shift <ms>', `largest time shift either way in ms (${L.shiftMs.join('..')}; 0: none)`, numberWithin(L.shiftMs[0], L.shiftMs[1]), D.shiftMs)
     .addOption(new Option('--augment-speed <lo:hi>', `speed factor range (${L.speed.join('..')}; changes pitch too; 1:1: none)`).argParser(rangeWithin(L.speed[0], L.speed[1])).default(D.speed, D.speed.join(':')))
     .option('--augment-gain <dB>', `largest gain change either way in dB (${L.gainDb.join('..')}; 0: none)`, numberWithin(L.gainDb[0], L.gainDb[1]), D.gainDb)
+    .option('--augment-swap <p>', "instead of adding the copies to every epoch, draw each training clip every epoch as one of its augmented copies with probability p (0..1], else as itself: epochs keep their length and time", probability)
     .option('--clip-frames <n>', `keep this many feature frames per clip (more than ${WINDOW}) and train on a random ${WINDOW}-frame window of each clip every epoch; validation and inference average --eval-windows windows (default: the first ${WINDOW} frames, as the seed)`, numberWithin(WINDOW + 1, 1024, true))
     .option('--eval-windows <k>', 'windows averaged per clip at validation and inference with --clip-frames (1..32)', numberWithin(1, 32, true), 3)
     .option('--time-masks <k:t>', `mask (set to the mean) up to k bands of up to t frames of every training example, drawn afresh each epoch (SpecAugment; k ${MASK_LIMITS.count.join('..')}, t ${MASK_LIMITS.width.join('..')}); validation and inference never mask`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))

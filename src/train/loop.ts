@@ -12,9 +12,11 @@
 // (average.ts, swaFrom) validation from that epoch on evaluates the running mean of the epochs'
 // weights, recalibrated, and the raw weights are put back to train on. schedule.ts has the
 // alternatives to the plateau rule (cosine decay) and to natural class frequencies (balanced epochs
-// or class-weighted loss). With mixup (mixup.ts) each batch is blended with a shuffled copy of itself
-// and the loss aims at the blended labels. With logit adjustment (logit-adjust.ts) validation accuracy
-// and the best epoch use the prior-corrected decision; the validation loss stays on the raw outputs.
+// or class-weighted loss), and swapped augmentation (each epoch draws some clips as one of their
+// augmented copies, at the epoch's usual length). With mixup (mixup.ts) each batch is blended with a
+// shuffled copy of itself and the loss aims at the blended labels. With logit adjustment
+// (logit-adjust.ts) validation accuracy and the best epoch use the prior-corrected decision; the
+// validation loss stays on the raw outputs.
 // Browser-safe: checkpointing goes through the onEpochEnd callback.
 
 import { createRng } from '../common/random';
@@ -29,7 +31,7 @@ import { argmaxRows } from './metrics';
 import { checkMixup, mixBatch, type MixupSettings } from './mixup';
 import { adjustmentProblem, adjustRows, logPriorAdjustment } from './logit-adjust';
 import type { NamedTensors } from './safetensors';
-import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch } from './schedule';
+import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch, swappedExamples } from './schedule';
 
 export type { DataOnGpu } from './batches';
 export { examplesLogits, recalibrateBatchNorm } from './batches';
@@ -83,6 +85,12 @@ export interface LoopOptions {
    * itself); training is unchanged.
    */
   logitAdjust?: boolean | readonly number[];
+  /**
+   * Swapped augmentation (schedule.ts swappedExamples): each epoch, every training example is drawn
+   * as one of its augmented copies (the split's `copiesOf`) with this probability, else as itself;
+   * the epoch keeps the originals' length. Recorded with the training settings.
+   */
+  augmentSwap?: number;
 }
 
 export const defaultLoopOptions: LoopOptions = {
@@ -181,7 +189,7 @@ export async function trainLoop(
   gpu: Gpu,
   trainer: Trainer,
   data: DataOnGpu,
-  split: { train: number[]; val: number[] },
+  split: { train: number[]; val: number[]; copiesOf?: ReadonlyMap<number, readonly number[]> },
   opts: LoopOptions,
   hooks: LoopHooks = {},
   resume?: LoopState,
@@ -198,8 +206,10 @@ export async function trainLoop(
     if (!Number.isInteger(opts.swaFrom) || opts.swaFrom < 1) throw new RangeError(`weight averaging must start at an epoch >= 1, got ${opts.swaFrom}`);
     if (opts.bnRecalibration <= 0) throw new RangeError('weight averaging needs BN recalibration (the averaged weights have no BN statistics of their own): set bnRecalibration > 0');
   }
+  if (opts.augmentSwap !== undefined && !(split.copiesOf && split.copiesOf.size > 0)) throw new RangeError('swapped augmentation needs augmented copies of the training examples (--augment)');
   let average = resumeAverage;
-  const examplesOf = (epoch: number) => (opts.balance ? balancedExamples(split.train, data.labels, opts.seed, epoch) : split.train);
+  const sampled = (epoch: number) => (opts.balance ? balancedExamples(split.train, data.labels, opts.seed, epoch) : split.train);
+  const examplesOf = (epoch: number) => (opts.augmentSwap !== undefined ? swappedExamples(sampled(epoch), split.copiesOf!, opts.augmentSwap, opts.seed, epoch) : sampled(epoch));
   const steps = Math.ceil(examplesOf(0).length / opts.batch);
   const cosine = opts.schedule?.kind === 'cosine' ? opts.schedule : null;
   const names = [...trainer.model.params.keys()];

@@ -56,7 +56,7 @@ export async function restoreState(dir: string, model: SerModel, trainer: Traine
     throw new CheckpointError(`${dir}/checkpoint.json: written with other feature masks (${JSON.stringify(meta.masks ?? null)}); resume with the same --time-masks and --row-masks`);
   }
   if (JSON.stringify(recordedTraining(meta.training)) !== JSON.stringify(settings.training)) {
-    throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule (and, for cosine, --epochs), --balance, --class-weights, --swa-from, --mixup, --weight-decay and --logit-adjust`);
+    throw new CheckpointError(`${dir}/checkpoint.json: written with another schedule or sampling (${JSON.stringify(recordedTraining(meta.training))}); resume with the same --lr-schedule (and, for cosine, --epochs), --balance, --class-weights, --swa-from, --mixup, --weight-decay, --logit-adjust and --augment-swap`);
   }
   if ((meta.speakerNorm === true) !== (settings.speakerNorm ?? false)) {
     throw new CheckpointError(`${dir}/checkpoint.json: written ${meta.speakerNorm === true ? 'with' : 'without'} --speaker-norm; resume with the same options`);

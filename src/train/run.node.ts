@@ -135,10 +135,24 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   copies.forEach((j, k) => xAll.set(transform(scaler, copyFeatures[j]!), (n + k) * per));
   const labelOf = (i: number) => classes.indexOf(data.examples[i]!.label);
   const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
+  // Swapped augmentation trains on the originals, each epoch drawing some of them as one of their copies.
+  const swap = opts.loop.augmentSwap;
+  const copiesOf = new Map<number, number[]>();
+  if (swap !== undefined) {
+    copies.forEach((j, k) => {
+      const source = augmented[j]!.source;
+      copiesOf.set(source, [...(copiesOf.get(source) ?? []), n + k]);
+    });
+  }
+  const trainOn = swap !== undefined ? split.train : train;
   // Refused here, before any training, when a class has no training clip (logit-adjust.ts).
   const given = opts.loop.logitAdjust;
-  const adjustment = Array.isArray(given) ? [...given] : given ? logPriorAdjustment(train.map((i) => labels[i]!), classes.length, classes) : null;
-  if (copies.length > 0) log(`training on ${split.train.length} clips + ${copies.length} augmented copies; validation ${split.val.length} clips (no copies)`);
+  const adjustment = Array.isArray(given) ? [...given] : given ? logPriorAdjustment(trainOn.map((i) => labels[i]!), classes.length, classes) : null;
+  if (copies.length > 0) {
+    log(swap !== undefined
+      ? `training on ${split.train.length} clips, each drawn every epoch as one of its augmented copies (${copies.length} in all) with probability ${swap}; validation ${split.val.length} clips (no copies)`
+      : `training on ${split.train.length} clips + ${copies.length} augmented copies; validation ${split.val.length} clips (no copies)`);
+  }
 
   const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: win ? win.frames : fc.frames });
   const masks = opts.loop.masks ?? null;
@@ -174,7 +188,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
 
     // The loop decides with the adjustment computed here (the same one the saved model records).
-    const state = await trainLoop(gpu, trainer, onGpu, { train, val: split.val }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
+    const state = await trainLoop(gpu, trainer, onGpu, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
       onValidated: async (s, improved) => {

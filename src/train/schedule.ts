@@ -7,7 +7,9 @@
 // repeat gets its own random window: batches.ts randomStarts counts occurrences; feature masks are
 // drawn per clip, so a repeat has the same masks); and its alternative, class-weighted loss (each
 // example's loss times n / (classes * count of its class), sklearn's 'balanced' weights, so the
-// weights average 1 over the training clips and the epoch is unchanged).
+// weights average 1 over the training clips and the epoch is unchanged); and swapped augmentation,
+// where each example of an epoch is drawn as itself or as one of its augmented copies, so augmentation
+// varies the epoch without lengthening it.
 
 import { createRng } from '../common/random';
 import type { LoopOptions, LoopState } from './loop';
@@ -83,6 +85,23 @@ export function balancedExamples(train: readonly number[], labels: ArrayLike<num
 }
 
 /**
+ * Swapped augmentation: each of an epoch's examples is replaced, with probability p, by one of its
+ * augmented copies (`copiesOf`: an example's copies, as indices of the same data set), chosen
+ * uniformly; examples without copies stay. The same length every epoch, a pure function of (seed,
+ * epoch, examples), so a resumed run draws what an uninterrupted one would. Not shuffled: see epochOrder.
+ */
+export function swappedExamples(examples: readonly number[], copiesOf: ReadonlyMap<number, readonly number[]>, p: number, seed: number, epoch: number): number[] {
+  if (!(p > 0 && p <= 1)) throw new RangeError(`the swap probability must be in (0, 1], got ${p}`);
+  const rng = createRng((seed * 3266489917 + epoch * 2654435761 + 23) >>> 0);
+  return examples.map((i) => {
+    const copies = copiesOf.get(i);
+    const swap = rng.next() < p; // drawn for every example, so one example's copies do not shift the others' draws
+    const pick = rng.int(copies?.length || 1);
+    return swap && copies && copies.length > 0 ? copies[pick]! : i;
+  });
+}
+
+/**
  * sklearn's compute_class_weight('balanced') over the training examples: n / (present classes *
  * count_k) for each class k present, 1 for a class with no training example (it never weighs).
  */
@@ -109,9 +128,11 @@ export interface TrainingSettings {
   weightDecay?: number;
   /** Logit adjustment of the decisions (logit-adjust.ts); present only when on. */
   logitAdjust?: boolean;
+  /** Swapped augmentation's probability (swappedExamples); present only when swapping. */
+  augmentSwap?: number;
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust'> & { epochs?: number }): TrainingSettings {
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> & { epochs?: number }): TrainingSettings {
   return {
     schedule: opts.schedule?.kind ?? 'plateau',
     ...(opts.schedule?.kind === 'cosine' && opts.epochs !== undefined ? { cosineEpochs: opts.epochs } : {}),
@@ -121,6 +142,7 @@ export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' 
     ...(opts.mixup ? { mixup: opts.mixup.alpha } : {}),
     ...(opts.weightDecay ? { weightDecay: opts.weightDecay } : {}),
     ...(opts.logitAdjust ? { logitAdjust: true } : {}),
+    ...(opts.augmentSwap ? { augmentSwap: opts.augmentSwap } : {}),
   };
 }
 

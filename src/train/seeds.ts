@@ -111,7 +111,7 @@ export function seedsProtocol(p: { split: 'random' | 'speaker'; val: number; val
 /** The settings line of a seeds summary: schedule, model regularisation, inputs, augmentation. */
 export function seedsSettings(p: {
   lr: number;
-  loop: Pick<LoopOptions, 'epochs' | 'batch' | 'patience' | 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'bnRecalibration' | 'masks'>;
+  loop: Pick<LoopOptions, 'epochs' | 'batch' | 'patience' | 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'bnRecalibration' | 'masks' | 'augmentSwap'>;
   model?: Partial<ModelConfig>;
   windows?: { frames: number; evalWindows: number };
   clipFrames?: number;
@@ -127,7 +127,7 @@ export function seedsSettings(p: {
     `dropout ${dropout}, label smoothing ${m.labelSmoothing}, BN momentum ${m.bnMomentum}${l.bnRecalibration > 0 ? `, BN recalibrated on ${l.bnRecalibration} clips` : ''}`,
     w ? `${w.frames}-frame windows of ${p.clipFrames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
     l.masks ? `masks ${l.masks.time.join(':')} (time) ${l.masks.rows.join(':')} (rows)` : 'no masks',
-    p.augment ? 'augmented copies' : 'no augmentation',
+    p.augment ? (l.augmentSwap ? `augmented copies swapped in with probability ${l.augmentSwap}` : 'augmented copies') : 'no augmentation',
     ...(p.speakerNorm ? ['features normalised per speaker'] : []),
   ].join('; ');
 }

@@ -1,7 +1,8 @@
 // `ser train --augment`: augmented copies are a function of file content, seed and settings (not of
 // the file's name) and are cached; they join the training side only, in single runs and in every
 // fold; the scaler is the one fitted on the original training clips; a checkpoint made with other
-// augmentation settings is not resumed; bad augmentation flags fail clearly.
+// augmentation settings is not resumed; with --augment-swap the copies stand in for their clips
+// instead of lengthening the epoch; bad augmentation flags fail clearly.
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -89,6 +90,25 @@ describe('ser train --augment on a tiny config', () => {
     await expect(trainRun(gpu(), extractor, options(out, { resume: true, loop: { ...options(out).loop, epochs: 2 } }))).rejects.toThrow(/other augmentation settings/);
   });
 
+  it('with a swap probability, trains epochs as long as the originals, copies standing in for them', async () => {
+    const steps = (runs: number[]) => (p: { step: number; steps: number }) => void (p.step === 1 && runs.push(p.steps));
+    const seen: number[] = [];
+    const out = mkdtempSync(join(tmpdir(), 'ser-aug-swap-'));
+    const loop = { ...options(out).loop, augmentSwap: 1 };
+    const r = await trainRun(gpu(), extractor, options(out, { augment: AUG, loop, onProgress: steps(seen) }));
+    expect(seen).toEqual([2]); // 16 training clips / batch 8; with the copies added it would be 48 / 8
+    expect(r.augmentedSources).toHaveLength(2 * r.split.train.length);
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training).toEqual({ schedule: 'plateau', balance: false, augmentSwap: 1 });
+    // Without augmentation the same seed trains on the same originals in the same order: every
+    // example swapped for a copy (p = 1) must change the loss.
+    const plainSeen: number[] = [];
+    const plain = await trainRun(gpu(), extractor, options(mkdtempSync(join(tmpdir(), 'ser-aug-swap-plain-')), { onProgress: steps(plainSeen) }));
+    expect(plainSeen).toEqual([2]);
+    expect(r.state.history[0]!.trainLoss).not.toBe(plain.state.history[0]!.trainLoss);
+    await expect(trainRun(gpu(), extractor, options(out, { augment: AUG, resume: true, loop: { ...loop, augmentSwap: 0.5, epochs: 2 } }))).rejects.toThrow(/another schedule or sampling/);
+    await expect(trainRun(gpu(), extractor, options(mkdtempSync(join(tmpdir(), 'ser-aug-swap-none-')), { loop }))).rejects.toThrow(/swapped augmentation needs augmented copies/);
+  });
+
   it('in a k-fold run, each fold trains on copies of its own training clips and validates on originals', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-aug-folds-'));
     const { split: _, val: __, valSpeakers: ___, ...rest } = options(out, { augment: { ...AUG, copies: 1 } });
@@ -111,6 +131,8 @@ describe('ser train --augment on a tiny config', () => {
       [['--augment', '--augment-speed', '0.2:1'], /lo:hi with 0.5 <= lo <= hi <= 2/],
       [['--augment', '--augment-shift', '-5'], /from 0 to 1000/],
       [['--augment', '--augment-gain', 'loud'], /from 0 to 24/],
+      [['--augment-swap', '0.5'], /--augment-swap apply only with --augment/],
+      [['--augment', '--augment-swap', '0'], /expected a probability above 0 and at most 1, got '0'/],
     ] as const) {
       const r = run(...args);
       expect(r.status, args.join(' ')).not.toBe(0);

@@ -2,12 +2,12 @@
 // by validation accuracy, learning rate halved only when the validation loss stops falling (Keras'
 // ReduceLROnPlateau with min_delta 1e-4), the training-accuracy fallback without validation, and
 // checkpoints written before bestValLoss existed; the cosine rate; class-balanced epochs and the windows
-// of repeated clips; balanced class weights.
+// of repeated clips; balanced class weights; swapped augmentation.
 
 import { describe, expect, it } from 'vitest';
 import { randomStarts } from '../../src/train/batches';
 import { type LoopState, scheduleAfterEpoch } from '../../src/train/loop';
-import { balancedClassWeights, balancedExamples, cosineRate } from '../../src/train/schedule';
+import { balancedClassWeights, balancedExamples, cosineRate, swappedExamples } from '../../src/train/schedule';
 
 const opts = { lrPatience: 2, lrFactor: 0.5, minLr: 1e-4 };
 const fresh = (): LoopState => ({ epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 });
@@ -128,5 +128,40 @@ describe('randomStarts of repeated clips', () => {
     expect([...twice.subarray(0, 3)]).toEqual([...once]);
     expect(new Set([twice[1], twice[3], twice[4]]).size).toBeGreaterThan(1);
     for (const s of twice) expect(s).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('swappedExamples', () => {
+  // 400 originals 0..399, each with two copies at 1000 + 2i and 1001 + 2i except the multiples of 10 (none).
+  const examples = Array.from({ length: 400 }, (_, i) => i);
+  const copiesOf = new Map(examples.filter((i) => i % 10 !== 0).map((i) => [i, [1000 + 2 * i, 1001 + 2 * i]] as [number, number[]]));
+
+  it('draws each example as itself or one of its own copies, about p of them swapped, both copies used', () => {
+    const s = swappedExamples(examples, copiesOf, 0.5, 3, 7);
+    expect(s).toHaveLength(examples.length);
+    s.forEach((v, k) => expect(v === k || copiesOf.get(k)!.includes(v)).toBe(true));
+    expect(examples.filter((i) => i % 10 === 0).every((i) => s[i] === i)).toBe(true);
+    const swapped = s.filter((v, k) => v !== k).length / copiesOf.size;
+    expect(swapped).toBeGreaterThan(0.4);
+    expect(swapped).toBeLessThan(0.6);
+    const second = s.filter((v, k) => v !== k && v === copiesOf.get(k)![1]).length;
+    expect(second / s.filter((v, k) => v !== k).length).toBeGreaterThan(0.35);
+    expect(second / s.filter((v, k) => v !== k).length).toBeLessThan(0.65);
+    // p = 1 swaps every example that has copies.
+    expect(swappedExamples(examples, copiesOf, 1, 3, 7).every((v, k) => (k % 10 === 0 ? v === k : v >= 1000))).toBe(true);
+  });
+
+  it('is a pure function of (seed, epoch, examples): a resumed run draws the same; other epochs and seeds differ', () => {
+    const a = swappedExamples(examples, copiesOf, 0.3, 3, 7);
+    expect(swappedExamples(examples, copiesOf, 0.3, 3, 7)).toEqual(a);
+    expect(swappedExamples(examples, copiesOf, 0.3, 3, 8)).not.toEqual(a);
+    expect(swappedExamples(examples, copiesOf, 0.3, 4, 7)).not.toEqual(a);
+    // A repeated example (balanced epochs) draws independently at each occurrence.
+    const twice = swappedExamples([...examples, ...examples], copiesOf, 0.5, 3, 7);
+    expect(twice.slice(400)).not.toEqual(twice.slice(0, 400));
+  });
+
+  it('refuses a probability outside (0, 1]', () => {
+    for (const p of [0, -0.1, 1.5, NaN]) expect(() => swappedExamples(examples, copiesOf, p, 0, 0)).toThrow(/swap probability must be in \(0, 1\]/);
   });
 });
