@@ -16,7 +16,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     : `${d.kind === 'speaker-kfold' ? `speaker k-fold, fold ${d.fold} of ${d.folds}` : 'speaker-independent split'} (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`;
   const a = r.augment;
   const augmentation = a
-    ? `${r.augmentedSources.length} augmented copies (${describeAugmentConfig(a)}); validation clips are never augmented, and the scaler is fitted on the original training clips only`
+    ? `${r.augmentedSources.length} augmented copies (${describeAugmentConfig(a)})${r.training.augmentSwap ? `, each epoch standing in for their clips with probability ${r.training.augmentSwap}` : ', added to every epoch'}; validation clips are never augmented, and the scaler is fitted on the original training clips only`
     : 'none';
   const w = r.windows;
   const windows = w

@@ -82,6 +82,7 @@ describe('ser train --augment on a tiny config', () => {
     await writeReport(r);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ trainExamples: 16, augmentedExamples: 32, valExamples: 8 });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/- Augmentation: 32 augmented copies \(.*\), added to every epoch;/);
     const plainOut = mkdtempSync(join(tmpdir(), 'ser-aug-plain-'));
     await trainRun(gpu(), extractor, options(plainOut));
     expect(JSON.parse(readFileSync(join(plainOut, 'model.json'), 'utf8')).scaler).toEqual(model.scaler);
@@ -99,6 +100,11 @@ describe('ser train --augment on a tiny config', () => {
     expect(seen).toEqual([2]); // 16 training clips / batch 8; with the copies added it would be 48 / 8
     expect(r.augmentedSources).toHaveLength(2 * r.split.train.length);
     expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training).toEqual({ schedule: 'plateau', balance: false, augmentSwap: 1 });
+    const { writeReport } = await import('../../src/train/report.node.ts');
+    await writeReport(r);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/- Augmentation: 32 augmented copies \(.*\), each epoch standing in for their clips with probability 1;/);
+    expect(md).toMatch(/each epoch every training clip is drawn as one of its augmented copies with probability 1, else as itself/);
     // Without augmentation the same seed trains on the same originals in the same order: every
     // example swapped for a copy (p = 1) must change the loss.
     const plainSeen: number[] = [];
