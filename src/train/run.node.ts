@@ -128,7 +128,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     log(`speaker normalisation: each clip's feature rows standardised with its own speaker's statistics (${stats.size} speakers, validation speakers included; labels unused)`);
   }
   const scaler = fitScaler(features, split.train, { rows, frames: fc.frames, lengths });
-  const { train, copies } = withAugmented(split, augmented.map((a) => a.source), n);
+  const { train, copies, copiesOf } = withAugmented(split, augmented.map((a) => a.source), n);
   const total = n + copies.length;
   const xAll = new Float32Array(total * per);
   features.forEach((f, i) => xAll.set(transform(scaler, f), i * per));
@@ -137,13 +137,6 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
   // Swapped augmentation trains on the originals, each epoch drawing some of them as one of their copies.
   const swap = opts.loop.augmentSwap;
-  const copiesOf = new Map<number, number[]>();
-  if (swap !== undefined) {
-    copies.forEach((j, k) => {
-      const source = augmented[j]!.source;
-      copiesOf.set(source, [...(copiesOf.get(source) ?? []), n + k]);
-    });
-  }
   const trainOn = swap !== undefined ? split.train : train;
   // Refused here, before any training, when a class has no training clip (logit-adjust.ts).
   const given = opts.loop.logitAdjust;

@@ -166,10 +166,17 @@ export function speakerKFold(examples: readonly SplitExample[], options: KFoldOp
  * Which augmented copies a split trains on, and its training indices over the uploaded layout
  * [originals (offset of them)..., copies taken...]. Copy j's source (sources[j]) is an original's
  * index; `copies` lists the j whose source is a training example, in order, and the k-th of them
- * sits at offset + k.
+ * sits at offset + k; `copiesOf` maps each training example with copies to their uploaded indices
+ * (what swapped augmentation draws from).
  */
-export function withAugmented(split: Split, sources: readonly number[], offset: number): { train: number[]; copies: number[] } {
+export function withAugmented(split: Split, sources: readonly number[], offset: number): { train: number[]; copies: number[]; copiesOf: Map<number, number[]> } {
   const inTrain = new Set(split.train);
   const copies = sources.flatMap((s, j) => (inTrain.has(s) ? [j] : []));
-  return { train: [...split.train, ...copies.map((_, k) => offset + k)], copies };
+  const copiesOf = new Map<number, number[]>();
+  copies.forEach((j, k) => {
+    const of = copiesOf.get(sources[j]!);
+    if (of) of.push(offset + k);
+    else copiesOf.set(sources[j]!, [offset + k]);
+  });
+  return { train: [...split.train, ...copies.map((_, k) => offset + k)], copies, copiesOf };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SplitError, speakerKFold, speakerSplit, stratifiedSplit, type SplitExample } from '../../src/train/splits';
+import { SplitError, speakerKFold, speakerSplit, stratifiedSplit, withAugmented, type SplitExample } from '../../src/train/splits';
 import { createRng } from '../../src/common/random';
 
 const CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry'];
@@ -113,5 +113,16 @@ describe('speakerKFold', () => {
     expect(speakerKFold(ex, { seed: 9 })).toEqual(speakerKFold(ex, { seed: 9 }));
     expect(() => speakerKFold(ex, { folds: 11 })).toThrow(/2 <= folds <= speakers \(10\)/);
     expect(() => speakerKFold(ex.map((e) => ({ label: e.label })))).toThrow(/needs a speaker/);
+  });
+});
+
+describe('withAugmented', () => {
+  it('appends the training clips\' copies after the originals and maps each clip to its copies\' indices', () => {
+    const split = { train: [0, 2, 3], val: [1], description: { kind: 'stratified' as const, seed: 0, valFraction: 0.25 } };
+    // Copies of clips 0, 1 (validation), 2, 0, 3, 1 (validation), uploaded after the 4 originals.
+    const r = withAugmented(split, [0, 1, 2, 0, 3, 1], 4);
+    expect(r.copies).toEqual([0, 2, 3, 4]);
+    expect(r.train).toEqual([0, 2, 3, 4, 5, 6, 7]);
+    expect([...r.copiesOf]).toEqual([[0, [4, 6]], [2, [5]], [3, [7]]]);
   });
 });
