@@ -108,10 +108,10 @@ export function seedsProtocol(p: { split: 'random' | 'speaker'; val: number; val
   return `speaker-independent split, about ${Math.round(100 * p.val)}% of the speakers drawn for validation by each seed (${clips} clips; each seed's report.md names them)`;
 }
 
-/** The settings line of a seeds summary: schedule, model regularisation, inputs, augmentation. */
+/** The settings line of a seeds summary: schedule, sampling and decisions, regularisation, inputs, augmentation. */
 export function seedsSettings(p: {
   lr: number;
-  loop: Pick<LoopOptions, 'epochs' | 'batch' | 'patience' | 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'bnRecalibration' | 'masks' | 'augmentSwap'>;
+  loop: Pick<LoopOptions, 'epochs' | 'batch' | 'patience' | 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'bnRecalibration' | 'masks' | 'augmentSwap' | 'weightDecay' | 'logitAdjust' | 'mixup'>;
   model?: Partial<ModelConfig>;
   windows?: { frames: number; evalWindows: number };
   clipFrames?: number;
@@ -123,8 +123,8 @@ export function seedsSettings(p: {
   const { loop: l, windows: w } = p;
   return [
     `up to ${l.epochs} epochs${l.patience > 0 ? ` (early stop after ${l.patience} without improvement)` : ''}, batch ${l.batch}, lr ${p.lr} ${l.schedule?.kind === 'cosine' ? 'with cosine decay' : 'halved on plateaus'}${l.swaFrom ? `, weights averaged from epoch ${l.swaFrom}` : ''}`,
-    l.balance ? 'class-balanced epochs' : l.classWeights ? 'natural class frequencies, class-weighted loss' : 'natural class frequencies',
-    `dropout ${dropout}, label smoothing ${m.labelSmoothing}, BN momentum ${m.bnMomentum}${l.bnRecalibration > 0 ? `, BN recalibrated on ${l.bnRecalibration} clips` : ''}`,
+    (l.balance ? 'class-balanced epochs' : l.classWeights ? 'natural class frequencies, class-weighted loss' : 'natural class frequencies') + (l.logitAdjust ? ', logit-adjusted decisions' : ''),
+    `dropout ${dropout}, label smoothing ${m.labelSmoothing}, BN momentum ${m.bnMomentum}${l.bnRecalibration > 0 ? `, BN recalibrated on ${l.bnRecalibration} clips` : ''}${l.weightDecay ? `, AdamW weight decay ${l.weightDecay}` : ''}${l.mixup ? `, mixup alpha ${l.mixup.alpha}` : ''}`,
     w ? `${w.frames}-frame windows of ${p.clipFrames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
     l.masks ? `masks ${l.masks.time.join(':')} (time) ${l.masks.rows.join(':')} (rows)` : 'no masks',
     p.augment ? (l.augmentSwap ? `augmented copies swapped in with probability ${l.augmentSwap}` : 'augmented copies') : 'no augmentation',

@@ -65,6 +65,10 @@ describe('the seeds summary\'s protocol and settings lines', () => {
     expect(seedsSettings({ lr: 3e-3, loop: { ...loop, patience: 5, bnRecalibration: 0, masks: { time: [2, 8], rows: [1, 4] } }, augment: true }))
       .toBe('up to 40 epochs (early stop after 5 without improvement), batch 32, lr 0.003 halved on plateaus; natural class frequencies; dropout 0.2/0.3/0.3/0.4/0.3, label smoothing 0.1, BN momentum 0.99; whole clips; masks 2:8 (time) 1:4 (rows); augmented copies');
     expect(seedsSettings({ lr: 1e-3, loop: { ...loop, augmentSwap: 0.5 }, augment: true })).toMatch(/; augmented copies swapped in with probability 0\.5$/);
+    // Decisions and the other regularisers a run can add are named too (run 37's summary once left out its weight decay).
+    expect(seedsSettings({ lr: 1e-3, loop: { ...loop, weightDecay: 0.5, logitAdjust: true }, augment: false }))
+      .toBe('up to 40 epochs, batch 32, lr 0.001 halved on plateaus; natural class frequencies, logit-adjusted decisions; dropout 0.2/0.3/0.3/0.4/0.3, label smoothing 0.1, BN momentum 0.99, BN recalibrated on 256 clips, AdamW weight decay 0.5; whole clips; no masks; no augmentation');
+    expect(seedsSettings({ lr: 1e-3, loop: { ...loop, mixup: { alpha: 0.4 } }, augment: false })).toMatch(/BN recalibrated on 256 clips, mixup alpha 0\.4; /);
   });
 });
 
