@@ -1,12 +1,17 @@
 // `ser features <audio...>`: the 82-row model input of each file, as JSON lines or a summary. Files
-// that fail are reported one line each and the rest still go through; the exit code is 1 if any failed.
+// go through in chunks, each printed before the next is read, so any number of files runs in bounded
+// memory. Files that fail are reported one line each and the rest still go through; the exit code is 1
+// if any failed.
 
 import type { Command } from 'commander';
 import { featureConfig } from '../dsp/config';
 import { featuresOfFiles } from '../dsp/files.node.ts';
-import { FeaturePipeline } from '../dsp/pipeline';
+import { FeaturePipeline, type Skipped } from '../dsp/pipeline';
 import { createNodeGpu } from '../gpu/node.node.ts';
 import { makeExtractor } from './extractor';
+
+/** Files read, featurised and printed together (the feature pipeline's GPU batch). */
+const CHUNK = 64;
 
 interface FeaturesOptions {
   json?: boolean;
@@ -37,15 +42,19 @@ export function registerFeatures(program: Command): void {
       const gpu = await createNodeGpu();
       try {
         const pipeline = new FeaturePipeline(config, makeExtractor(gpu, config));
-        const { clips, skipped } = await featuresOfFiles(pipeline, files, { cacheDir: opts.cache });
-        for (const clip of clips) {
-          if (!clip) continue;
-          const keep = opts.pad ? frames : Math.min(frames, clip.frames);
-          const rows = pipeline.rowNames.map((_, r) => Array.from(clip.features.subarray(r * frames, r * frames + keep)));
-          if (opts.json) {
-            console.log(JSON.stringify({ file: clip.name, sampleRate: config.sampleRate, frames: clip.frames, rows: pipeline.rowNames, features: rows }));
-          } else {
-            console.log(`${clip.name}: ${clip.frames} frames${clip.frames < frames && opts.pad ? ` (zero-padded to ${frames})` : clip.frames > frames ? ` (truncated to ${frames})` : ''}, ${rows.length} rows`);
+        const skipped: Skipped[] = [];
+        for (let at = 0; at < files.length; at += CHUNK) {
+          const chunk = await featuresOfFiles(pipeline, files.slice(at, at + CHUNK), { cacheDir: opts.cache });
+          skipped.push(...chunk.skipped);
+          for (const clip of chunk.clips) {
+            if (!clip) continue;
+            const keep = opts.pad ? frames : Math.min(frames, clip.frames);
+            const rows = pipeline.rowNames.map((_, r) => Array.from(clip.features.subarray(r * frames, r * frames + keep)));
+            if (opts.json) {
+              console.log(JSON.stringify({ file: clip.name, sampleRate: config.sampleRate, frames: clip.frames, rows: pipeline.rowNames, features: rows }));
+            } else {
+              console.log(`${clip.name}: ${clip.frames} frames${clip.frames < frames && opts.pad ? ` (zero-padded to ${frames})` : clip.frames > frames ? ` (truncated to ${frames})` : ''}, ${rows.length} rows`);
+            }
           }
         }
         for (const s of skipped) console.error(`skipped ${s.name}: ${s.reason}`);

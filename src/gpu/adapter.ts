@@ -18,6 +18,13 @@ export interface GpuOptions {
   subgroups?: boolean;
   /** Let gather kernels read their input through textures (textures.ts; default true; false for comparison). */
   imageTextures?: boolean;
+  /**
+   * Treat buffers above this many bytes as beyond the device (maxStorageBufferBindingSize and
+   * maxBufferSize lowered to it where the adapter allows more): tests run the paths a large data set
+   * takes on a few hundred small clips. WebGPU cannot request a limit below its default (128 MiB), so
+   * the runtime applies it (cappedLimits).
+   */
+  maxBufferBytes?: number;
 }
 
 /** Subgroup sizes the device may use, when the `subgroups` feature is enabled. */
@@ -47,6 +54,18 @@ export const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
   'maxTextureDimension2D',
 ] as const;
+
+/** `limits` with the two buffer-size limits lowered to `cap` (unchanged without one). */
+export function cappedLimits(limits: GPUSupportedLimits, cap: number | undefined): GPUSupportedLimits {
+  if (cap === undefined) return limits;
+  if (!Number.isInteger(cap) || cap < 256 || cap % 4 !== 0) throw new RangeError(`maxBufferBytes must be a whole number of bytes >= 256 and a multiple of 4, got ${cap}`);
+  const lowered: Record<string, number> = {
+    maxStorageBufferBindingSize: Math.min(cap, limits.maxStorageBufferBindingSize),
+    maxBufferSize: Math.min(cap, limits.maxBufferSize),
+  };
+  // Read through to the device's own object: its getters check their receiver.
+  return new Proxy(limits, { get: (target, key) => (typeof key === 'string' && key in lowered ? lowered[key] : (target as unknown as Record<string | symbol, unknown>)[key]) });
+}
 
 /** The device opened on the best adapter of `gpu`, what that adapter is, and its subgroup sizes. */
 export async function openDevice(gpu: GPU, options: GpuOptions): Promise<{ device: GPUDevice; summary: AdapterSummary; subgroups: SubgroupInfo | null }> {

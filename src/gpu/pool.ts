@@ -14,6 +14,8 @@ export const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.UNIFORM | BufferU
 export interface PoolStats {
   /** Bytes held by all live pooled buffers (in use, pending and free). */
   allocatedBytes: number;
+  /** The most allocatedBytes has been since the pool was created: the runtime's peak GPU memory in buffers. */
+  peakAllocatedBytes: number;
   /** Bytes of buffers currently handed out. */
   inUseBytes: number;
   /** Bytes released but waiting for the next submit. */
@@ -41,6 +43,7 @@ export class BufferPool {
   private created = 0;
   private acquired = 0;
   private bytes = 0;
+  private peakBytes = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -61,6 +64,7 @@ export class BufferPool {
       buf = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
       this.created++;
       this.bytes += size;
+      this.peakBytes = Math.max(this.peakBytes, this.bytes);
     }
     this.inUse.add(buf);
     return buf;
@@ -108,6 +112,7 @@ export class BufferPool {
     }
     return {
       allocatedBytes: this.bytes,
+      peakAllocatedBytes: this.peakBytes,
       inUseBytes,
       pendingBytes,
       freeBytes,

@@ -4,7 +4,7 @@
 // node-specific: node and browsers differ only in where the `GPU` object comes from (node.node.ts,
 // browser.ts).
 
-import { openDevice, type AdapterSummary, type GpuOptions, type SubgroupInfo } from './adapter';
+import { cappedLimits, openDevice, type AdapterSummary, type GpuOptions, type SubgroupInfo } from './adapter';
 import { GpuError, LimitError, ShapeError, fmtShape } from './errors';
 import { PipelineCache } from './pipelines';
 import { BufferPool, type PoolStats } from './pool';
@@ -48,6 +48,8 @@ export class Gpu implements TensorOwner {
   private lost = false;
   /** Counters for benchmarks: submits and dispatches since creation. */
   readonly counters = { submits: 0, dispatches: 0 };
+  /** The device's limits, buffer sizes lowered to options.maxBufferBytes when given. */
+  readonly limits: GPUSupportedLimits;
 
   private constructor(
     readonly device: GPUDevice,
@@ -57,7 +59,8 @@ export class Gpu implements TensorOwner {
     /** Subgroup sizes where the `subgroups` feature is enabled on this device; null where it is not. */
     readonly subgroups: SubgroupInfo | null = null,
   ) {
-    this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize));
+    this.limits = cappedLimits(device.limits, options.maxBufferBytes);
+    this.pool = new BufferPool(device, Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize));
     this.pipelines = new PipelineCache(device);
     this.images = new ImageTextures(device);
     if (options.profile) {
@@ -82,10 +85,6 @@ export class Gpu implements TensorOwner {
   static async create(gpu: GPU, options: GpuOptions = {}, keepAlive: unknown = gpu): Promise<Gpu> {
     const { device, summary, subgroups } = await openDevice(gpu, options);
     return new Gpu(device, summary, options, keepAlive, subgroups);
-  }
-
-  get limits(): GPUSupportedLimits {
-    return this.device.limits;
   }
 
   /** Keep a reference (Dawn instance) alive as long as this runtime; exposed for clarity in tests. */

@@ -1,14 +1,16 @@
-// Batches from the GPU-resident data set, whole or as windows of frames. With `windows` set the data
-// set holds S frames per clip (the feature config's `frames`) and the model reads W < S of them: each
-// training example is a random window of its clip, drawn afresh every epoch (a pure function of seed,
-// epoch and example, so a resumed run sees the same windows), and inference averages the class
-// probabilities of `evalWindows` evenly spaced windows. Windows stay inside the clip's own frames
-// (`lengths`, before padding) wherever the clip is longer than W, so padding is seen only by clips
-// shorter than the window, as without windows. Browser-safe.
+// Batches of examples whose features live on the host, whole or as windows of frames, assembled on
+// the CPU and uploaded as they are used: GPU memory holds one batch, not the corpus, so any number of
+// clips trains, validates and predicts (the features of 10,000 clips of 82 x 128 frames are 420 MB of
+// host memory). A batch holds exactly the values the earlier on-GPU gather produced, so results do not
+// change. With `windows` set each example holds S frames (the feature config's `frames`) and the model
+// reads W < S of them: each training example is a random window of its clip, drawn afresh every epoch
+// (a pure function of seed, epoch and example, so a resumed run sees the same windows), and inference
+// averages the class probabilities of `evalWindows` evenly spaced windows. Windows stay inside the
+// clip's own frames (`lengths`, before padding) wherever the clip is longer than W, so padding is seen
+// only by clips shorter than the window, as without windows. Browser-safe.
 
 import { createRng } from '../common/random';
 import type { Gpu, Tensor } from '../gpu';
-import { gatherRows, gatherWindows } from '../kernels/gather';
 import type { SerModel } from '../nn/model';
 import { predictLogits as modelLogits, type Trainer } from '../nn/train-step';
 
@@ -19,17 +21,27 @@ export interface WindowSettings {
   evalWindows: number;
 }
 
-export interface FeaturesOnGpu {
-  /** [N, rows, S, 1] scaled features (S = the model's inputFrames without windows). */
-  x: Tensor;
+/** Examples' (scaled) features on the host. */
+export interface ExampleFeatures {
+  /** Each example's [rows, frames] map, row-major (one channel). */
+  x: readonly Float32Array[];
+  rows: number;
+  /** Frames of each stored map (S: the model's inputFrames without windows, more with them). */
+  frames: number;
   /** Windows: the settings and each example's frames before padding. */
   windows?: WindowSettings & { lengths: Uint32Array };
 }
 
-export interface DataOnGpu extends FeaturesOnGpu {
-  /** [N] u32 class indices. */
-  y: Tensor;
+/** A training set: features and each example's class index. */
+export interface TrainingExamples extends ExampleFeatures {
   labels: Uint32Array;
+}
+
+/** The n examples of a row-major [n, rows, frames] block as views (no copy). */
+export function exampleMaps(block: Float32Array, n: number): Float32Array[] {
+  const per = block.length / n;
+  if (!Number.isInteger(per)) throw new RangeError(`a block of ${block.length} values does not split into ${n} examples`);
+  return Array.from({ length: n }, (_, i) => block.subarray(i * per, (i + 1) * per));
 }
 
 /**
@@ -69,35 +81,36 @@ export function evalStarts(length: number, W: number, S: number, count: number):
   return [...new Set(Array.from({ length: count }, (_, k) => Math.round((k * last) / (count - 1))))];
 }
 
-/** The model's input for the examples whose indices are uploaded in `idx`: whole rows, or windows at `starts`. */
-function inputOf(gpu: Gpu, data: FeaturesOnGpu, idx: Tensor, starts?: Uint32Array): Tensor {
-  if (!data.windows) return gatherRows(gpu, data.x, idx);
-  const off = gpu.upload(starts ?? new Uint32Array(idx.size), [idx.size], 'u32', 'batch.starts');
-  try {
-    return gatherWindows(gpu, data.x, idx, off, data.windows.frames);
-  } finally {
-    off.dispose();
-  }
+/**
+ * The model's input for examples `ids` as one row-major block [B, rows, W, 1]: whole maps (W = S), or
+ * the windows of W frames at `starts` (all 0 when absent). Refuses an unknown example, a map of
+ * another size or a window past the map.
+ */
+export function batchFeatures(data: ExampleFeatures, ids: readonly number[], starts?: ArrayLike<number>): Float32Array {
+  const { rows: H, frames: S } = data;
+  const W = data.windows ? data.windows.frames : S;
+  const out = new Float32Array(ids.length * H * W);
+  ids.forEach((id, b) => {
+    const f = data.x[id];
+    if (!f || f.length !== H * S) throw new RangeError(`batch: example ${id} ${f ? `has ${f.length} values, expected ${H} x ${S}` : `is not among the ${data.x.length} examples`}`);
+    if (W === S) return out.set(f, b * H * S);
+    const s = starts?.[b] ?? 0;
+    if (!Number.isInteger(s) || s < 0 || s + W > S) throw new RangeError(`batch: a window of ${W} frames at ${s} runs past example ${id}'s ${S} frames`);
+    for (let h = 0; h < H; h++) out.set(f.subarray(h * S + s, h * S + s + W), (b * H + h) * W);
+  });
+  return out;
 }
 
-/** Runs `f` with the indices `ids` uploaded, released afterwards. */
-function withIndices<T>(gpu: Gpu, ids: readonly number[], f: (idx: Tensor) => T): T {
-  const idx = gpu.upload(Uint32Array.from(ids), [ids.length], 'u32', 'batch.idx');
-  try {
-    return f(idx);
-  } finally {
-    idx.dispose();
-  }
+/** The batch of examples `ids` as the model's input on the GPU: whole maps, or windows starting at `starts`. */
+export function gatherBatch(gpu: Gpu, data: ExampleFeatures, ids: readonly number[], starts?: ArrayLike<number>): Tensor {
+  const W = data.windows ? data.windows.frames : data.frames;
+  return gpu.upload(batchFeatures(data, ids, starts), [ids.length, data.rows, W, 1], 'f32', 'batch.x');
 }
 
-/** The batch of examples `ids` as the model's input: whole rows, or windows starting at `starts`. */
-export function gatherBatch(gpu: Gpu, data: FeaturesOnGpu, ids: readonly number[], starts?: Uint32Array): Tensor {
-  return withIndices(gpu, ids, (idx) => inputOf(gpu, data, idx, starts));
-}
-
-/** A training batch: the model's input (as gatherBatch) and the labels [B], from one upload of the indices. */
-export function gatherTrainingBatch(gpu: Gpu, data: DataOnGpu, ids: readonly number[], starts?: Uint32Array): { x: Tensor; y: Tensor } {
-  return withIndices(gpu, ids, (idx) => ({ x: inputOf(gpu, data, idx, starts), y: gatherRows(gpu, data.y, idx) }));
+/** A training batch: the model's input (as gatherBatch) and the labels [B] u32. */
+export function gatherTrainingBatch(gpu: Gpu, data: TrainingExamples, ids: readonly number[], starts?: ArrayLike<number>): { x: Tensor; y: Tensor } {
+  const y = Uint32Array.from(ids, (i) => data.labels[i]!);
+  return { x: gatherBatch(gpu, data, ids, starts), y: gpu.upload(y, [ids.length], 'u32', 'batch.y') };
 }
 
 /** Softmax of one row of logits, in float64. */
@@ -112,13 +125,13 @@ export function softmax(row: ArrayLike<number>): number[] {
  * Logits of the given examples in inference mode, in batches. With windows: log of the mean class
  * probabilities over each clip's evaluation windows (a log-softmax, so argmax and cross-entropy apply).
  */
-export async function examplesLogits(gpu: Gpu, model: SerModel, data: FeaturesOnGpu, indices: readonly number[], batch: number): Promise<Float32Array> {
+export async function examplesLogits(gpu: Gpu, model: SerModel, data: ExampleFeatures, indices: readonly number[], batch: number): Promise<Float32Array> {
   const K = model.config.classes;
   const w = data.windows;
   // One entry per forward row: (example position, window start).
   const rows: { at: number; start: number }[] = [];
   indices.forEach((i, at) => {
-    const starts = w ? evalStarts(w.lengths[i]!, w.frames, data.x.shape[2]!, w.evalWindows) : [0];
+    const starts = w ? evalStarts(w.lengths[i]!, w.frames, data.frames, w.evalWindows) : [0];
     for (const start of starts) rows.push({ at, start });
   });
   const raw = new Float32Array(rows.length * K);
@@ -147,7 +160,7 @@ export async function examplesLogits(gpu: Gpu, model: SerModel, data: FeaturesOn
  * weights; on RAVDESS with the seed model they made inference collapse to one class (val 15.6%) where
  * these statistics give 46.9%.
  */
-export async function recalibrateBatchNorm(gpu: Gpu, trainer: Trainer, data: DataOnGpu, indices: readonly number[], batch: number, starts?: Uint32Array): Promise<void> {
+export async function recalibrateBatchNorm(gpu: Gpu, trainer: Trainer, data: ExampleFeatures, indices: readonly number[], batch: number, starts?: Uint32Array): Promise<void> {
   for (let s = 0, i = 0; s < indices.length; s += batch, i++) {
     const xb = gatherBatch(gpu, data, indices.slice(s, s + batch), starts?.subarray(s, s + batch));
     trainer.refreshBatchNorm(xb, i / (i + 1)); // batch i gets weight 1/(i+1): a running mean

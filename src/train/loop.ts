@@ -1,5 +1,5 @@
-// The epoch loop. The whole (scaled) feature set and its labels live on the GPU; each step uploads only
-// its batch indices, gathers the batch on the GPU and records one training step. Loss and accuracy are
+// The epoch loop. The (scaled) features and labels stay on the host; each step assembles its batch
+// there, uploads it (batches.ts) and records one training step. Loss and accuracy are
 // read back every `readEvery` steps (a readback drains the queue, so not each step), which is also when
 // divergence (a non-finite loss or non-finite weights) is detected and reported with its step. Each
 // epoch ends with validation, early stopping on validation accuracy (the best weights are kept and
@@ -24,7 +24,7 @@ import type { Gpu, Tensor } from '../gpu';
 import { add, mul } from '../kernels/elementwise';
 import { squaredNorms } from '../kernels/optim';
 import type { Trainer } from '../nn/train-step';
-import { type DataOnGpu, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
+import { type TrainingExamples, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
 import { argmaxRows } from './metrics';
@@ -33,7 +33,7 @@ import { adjustmentProblem, adjustRows, logPriorAdjustment } from './logit-adjus
 import type { NamedTensors } from './safetensors';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch, swappedExamples } from './schedule';
 
-export type { DataOnGpu } from './batches';
+export type { TrainingExamples } from './batches';
 export { examplesLogits, recalibrateBatchNorm } from './batches';
 export { scheduleAfterEpoch } from './schedule';
 
@@ -188,7 +188,7 @@ export function meanCrossEntropy(logits: Float32Array, labels: readonly number[]
 export async function trainLoop(
   gpu: Gpu,
   trainer: Trainer,
-  data: DataOnGpu,
+  data: TrainingExamples,
   split: { train: number[]; val: number[]; copiesOf?: ReadonlyMap<number, readonly number[]> },
   opts: LoopOptions,
   hooks: LoopHooks = {},
@@ -225,7 +225,7 @@ export async function trainLoop(
       if (cosine) trainer.adam.setLearningRate(cosineRate(cosine.lr, opts.minLr, state.epoch, opts.epochs));
       const order = epochOrder(examplesOf(state.epoch), opts.seed, state.epoch);
       const w = data.windows;
-      const starts = w ? randomStarts(order, w.lengths, w.frames, data.x.shape[2]!, opts.seed, state.epoch) : undefined;
+      const starts = w ? randomStarts(order, w.lengths, w.frames, data.frames, opts.seed, state.epoch) : undefined;
       let acc: Tensor | null = null;
       let lastRead = { loss: NaN, accuracy: NaN };
       let seen = 0;

@@ -1,12 +1,13 @@
 // Inference on feature blocks with a loaded model: the training split's scaler, batched forward
-// passes in inference mode (moving BN statistics, no dropout), softmax per clip (for a model trained
-// on windows, the mean of its windows' probabilities; for a model trained with --logit-adjust, those
-// probabilities divided by the training prior and renormalised, logit-adjust.ts). Browser-safe; the
-// node file front end (infer.node.ts) and the browser entry (src/browser.ts) both go through it, so
-// both give the same probabilities for the same features.
+// passes in inference mode (moving BN statistics, no dropout; each batch uploaded as it is used, so
+// GPU memory holds one batch, not the clips), softmax per clip (for a model trained on windows, the
+// mean of its windows' probabilities; for a model trained with --logit-adjust, those probabilities
+// divided by the training prior and renormalised, logit-adjust.ts). Browser-safe; the node file front
+// end (infer.node.ts) and the browser entry (src/browser.ts) both go through it, so both give the same
+// probabilities for the same features.
 
 import type { Gpu } from '../gpu';
-import { type FeaturesOnGpu, examplesLogits, softmax } from './batches';
+import { type ExampleFeatures, examplesLogits, softmax } from './batches';
 import type { LoadedModel } from './saved-model';
 import { transform } from './scaler';
 import { normalisePerSpeaker } from './speaker-norm';
@@ -41,7 +42,6 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
   const rows = meta.modelConfig.inputRows;
   const S = meta.featureConfig.frames;
   const per = rows * S;
-  const x = new Float32Array(features.length * per);
   features.forEach((f, k) => {
     if (f.length !== per) throw new RangeError(`predict: features block ${k} has ${f.length} values, the model needs ${rows} x ${S} = ${per}`);
   });
@@ -50,19 +50,15 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
     if (!opts.speakers) throw new RangeError("predict: this model was trained with --speaker-norm and needs each clip's speaker (ser predict --one-speaker; ser evaluate takes them from the data set)");
     blocks = normalisePerSpeaker(features, opts.speakers, { rows, frames: S, lengths: meta.windows ? opts.lengths : undefined });
   }
-  blocks.forEach((f, k) => x.set(transform(meta.scaler, f), k * per));
   const K = meta.classes.length;
-  const data: FeaturesOnGpu = { x: gpu.upload(x, [features.length, rows, S, 1], 'f32', 'predict.x') };
+  // Scaled on the host; examplesLogits uploads one batch at a time.
+  const data: ExampleFeatures = { x: blocks.map((f) => transform(meta.scaler, f)), rows, frames: S };
   if (meta.windows) data.windows = { ...meta.windows, lengths: Uint32Array.from(features, (_, k) => opts.lengths?.[k] ?? S) };
-  try {
-    const logits = await examplesLogits(gpu, model, data, [...features.keys()], opts.batch ?? 32);
-    return features.map((_, j) => {
-      const row = logits.subarray(j * K, (j + 1) * K);
-      const p = softmax(meta.logitAdjustment ? adjustRows(row, meta.logitAdjustment) : row);
-      const best = p.indexOf(Math.max(...p));
-      return { label: meta.classes[best]!, probabilities: Object.fromEntries(meta.classes.map((c, k) => [c, p[k]!])) };
-    });
-  } finally {
-    data.x.dispose();
-  }
+  const logits = await examplesLogits(gpu, model, data, [...features.keys()], opts.batch ?? 32);
+  return features.map((_, j) => {
+    const row = logits.subarray(j * K, (j + 1) * K);
+    const p = softmax(meta.logitAdjustment ? adjustRows(row, meta.logitAdjustment) : row);
+    const best = p.indexOf(Math.max(...p));
+    return { label: meta.classes[best]!, probabilities: Object.fromEntries(meta.classes.map((c, k) => [c, p[k]!])) };
+  });
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { checkAugmentConfig, type AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { FeatureExtractor, Skipped } from '../dsp/pipeline';
-import type { Gpu, Tensor } from '../gpu';
+import type { Gpu } from '../gpu';
 import { modelConfig, SerModel, type ModelConfig } from '../nn/model';
 import { Trainer } from '../nn/train-step';
 import { readCheckpoint } from './checkpoint.node.ts';
@@ -23,7 +23,7 @@ import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, typ
 import { windowsProblem, type WindowSettings } from './batches';
 import { checkMasks, type MaskSettings } from './masks';
 import { trainingSettings, type TrainingSettings } from './schedule';
-import { type DataOnGpu, type LoopHooks, type LoopOptions, type LoopState, examplesLogits, trainLoop } from './loop';
+import { type TrainingExamples, type LoopHooks, type LoopOptions, type LoopState, examplesLogits, trainLoop } from './loop';
 import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
 import type { WeightAverage } from './average';
@@ -110,7 +110,6 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const log = opts.log;
   const fc = data.featureConfig;
   const rows = data.pipeline.rowNames.length;
-  const per = data.pipeline.featureSize;
   const n = data.features.length;
   const { classes } = data;
 
@@ -130,9 +129,8 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const scaler = fitScaler(features, split.train, { rows, frames: fc.frames, lengths });
   const { train, copies, copiesOf } = withAugmented(split, augmented.map((a) => a.source), n);
   const total = n + copies.length;
-  const xAll = new Float32Array(total * per);
-  features.forEach((f, i) => xAll.set(transform(scaler, f), i * per));
-  copies.forEach((j, k) => xAll.set(transform(scaler, copyFeatures[j]!), (n + k) * per));
+  // Scaled maps stay on the host; the loop uploads each batch as it is used (batches.ts).
+  const x = [...features.map((f) => transform(scaler, f)), ...copies.map((j) => transform(scaler, copyFeatures[j]!))];
   const labelOf = (i: number) => classes.indexOf(data.examples[i]!.label);
   const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
   // Swapped augmentation trains on the originals, each epoch drawing some of them as one of their copies.
@@ -150,14 +148,14 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const mc = modelConfig({ ...opts.model, classes: classes.length, inputRows: rows, inputFrames: win ? win.frames : fc.frames });
   const masks = opts.loop.masks ?? null;
   if (masks) checkMasks(masks, rows, mc.inputFrames);
-  const shape = [total, rows, fc.frames, 1];
-  validateTrainingData({ shape, x: xAll, labels, classes: classes.length }, { ...mc, inputFrames: fc.frames });
-  checkFitsDevice(gpu.limits, mc, opts.loop.batch, total, fc.frames);
+  validateTrainingData({ shape: [total, rows, fc.frames, 1], x, labels, classes: classes.length }, { ...mc, inputFrames: fc.frames });
+  checkFitsDevice(gpu.limits, mc, opts.loop.batch);
   const model = new SerModel(gpu, mc, opts.loop.seed);
   const trainer = new Trainer(model, { learningRate: opts.lr, clipnorm: 1.0, ...(opts.loop.weightDecay ? { weightDecay: opts.loop.weightDecay } : {}) });
-  const onGpu: DataOnGpu = {
-    x: gpu.upload(xAll, shape, 'f32', 'dataset.x'),
-    y: gpu.upload(labels, [total], 'u32', 'dataset.y'),
+  const examples: TrainingExamples = {
+    x,
+    rows,
+    frames: fc.frames,
     labels,
     windows: win ? { ...win, lengths: Uint32Array.from([...data.lengths, ...copies.map((j) => augmented[j]!.length)]) } : undefined,
   };
@@ -181,7 +179,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
 
     // The loop decides with the adjustment computed here (the same one the saved model records).
-    const state = await trainLoop(gpu, trainer, onGpu, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
+    const state = await trainLoop(gpu, trainer, examples, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
       onValidated: async (s, improved) => {
@@ -204,13 +202,12 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
 
     if (best) model.importTensors(best);
     const evalIdx = split.val.length ? split.val : split.train;
-    const logits = await examplesLogits(gpu, model, onGpu, evalIdx, opts.loop.batch);
+    const logits = await examplesLogits(gpu, model, examples, evalIdx, opts.loop.batch);
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);
     return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, speakerNorm, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
   } finally {
-    for (const t of [onGpu.x, onGpu.y] as Tensor[]) t.dispose();
     trainer.dispose();
     model.dispose();
   }

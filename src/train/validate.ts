@@ -1,4 +1,4 @@
-// Checks a whole training set against the model once, on the CPU, before it is uploaded: shape
+// Checks a whole training set against the model once, on the CPU, before training: shape
 // [N, rows, frames, 1] matching the model, one label per example, the data set's class count equal to
 // the model's, every label an integer in [0, classes), and every feature finite. On the GPU a NaN or an
 // out-of-range label would only surface steps later as a NaN loss (BN spreads one NaN over the batch),
@@ -8,8 +8,8 @@ import { ShapeError } from '../gpu';
 import type { ModelConfig } from '../nn/model';
 
 export interface TrainingData {
-  /** Row-major [N, rows, frames, 1] features (already scaled). */
-  x: ArrayLike<number>;
+  /** Each example's row-major [rows, frames] features (already scaled). */
+  x: readonly ArrayLike<number>[];
   shape: readonly number[];
   labels: ArrayLike<number>;
   /** How many classes the data set names (its label vocabulary). */
@@ -26,21 +26,21 @@ export function validateTrainingData(data: TrainingData, model: Pick<ModelConfig
   const n = shape[0]!;
   if (!Number.isInteger(n) || n < 1) throw bad(`needs at least one example, shape [${shape.join(', ')}]`);
   const per = model.inputRows * model.inputFrames;
-  if (x.length !== n * per) throw bad(`${x.length} feature values for shape [${shape.join(', ')}] (expected ${n * per})`);
+  if (x.length !== n) throw bad(`${x.length} feature maps for shape [${shape.join(', ')}]`);
+  const wrong = x.findIndex((f) => f.length !== per);
+  if (wrong >= 0) throw bad(`example ${wrong} has ${x[wrong]!.length} feature values (expected ${model.inputRows} x ${model.inputFrames} = ${per})`);
   if (labels.length !== n) throw bad(`${labels.length} labels for ${n} examples`);
   if (data.classes !== model.classes) throw bad(`the data set has ${data.classes} classes but the model outputs ${model.classes}`);
   for (let i = 0; i < n; i++) {
     const l = labels[i]!;
     if (!Number.isInteger(l) || l < 0 || l >= model.classes) throw bad(`label ${l} of example ${i} is not a class index in [0, ${model.classes})`);
   }
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (!Number.isFinite(v)) {
-      const e = Math.floor(i / per);
-      const r = Math.floor((i % per) / model.inputFrames);
-      throw bad(`feature value ${v} in example ${e} (row ${r}, frame ${(i % per) % model.inputFrames})`);
+  x.forEach((f, e) => {
+    for (let i = 0; i < per; i++) {
+      const v = f[i]!;
+      if (!Number.isFinite(v)) throw bad(`feature value ${v} in example ${e} (row ${Math.floor(i / model.inputFrames)}, frame ${i % model.inputFrames})`);
     }
-  }
+  });
 }
 
 /**
@@ -54,16 +54,14 @@ export function largestActivationBytesPerExample(model: Pick<ModelConfig, 'input
 }
 
 /**
- * Refuses, before anything is uploaded, a batch whose largest activation or a data set whose features
- * exceed what one storage buffer of this device may hold; names the largest batch that fits.
+ * Refuses, before training, a batch whose largest activation exceeds what one storage buffer of this
+ * device may hold; names the largest batch that fits. The data set itself is not on the GPU (batches
+ * are uploaded as they are used, batches.ts), so its size is not limited here.
  */
 export function checkFitsDevice(
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
   model: Pick<ModelConfig, 'inputRows' | 'inputFrames' | 'stem' | 'blocks' | 'dense'>,
   batch: number,
-  examples: number,
-  /** Frames per example of the resident data set (more than the model reads when training on windows). */
-  dataFrames = model.inputFrames,
 ): void {
   const cap = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -72,13 +70,6 @@ export function checkFitsDevice(
     throw new ShapeError(
       `--batch ${batch} is too large for this device: its largest activation needs ${mib(batch * per)} in one buffer, ` +
         `the device allows ${mib(cap)}; use --batch ${Math.max(1, Math.floor(cap / per))} or less`,
-    );
-  }
-  const dataBytes = examples * model.inputRows * dataFrames * 4;
-  if (dataBytes > cap) {
-    throw new ShapeError(
-      `the data set's features (${examples} examples, ${mib(dataBytes)}) exceed one buffer of this device (${mib(cap)}); ` +
-        `train on at most ${Math.floor(cap / (model.inputRows * dataFrames * 4))} examples (e.g. fewer --augment-copies)`,
     );
   }
 }

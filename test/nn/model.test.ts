@@ -11,6 +11,7 @@ import { Tape } from '../../src/nn/tape';
 import { Trainer } from '../../src/nn/train-step';
 import { validateTrainingData } from '../../src/train/validate';
 import { NonFiniteLossError, defaultLoopOptions, trainLoop } from '../../src/train/loop';
+import { exampleMaps } from '../../src/train/batches';
 import { expectClose, randn, rng, useGpu } from '../harness';
 import { gradCheck } from '../ref/gradcheck';
 import { maxAbs, tensor } from '../ref/tensor';
@@ -242,7 +243,7 @@ describe('bad input is rejected before any GPU work', () => {
 
   it('training data is checked once on the CPU: shape, class count, label range, NaN/Inf features', () => {
     const per = TINY.inputRows * TINY.inputFrames;
-    const good = () => ({ x: new Float32Array(3 * per), shape: [3, 10, 8, 1], labels: [0, 3, 1], classes: 4 });
+    const good = () => ({ x: [0, 1, 2].map(() => new Float32Array(per)), shape: [3, 10, 8, 1], labels: [0, 3, 1], classes: 4 });
     expect(() => validateTrainingData(good(), TINY)).not.toThrow();
     const bad = (patch: (d: ReturnType<typeof good>) => void, message: RegExp) => {
       const d = good();
@@ -250,13 +251,14 @@ describe('bad input is rejected before any GPU work', () => {
       expect(() => validateTrainingData(d, TINY)).toThrow(message);
     };
     bad((d) => { d.shape = [3, 10, 9, 1]; }, /shape \[3, 10, 9, 1\] does not fit the model's input \[N, 10, 8, 1\]/);
-    bad((d) => { d.x = new Float32Array(3 * per - 1); }, /239 feature values/);
+    bad((d) => { d.x[1] = new Float32Array(per - 1); }, /example 1 has 79 feature values \(expected 10 x 8 = 80\)/);
+    bad((d) => { d.x.pop(); }, /2 feature maps for shape \[3, 10, 8, 1\]/);
     bad((d) => { d.labels = [0, 1]; }, /2 labels for 3 examples/);
     bad((d) => { d.classes = 6; }, /the data set has 6 classes but the model outputs 4/);
     bad((d) => { d.labels = [0, 4, 1]; }, /label 4 of example 1 is not a class index in \[0, 4\)/);
     bad((d) => { d.labels = [0, 1.5, 1]; }, /label 1.5 of example 1/);
-    bad((d) => { d.x[2 * per + 3 * 8 + 5] = NaN; }, /feature value NaN in example 2 \(row 3, frame 5\)/);
-    bad((d) => { d.x[7] = -Infinity; }, /feature value -Infinity in example 0 \(row 0, frame 7\)/);
+    bad((d) => { d.x[2]![3 * 8 + 5] = NaN; }, /feature value NaN in example 2 \(row 3, frame 5\)/);
+    bad((d) => { d.x[0]![7] = -Infinity; }, /feature value -Infinity in example 0 \(row 0, frame 7\)/);
   });
 });
 
@@ -270,16 +272,14 @@ describe('trainLoop', () => {
     const model = new SerModel(g, TINY, 2);
     const trainer = new Trainer(model, { learningRate: 1e35 });
     const data = randomBatch(TINY, 16, 32);
-    const { x, y } = uploadBatch(g, TINY, data);
     const train = Array.from({ length: 16 }, (_, i) => i);
     const opts = { ...defaultLoopOptions, epochs: 5, batch: 4, readEvery, patience: 0 };
     let error: unknown = null;
     try {
-      await trainLoop(g, trainer, { x, y, labels: data.labels }, { train, val: [] }, opts);
+      await trainLoop(g, trainer, { x: exampleMaps(data.x, 16), rows: TINY.inputRows, frames: TINY.inputFrames, labels: data.labels }, { train, val: [] }, opts);
     } catch (e) {
       error = e;
     }
-    for (const t of [x, y]) t.dispose();
     trainer.dispose();
     model.dispose();
     expect(error).toBeInstanceOf(NonFiniteLossError);

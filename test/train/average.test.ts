@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { FeatureConfig } from '../../src/dsp/config';
 import { accumulateAverage, averageFromTensors, averageTensors } from '../../src/train/average';
+import { exampleMaps } from '../../src/train/batches';
 import { readCheckpoint } from '../../src/train/checkpoint.node.ts';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import { Trainer } from '../../src/nn/train-step';
@@ -81,8 +82,7 @@ describe('trainLoop with weight averaging', () => {
     const r = rng(5);
     const n = 16;
     const labels = Uint32Array.from({ length: n }, (_, i) => i % 3);
-    const x = g.upload(Float32Array.from(randn(n * 6 * 8, r)), [n, 6, 8, 1]);
-    const y = g.upload(labels, [n], 'u32');
+    const x = exampleMaps(Float32Array.from(randn(n * 6 * 8, r)), n);
     const names = [...model.params.keys()];
     const params = async () => {
       const t = await model.exportTensors();
@@ -93,7 +93,7 @@ describe('trainLoop with weight averaging', () => {
     const counts: (number | null)[] = [];
     const handed: (Map<string, Float32Array> | null)[] = [];
     try {
-      await trainLoop(g, trainer, { x, y, labels }, { train: [...Array(12).keys()], val: [12, 13, 14, 15] },
+      await trainLoop(g, trainer, { x, rows: 6, frames: 8, labels }, { train: [...Array(12).keys()], val: [12, 13, 14, 15] },
         { ...defaultLoopOptions, epochs: 3, batch: 4, patience: 0, readEvery: 1, bnRecalibration: 8, swaFrom: 2 },
         {
           onValidated: async () => void validated.push(await params()),
@@ -104,7 +104,6 @@ describe('trainLoop with weight averaging', () => {
           },
         });
     } finally {
-      for (const t of [x, y]) t.dispose();
       trainer.dispose();
       model.dispose();
     }

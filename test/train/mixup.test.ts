@@ -17,6 +17,7 @@ import type { Tensor } from '../../src/gpu';
 import type { LossMix } from '../../src/nn/layers';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import { Trainer } from '../../src/nn/train-step';
+import { exampleMaps } from '../../src/train/batches';
 import { readCheckpoint } from '../../src/train/checkpoint.node.ts';
 import { defaultLoopOptions, epochOrder, trainLoop } from '../../src/train/loop';
 import { checkMixup, drawMixup, sampleBeta, sampleGamma } from '../../src/train/mixup';
@@ -104,12 +105,10 @@ describe('trainLoop with mixup', () => {
     const D = 6 * 8;
     const labels = Uint32Array.from({ length: n }, (_, i) => i % 3);
     const xs = Float32Array.from(randn(n * D, rng(8)));
-    const x = g.upload(xs, [n, 6, 8, 1]);
-    const y = g.upload(labels, [n], 'u32');
     const train = [...Array(12).keys()];
     const opts = { ...defaultLoopOptions, epochs: 2, batch: 5, seed: 9, patience: 0, readEvery: 1, bnRecalibration: 0, mixup: { alpha: 0.4 } };
     try {
-      await trainLoop(g, trainer, { x, y, labels }, { train, val: [12, 13, 14, 15] }, opts);
+      await trainLoop(g, trainer, { x: exampleMaps(xs, n), rows: 6, frames: 8, labels }, { train, val: [12, 13, 14, 15] }, opts);
       expect(trainer.seen.length).toBe(2 * 3); // 12 clips in batches of 5: 5, 5, 2
       for (const [k, seen] of trainer.seen.entries()) {
         const epoch = Math.floor(k / 3);
@@ -128,7 +127,7 @@ describe('trainLoop with mixup', () => {
         expect(relL2(gx!, want)).toBeLessThan(1e-6);
       }
     } finally {
-      for (const t of [x, y, ...trainer.seen.flatMap((r) => [r.x, r.labels, r.partners, r.weight])]) t.dispose();
+      for (const t of [...trainer.seen.flatMap((r) => [r.x, r.labels, r.partners, r.weight])]) t.dispose();
       trainer.dispose();
       model.dispose();
     }

@@ -14,7 +14,7 @@ import { featureConfig } from '../../src/dsp/config';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import { predictLogits as modelLogits } from '../../src/nn/train-step';
-import { evalStarts, examplesLogits, randomStarts } from '../../src/train/batches';
+import { evalStarts, exampleMaps, examplesLogits, randomStarts } from '../../src/train/batches';
 import type { Emotion } from '../../src/train/labels';
 import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
 import { loadModel } from '../../src/train/saved-model.node.ts';
@@ -62,7 +62,7 @@ describe('examplesLogits with windows', () => {
     const N = 3;
     const x = Float32Array.from({ length: N * H * S }, () => r() - 0.5);
     const lengths = Uint32Array.from([20, 13, 5]);
-    const got = await examplesLogits(g, model, { x: g.upload(x, [N, H, S, 1]), windows: { frames: W, evalWindows: 3, lengths } }, [2, 0, 1], 2);
+    const got = await examplesLogits(g, model, { x: exampleMaps(x, N), rows: H, frames: S, windows: { frames: W, evalWindows: 3, lengths } }, [2, 0, 1], 2);
     // CPU-built windows through the plain forward pass.
     const want: number[] = [];
     for (const i of [2, 0, 1]) {
