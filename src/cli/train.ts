@@ -23,11 +23,14 @@ import { writeReport } from '../train/report.node.ts';
 import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { seedsRun } from '../train/seeds.node.ts';
 import { makeExtractor } from './extractor';
+import { checkCorpusFlags, collect, dataFlags } from './corpora-flags';
 import { MASK_LIMITS, type MaskSettings } from '../train/masks';
 import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
 interface TrainFlags {
-  data?: string;
+  data?: string[];
+  valCorpus?: string;
+  foldCorpus?: string;
   split: 'random' | 'speaker';
   val: number;
   valSpeakers?: string[];
@@ -87,6 +90,7 @@ export function scaledDropout(f: number): Pick<ModelConfig, 'stem' | 'blocks' | 
 /** Flag combinations that make no sense, refused before anything is loaded. */
 function checkCombinations(flags: TrainFlags, cmd: Command): void {
   const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+  checkCorpusFlags(flags, given);
   if (!['random', 'speaker'].includes(flags.split)) throw new Error(`--split must be 'random' or 'speaker', got '${flags.split}'`);
   if (flags.folds !== undefined) {
     if (flags.folds < 2) throw new Error(`--folds must be at least 2 (got ${flags.folds}); for a single split leave --folds out`);
@@ -142,7 +146,9 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train the residual CNN; without --data, on the embedded synthetic corpus (not real speech)')
-    .option('--data <dir>', 'data folder (RAVDESS, CREMA-D, TESS, SAVEE, EMO-DB, folder-per-label) or a CSV manifest')
+    .option('--data <dir>', 'data folder (RAVDESS, CREMA-D, TESS, SAVEE, EMO-DB, folder-per-label) or a CSV manifest; give it more than once to train on several corpora, each named by its folder\'s base name or as NAME=DIR (speakers become NAME/speaker; each clip is trained and scored over its own corpus\'s classes)', collect)
+    .option('--val-corpus <name>', 'with several --data: train on the other corpora and validate on this one, over the classes both sides share (its clips of other classes are left out and counted in the report)')
+    .option('--fold-corpus <name>', "with --folds and several --data: deal only this corpus's speakers into the folds; the other corpora are always in training (default: every corpus's speakers are dealt, each fold holding out 1/K of every corpus)")
     .option('--split <kind>', "'random' (stratified clip split, as the seed report) or 'speaker' (held-out speakers)", 'random')
     .option('--val <fraction>', 'validation fraction', fraction, 0.2)
     .option('--val-speakers <list>', 'comma-separated validation speakers (implies --split speaker)', list)
@@ -204,7 +210,8 @@ export function registerTrain(program: Command): void {
       let barEpoch = -1;
       let fold = '';
       const common: Omit<TrainRunOptions, 'split' | 'val'> = {
-        data: flags.data,
+        ...dataFlags(flags.data),
+        ...(flags.valCorpus !== undefined ? { valCorpus: flags.valCorpus } : {}),
         out,
         resume: !!flags.resume,
         cacheDir: flags.cache,
@@ -231,7 +238,7 @@ export function registerTrain(program: Command): void {
       };
       try {
         if (flags.folds !== undefined) {
-          const r = await foldsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, folds: flags.folds, onFold: (f, k) => void (fold = `fold ${f}/${k} `) });
+          const r = await foldsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, folds: flags.folds, ...(flags.foldCorpus !== undefined ? { foldCorpus: flags.foldCorpus } : {}), onFold: (f, k) => void (fold = `fold ${f}/${k} `) });
           bar.stop();
           if (!r.summary) process.exitCode = 130;
           else if (flags.json) console.log(JSON.stringify({ out, seconds: r.seconds, ...r.summary }));

@@ -25,9 +25,12 @@ import { confusionSvg } from './plots';
 import { writeReport } from './report.node.ts';
 import { checkWindows, trainOnSplit, type TrainRunOptions, type TrainRunResult } from './run.node.ts';
 import { SplitError, speakerKFold } from './splits';
+import { corpusKFold } from './corpus-splits';
 
 export interface FoldsRunOptions extends Omit<TrainRunOptions, 'split' | 'val' | 'valSpeakers'> {
   folds: number;
+  /** Several corpora: deal only this corpus's speakers; the others always train (corpus-splits.ts). */
+  foldCorpus?: string;
   /** Called before each fold trains (1-based), e.g. to label a progress bar. */
   onFold?: (fold: number, folds: number) => void;
 }
@@ -56,14 +59,16 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   if (opts.augment) checkAugmentConfig(opts.augment);
   if (opts.windows) checkWindows(opts.windows, opts.features?.frames);
   const seed = opts.loop.seed;
-  const data = await loadTrainingData(extractorFor, { data: opts.data, cacheDir: opts.cacheDir, seed, features: opts.features, log });
+  if (opts.valCorpus !== undefined) throw new SplitError('--val-corpus and --folds are two protocols: use one');
+  const data = await loadTrainingData(extractorFor, { data: opts.data, corpora: opts.corpora, cacheDir: opts.cacheDir, seed, features: opts.features, log });
   let splits;
   try {
-    splits = speakerKFold(data.examples, { folds: opts.folds, seed });
+    // Several corpora: each corpus's speakers dealt on their own, so every fold holds out 1/K of each.
+    splits = data.corpora ? corpusKFold(data, opts.folds, seed, opts.foldCorpus) : speakerKFold(data.examples, { folds: opts.folds, seed });
   } catch (e) {
     throw e instanceof SplitError ? new SplitError(`--folds ${opts.folds}: ${e.message}`) : e;
   }
-  claimSettings(opts.out, 'folds-settings.json', { data: opts.data ?? null, folds: opts.folds, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: opts.loop }, '--folds');
+  claimSettings(opts.out, 'folds-settings.json', { data: opts.data ?? null, ...(opts.corpora ? { corpora: opts.corpora } : {}), ...(opts.foldCorpus !== undefined ? { foldCorpus: opts.foldCorpus } : {}), folds: opts.folds, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: opts.loop }, '--folds');
   log(`split: ${opts.folds}-fold cross-validation by speaker, seed ${seed}:`);
   for (const s of splits) log(`  fold ${s.description.fold}: validation speakers ${s.description.valSpeakers!.join(', ')} (${s.val.length} clips), ${s.train.length} training clips`);
   const splitsJson = {
@@ -71,6 +76,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     seed,
     folds: opts.folds,
     data: data.dataDir,
+    ...(data.corpora ? { corpora: data.corpora.map(({ name, data: dir }) => ({ name, data: dir })) } : {}),
     splits: splits.map((s) => splitRecord(data, s)),
   };
   await writeFile(join(opts.out, 'splits.json'), `${JSON.stringify(splitsJson, null, 2)}\n`);

@@ -8,12 +8,13 @@ import { epochsSeconds } from './loop';
 import { formatReport, topConfusions } from './metrics';
 import { confusionSvg, curvesSvg } from './plots';
 import type { TrainRunResult } from './run.node.ts';
+import { corporaLine, corpusProtocol, perCorpusJson, perCorpusMarkdown } from './corpora-report';
 
 export async function writeReport(r: TrainRunResult): Promise<void> {
   const d = r.split.description;
-  const protocol = d.kind === 'stratified'
+  const protocol = corpusProtocol(d, r.corpora) ?? (d.kind === 'stratified'
     ? `random stratified clip split (seed ${d.seed}); speakers can appear in both training and validation, which flatters accuracy`
-    : `${d.kind === 'speaker-kfold' ? `speaker k-fold, fold ${d.fold} of ${d.folds}` : 'speaker-independent split'} (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`;
+    : `${d.kind === 'speaker-kfold' ? `speaker k-fold, fold ${d.fold} of ${d.folds}` : 'speaker-independent split'} (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`);
   const a = r.augment;
   const augmentation = a
     ? `${r.augmentedSources.length} augmented copies (${describeAugmentConfig(a)})${r.training.augmentSwap ? `, each epoch standing in for their clips with probability ${r.training.augmentSwap}` : ', added to every epoch'}; validation clips are never augmented, and the scaler is fitted on the original training clips only`
@@ -45,6 +46,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     confusion: r.report.confusion,
     confusionRowPercent: r.report.confusionRowPercent,
     largestConfusions: topConfusions(r.report, 5),
+    ...(r.corpora ? { corpora: r.corpora, perCorpus: perCorpusJson(r.perCorpus ?? []) } : {}),
     epochs: r.state.history,
     bestEpoch: r.state.bestEpoch,
     trainExamples: r.split.train.length,
@@ -64,7 +66,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     .join('\n');
   const md = `# Training report
 
-- Protocol: ${protocol}
+- Protocol: ${protocol}${r.corpora ? `\n- Corpora: ${corporaLine(r.corpora)}` : ''}
 - Examples: ${r.split.train.length} train, ${r.split.val.length} validation; ${r.skipped.length} files skipped
 - Augmentation: ${augmentation}
 - Windows: ${windows}
@@ -81,7 +83,7 @@ ${formatReport(r.report, { topK: 5 })}
 \`\`\`
 
 ![confusion matrix](confusion.svg)
-
+${r.perCorpus?.length ? `\n${perCorpusMarkdown(r.perCorpus)}` : ''}
 ## Epochs
 
 | epoch | train loss | train acc % | val loss | val acc % | lr | samples/s |

@@ -46,7 +46,7 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   if (opts.resume) throw new RangeError('--seeds runs are continued by repeating the same command (finished seeds are read, not retrained); resume one seed with --resume OUT/seed-<s>');
   // The settings every seed trains with, kept beside the seed folders: a repeated command may reuse
   // finished seeds only when nothing else changed.
-  const pinned = { data: opts.data ?? null, split: opts.split, val: opts.val, valSpeakers: opts.valSpeakers ?? null, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: { ...opts.loop, seed: null } };
+  const pinned = { data: opts.data ?? null, ...(opts.corpora ? { corpora: opts.corpora } : {}), ...(opts.valCorpus !== undefined ? { valCorpus: opts.valCorpus } : {}), split: opts.split, val: opts.val, valSpeakers: opts.valSpeakers ?? null, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: { ...opts.loop, seed: null } };
   claimSettings(opts.out, 'seeds-settings.json', pinned, '--seeds');
   const outcomes: SeedOutcome[] = [];
   for (const [k, seed] of seeds.entries()) {
