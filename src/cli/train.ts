@@ -61,7 +61,7 @@ interface TrainFlags {
   timeMasks?: [number, number];
   rowMasks?: [number, number];
   lrSchedule: 'plateau' | 'cosine';
-  balance?: boolean;
+  balance?: boolean | 'classes' | 'corpus';
   classWeights: 'none' | 'balanced';
   swaFrom?: number;
   mixup?: number;
@@ -118,10 +118,11 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
 }
 
 /** --lr-schedule / --balance / --class-weights / --swa-from / --mixup / --weight-decay / --logit-adjust / --augment-swap as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> {
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'balanceCorpora' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> {
   return {
     ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
     ...(flags.balance ? { balance: true } : {}),
+    ...(flags.balance === 'corpus' ? { balanceCorpora: true } : {}),
     ...(flags.classWeights === 'balanced' ? { classWeights: 'balanced' } : {}),
     ...(flags.swaFrom !== undefined ? { swaFrom: flags.swaFrom } : {}),
     ...(flags.mixup !== undefined ? { mixup: { alpha: flags.mixup } } : {}),
@@ -159,7 +160,7 @@ export function registerTrain(program: Command): void {
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--seed <n>', 'seed of the split, initialisation, shuffling, dropout and augmentation', nonNegativeInt, 0)
     .addOption(new Option('--lr-schedule <kind>', "'plateau' (halve the rate when the validation loss stops falling) or 'cosine' (decay from --lr to 1e-5 over --epochs)").choices(['plateau', 'cosine']).default('plateau'))
-    .option('--balance', 'class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest')
+    .addOption(new Option('--balance [by]', "class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest; '--balance corpus' (several --data): every class of every corpus is drawn as often as the largest (corpus, class) pair, which balances the corpora too").choices(['classes', 'corpus']))
     .addOption(new Option('--class-weights <kind>', "'balanced': weight each training example's loss by n / (classes x its class's count), as sklearn/Keras class_weight (not with --balance); 'none': unweighted").choices(['none', 'balanced']).default('none'))
     .option('--swa-from <epoch>', 'stochastic weight averaging: from this epoch on, validate, pick and save the mean of the weights at the end of every epoch since (BN recalibrated on it); training continues from the raw weights', positiveInt)
     .option('--mixup <alpha>', `mixup: blend every training batch with a shuffled copy of itself, x = w x_i + (1 - w) x_j, and its labels alike, w = max(l, 1 - l) with l ~ Beta(alpha, alpha) per batch (${MIXUP_ALPHA_RANGE.join('..')}; 0.2-0.4 typical; not with --class-weights)`, numberWithin(MIXUP_ALPHA_RANGE[0], MIXUP_ALPHA_RANGE[1]))

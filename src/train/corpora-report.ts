@@ -65,6 +65,11 @@ export interface CorpusSpreads {
 /** What a summary reads back of one run's per-corpus entry (report.json perCorpus). */
 export interface CorpusEntry { name: string; classes: string[]; confusion: number[][] }
 
+/** A run's per-corpus entries: from its result (perCorpus) or its report.json (perCorpus), or none. */
+export function corpusEntries(perCorpus: readonly (CorpusReport | CorpusEntry)[] | undefined): CorpusEntry[] {
+  return (perCorpus ?? []).map((c) => ({ name: c.name, classes: [...c.classes], confusion: 'report' in c ? c.report.confusion : c.confusion }));
+}
+
 /** Per-corpus spreads over runs, each run giving its per-corpus entries (a corpus may be missing from some). */
 export function summariseCorpora(runs: readonly (readonly CorpusEntry[])[]): CorpusSpreads[] {
   const names = [...new Set(runs.flatMap((r) => r.map((c) => c.name)))];

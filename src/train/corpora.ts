@@ -140,6 +140,11 @@ export function maskedMeanCrossEntropy(logits: ArrayLike<number>, labels: readon
   return total / ids.length;
 }
 
+/** The keys `--balance corpus` balances: one per (corpus, class) pair, for every example of the layout. */
+export function balanceKeys(corpusOf: ArrayLike<number>, labels: ArrayLike<number>, classes: number): Uint32Array {
+  return Uint32Array.from({ length: labels.length }, (_, i) => corpusOf[i]! * classes + labels[i]!);
+}
+
 /** One corpus's part of an evaluation, scored over the classes it shares with the model. */
 export interface CorpusReport {
   name: string;

@@ -26,6 +26,7 @@ import { writeReport } from './report.node.ts';
 import { checkWindows, trainOnSplit, type TrainRunOptions, type TrainRunResult } from './run.node.ts';
 import { SplitError, speakerKFold } from './splits';
 import { corpusKFold } from './corpus-splits';
+import { corporaSummaryMarkdown, corpusEntries, summariseCorpora, type CorpusEntry } from './corpora-report';
 
 export interface FoldsRunOptions extends Omit<TrainRunOptions, 'split' | 'val' | 'valSpeakers'> {
   folds: number;
@@ -85,6 +86,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   const augmented = opts.augment ? await augmentFeatures(data, all, opts.augment, seed, log) : [];
   const results: TrainRunResult[] = [];
   const outcomes: FoldOutcome[] = [];
+  const perCorpus: CorpusEntry[][] = [];
   for (const split of splits) {
     const fold = split.description.fold!;
     const out = join(opts.out, `fold-${fold}`);
@@ -92,6 +94,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     if (done) {
       log(`\nfold ${fold} of ${opts.folds}: finished before, read from ${out}/report.json`);
       outcomes.push(done);
+      perCorpus.push(corpusEntries(finishedReport(out, opts.loop)?.perCorpus));
       continue;
     }
     const partial = hasCheckpoint(out);
@@ -116,14 +119,18 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       seconds: runSeconds,
       report: r.report,
     });
+    perCorpus.push(corpusEntries(r.perCorpus));
     log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${runSeconds.toFixed(0)} s in its epochs)`);
   }
 
   const summary = summariseFolds(outcomes, data.classes, seed);
   const augmentation = opts.augment ? `${describeAugmentConfig(opts.augment)}; validation clips are never augmented` : 'none';
   const seconds = (performance.now() - started) / 1000;
-  await writeFile(join(opts.out, 'folds.json'), `${JSON.stringify({ ...summary, augment: opts.augment ?? null, seconds }, null, 2)}\n`);
-  await writeFile(join(opts.out, 'folds.md'), foldsMarkdown(summary, { augmentation }));
+  // Several corpora: each corpus's figures over the folds (e.g. "CREMA-D 5-fold by actor").
+  const corpora = data.corpora ? summariseCorpora(perCorpus) : null;
+  const corporaMd = corpora ? `\n${data.corpora!.length > 1 && opts.foldCorpus === undefined ? `Every fold held out 1/${opts.folds} of each corpus's speakers, the other corpora's clips training with them.` : `Only ${opts.foldCorpus}'s speakers were dealt into folds; the other corpora trained in every fold.`}\n\n${corporaSummaryMarkdown(corpora, 'folds')}` : '';
+  await writeFile(join(opts.out, 'folds.json'), `${JSON.stringify({ ...summary, augment: opts.augment ?? null, ...(corpora ? { corpora: data.corpora, ...(opts.foldCorpus !== undefined ? { foldCorpus: opts.foldCorpus } : {}), perCorpus: corpora } : {}), seconds }, null, 2)}\n`);
+  await writeFile(join(opts.out, 'folds.md'), foldsMarkdown(summary, { augmentation }) + corporaMd);
   const pooled = reportFromConfusion(summary.pooled.confusion, summary.classes);
   await writeFile(join(opts.out, 'confusion.svg'), await confusionSvg(pooled, summary.classes, `pooled out-of-fold confusion (accuracy ${(100 * pooled.accuracy).toFixed(1)}%)`));
   log(`\n${formatFoldsSummary(summary)}`);

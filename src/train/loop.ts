@@ -60,6 +60,11 @@ export interface LoopOptions {
   bnRecalibration: number;
   /** Class-balanced epochs: smaller classes' clips repeated up to the largest class's count (schedule.ts). */
   balance?: boolean;
+  /**
+   * With balance and several corpora: balance (corpus, class) pairs instead of classes, from the
+   * split's balanceKeys (corpora.ts balanceKeys); recorded with the training settings.
+   */
+  balanceCorpora?: boolean;
   /** Band masks on every training example (masks.ts); validation and recalibration see unmasked maps. */
   masks?: MaskSettings;
   /**
@@ -190,7 +195,7 @@ export async function trainLoop(
   gpu: Gpu,
   trainer: Trainer,
   data: DataOnGpu,
-  split: { train: number[]; val: number[]; copiesOf?: ReadonlyMap<number, readonly number[]>; classMask?: ClassMask },
+  split: { train: number[]; val: number[]; copiesOf?: ReadonlyMap<number, readonly number[]>; classMask?: ClassMask; balanceKeys?: ArrayLike<number> },
   opts: LoopOptions,
   hooks: LoopHooks = {},
   resume?: LoopState,
@@ -209,7 +214,7 @@ export async function trainLoop(
   }
   if (opts.augmentSwap !== undefined && !(split.copiesOf && split.copiesOf.size > 0)) throw new RangeError('swapped augmentation needs augmented copies of the training examples (--augment)');
   let average = resumeAverage;
-  const sampled = (epoch: number) => (opts.balance ? balancedExamples(split.train, data.labels, opts.seed, epoch) : split.train);
+  const sampled = (epoch: number) => (opts.balance ? balancedExamples(split.train, split.balanceKeys ?? data.labels, opts.seed, epoch) : split.train);
   const examplesOf = (epoch: number) => (opts.augmentSwap !== undefined ? swappedExamples(sampled(epoch), split.copiesOf!, opts.augmentSwap, opts.seed, epoch) : sampled(epoch));
   const steps = Math.ceil(examplesOf(0).length / opts.batch);
   const cosine = opts.schedule?.kind === 'cosine' ? opts.schedule : null;

@@ -32,7 +32,8 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     (t.swaFrom ? `; from epoch ${t.swaFrom}, validation and the saved model use the mean of the weights at the end of each epoch since (SWA, BN recalibrated)` : '') +
     (t.weightDecay ? `; AdamW: conv and dense kernels decayed by w * ${t.weightDecay} * lr before each update` : '') +
     (t.logitAdjust ? '; decisions logit-adjusted (argmax of p(c | x) / training prior of c; validation loss and learning rate on the raw outputs)' : '');
-  const sampling = (t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)'
+  const sampling = (t.balanceCorpora ? 'corpus- and class-balanced epochs (clips of smaller (corpus, class) pairs repeated until each is drawn as often as the largest, each repeat with its own window)'
+    : t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)'
     : t.classWeights ? "every training clip once per epoch, its loss weighted by n / (classes x its class's training count)" : 'every training clip once per epoch') +
     (t.augmentSwap ? `; each epoch every training clip is drawn as one of its augmented copies with probability ${t.augmentSwap}, else as itself` : '') +
     (t.mixup ? `; mixup: each batch blended with a shuffled copy of itself and its labels alike, own share max(l, 1 - l), l ~ Beta(${t.mixup}, ${t.mixup}) (training accuracy counts the own label)` : '');

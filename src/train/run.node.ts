@@ -35,7 +35,7 @@ import { saveModel } from './saved-model.node.ts';
 import { clipSpeakers, speakerNormalised, speakerStats } from './speaker-norm';
 import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './splits';
 import { checkFitsDevice, validateTrainingData } from './validate';
-import { classMaskOf, corpusReports, maskedArgmaxRows, type CorpusRecord, type CorpusReport, type CorpusSpec } from './corpora';
+import { balanceKeys, classMaskOf, corpusReports, maskedArgmaxRows, type CorpusRecord, type CorpusReport, type CorpusSpec } from './corpora';
 import { valCorpusSplit } from './corpus-splits';
 
 export interface TrainRunOptions {
@@ -150,6 +150,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   // Several corpora: each clip (and copy) may be trained towards and scored on its corpus's classes only.
   const corpusOf = data.corpusOf ? [...data.corpusOf, ...copies.map((j) => data.corpusOf![augmented[j]!.source]!)] : null;
   const classMask = data.corpora && corpusOf ? classMaskOf(data.corpora.map((c) => c.classes), classes, corpusOf) : null;
+  if (opts.loop.balanceCorpora && !corpusOf) throw new RangeError('--balance corpus balances corpora against each other: give --data at least twice');
   // Swapped augmentation trains on the originals, each epoch drawing some of them as one of their copies.
   const swap = opts.loop.augmentSwap;
   const trainOn = swap !== undefined ? split.train : train;
@@ -196,7 +197,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
 
     // The loop decides with the adjustment computed here (the same one the saved model records).
-    const state = await trainLoop(gpu, trainer, onGpu, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}), ...(classMask ? { classMask } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
+    const state = await trainLoop(gpu, trainer, onGpu, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}), ...(classMask ? { classMask } : {}), ...(opts.loop.balanceCorpora && corpusOf ? { balanceKeys: balanceKeys(corpusOf, labels, classes.length) } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
       onValidated: async (s, improved) => {

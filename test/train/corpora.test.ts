@@ -4,6 +4,7 @@
 // (speakers namespaced, model.json / split.json recording the corpora, report.md / report.json broken
 // down per corpus, --val-corpus leaving out the classes the training corpora lack).
 
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +18,12 @@ import { writeReport } from '../../src/train/report.node.ts';
 import { trainRun } from '../../src/train/run.node.ts';
 import { synthCorpus } from '../../src/train/synth';
 import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { readValidationLogits } from '../../src/train/val-logits.node.ts';
 import { useGpu } from '../harness';
 import { tinyRunOptions } from './tiny-run';
 
 const gpu = useGpu();
+const BIN = join(__dirname, '../../bin/ser.mjs');
 
 /** A generated corpus of `speakers` speakers and `classes`, written as RAVDESS names or a CSV manifest. */
 export function writeCorpus(classes: Emotion[], speakers: number, layout: 'ravdess' | 'csv', seed = 3): string {
@@ -150,6 +153,20 @@ describe('a run on two corpora', () => {
     for (const c of ['sad', 'angry']) expect(r.report.confusion[at(c)]![at('calm')]).toBe(0);
     for (const c of ['sad', 'angry']) expect(r.report.confusion[at('calm')]![at(c)]).toBe(0);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
+    // The validation loss is the cross-entropy over each clip's own corpus's classes.
+    const last = readValidationLogits(out).at(-1)!;
+    const mask = classMaskOf([['neutral', 'happy', 'sad', 'angry'], ['neutral', 'calm', 'happy']], r.classes, Array.from({ length: 36 }, (_, i) => (i < 24 ? 0 : 1)))!; // ra's 24 clips first
+    const flat = Float32Array.from(last.logp);
+    const masked = maskedMeanCrossEntropy(flat, last.labels, 5, 0.1, r.split.val, mask);
+    expect(r.state.history.at(-1)!.valLoss).toBeCloseTo(masked, 3);
+    expect(Math.abs(meanCrossEntropy(flat, last.labels, 5, 0.1) - masked)).toBeGreaterThan(1e-3);
+    // ser evaluate with the same corpora by name: --held-out gives the report's figures, per corpus too.
+    const held = JSON.parse(execFileSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', `ra=${a}`, '--data', `cr=${b}`, '--held-out', '--json', '--cache', join(out, 'cache', 'features')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(held.n).toBe(14);
+    expect(held.confusion).toEqual(r.report.confusion);
+    expect(held.perCorpus.map((c: any) => [c.name, c.confusion])).toEqual(report.perCorpus.map((c: any) => [c.name, c.confusion]));
+    const single = spawnSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', a, '--held-out'], { encoding: 'utf8' });
+    expect(single.stderr).toMatch(/names the validation clips of several corpora \(ra, cr\): give --data once per corpus, as NAME=DIR/);
     expect(md).toMatch(/## Per corpus/);
     expect(md).toMatch(/- Corpora: ra \(.*: 24 clips, 3 speakers, neutral happy sad angry\); cr \(.*: 12 clips, 2 speakers, neutral calm happy\)/);
   }, 600_000);
