@@ -8,6 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createNodeGpu } from '../gpu/node.node.ts';
+import type { Gpu } from '../gpu';
+import type { CorpusSpec } from '../train/corpora';
+import { perCorpusJson } from '../train/corpora-report';
+import type { LoadedModel } from '../train/saved-model';
 import { clipsToPredict, heldOutIndices } from '../train/data.node.ts';
 import { loadDataset } from '../train/datasets.node.ts';
 import { predictFiles } from '../train/infer.node.ts';
@@ -17,31 +21,36 @@ import { withEvalWindows } from '../train/saved-model';
 import { clipSpeakers, speakerGroups } from '../train/speaker-norm';
 import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
+import { collect, dataFlags } from './corpora-flags';
+import { evaluationCorpora, heldOutOfCorpora, scoreCorpora } from '../train/evaluate-corpora.node.ts';
 
 export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
     .description('evaluate a trained model on a labelled data folder or CSV manifest')
     .requiredOption('--model <dir>', 'folder written by `ser train`')
-    .requiredOption('--data <dir>', 'data folder or CSV manifest (same conventions as `ser train`)')
+    .requiredOption('--data <dir>', 'data folder or CSV manifest (same conventions as `ser train`); more than once (NAME=DIR or the base name) for several corpora: each clip is decided over its own corpus\'s classes and the report is broken down per corpus', collect)
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--speaker-clips <k>', "for a model trained with --speaker-norm: normalise each speaker's clips in random groups of at most k instead of all together (how many clips of a speaker inference needs)", numberWithin(1, 100000, true))
     .option('--seed <n>', 'seed of the --speaker-clips groups', numberWithin(0, 2 ** 31, true), 0)
     .option('--held-out', "score only the clips the model was validated on (the model folder's split.json; --data is the folder it was trained from); a --speaker-norm model still normalises with all of each speaker's clips in --data")
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
-    .action(async (opts: { model: string; data: string; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; seed: number; heldOut?: boolean }) => {
+    .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; seed: number; heldOut?: boolean }) => {
       const gpu = await createNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
         const loaded = opts.evalWindows === undefined ? saved : withEvalWindows(saved, opts.evalWindows);
         const classes = loaded.meta.classes;
-        const dataset = loadDataset(opts.data);
+        const { corpora } = dataFlags(opts.data);
+        if (corpora) return await evaluateCorpora(gpu, loaded, corpora, opts);
+        const data = opts.data[0]!;
+        const dataset = loadDataset(data);
         const usable = dataset.items.filter((i) => classes.includes(i.label));
         const foreign = dataset.items.length - usable.length;
-        if (usable.length === 0) throw new Error(`${opts.data}: no files of the model's classes (${classes.join(', ')})`);
+        if (usable.length === 0) throw new Error(`${data}: no files of the model's classes (${classes.join(', ')})`);
         if (foreign > 0) console.error(`ignoring ${foreign} files whose class the model does not know`);
-        const scored = opts.heldOut ? heldOutIndices(readValFiles(opts.model), opts.data, usable.map((i) => i.path), opts.data) : null;
+        const scored = opts.heldOut ? heldOutIndices(readValFiles(opts.model), data, usable.map((i) => i.path), data) : null;
         let speakers: string[] | undefined;
         if (loaded.meta.speakerNorm) {
           speakers = clipSpeakers(usable, (i) => usable[i]!.path, `${opts.model} (trained with --speaker-norm)`);
@@ -66,11 +75,47 @@ export function registerEvaluate(program: Command): void {
     });
 }
 
-/** The validation clips split.json names beside a model (`ser train` writes it). */
+type EvaluateOptions = { model: string; json?: boolean; cache: string; speakerClips?: number; seed: number; heldOut?: boolean };
+
+/** `ser evaluate` with several corpora: each clip decided over its corpus's classes, a report per corpus. */
+async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[], opts: EvaluateOptions): Promise<void> {
+  const classes = loaded.meta.classes;
+  const ev = evaluationCorpora(specs, classes, (l) => console.error(l));
+  if (ev.foreign > 0) console.error(`ignoring ${ev.foreign} files whose class the model does not know`);
+  const file = join(opts.model, 'split.json');
+  const scored = opts.heldOut ? heldOutOfCorpora(readSplit(file), ev, file) : null;
+  let speakers: string[] | undefined;
+  if (loaded.meta.speakerNorm) {
+    speakers = clipSpeakers(ev.items, (i) => ev.items[i]!.path, `${opts.model} (trained with --speaker-norm)`);
+    if (opts.speakerClips !== undefined) speakers = speakerGroups(speakers, opts.speakerClips, opts.seed);
+  } else if (opts.speakerClips !== undefined) {
+    throw new Error(`--speaker-clips applies only to a model trained with --speaker-norm; ${opts.model} was not`);
+  }
+  const run = clipsToPredict(scored, ev.items.length, !!speakers);
+  const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => ev.items[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!) });
+  const byItem = new Map(run.map((i, k) => [i, predictions[k]]));
+  const ids = (scored ?? run).filter((i) => byItem.get(i));
+  const { report, perCorpus } = scoreCorpora(ev, classes, ids, ids.map((i) => byItem.get(i)!.probabilities));
+  for (const s of skipped) console.error(`skipped ${s.name}: ${s.reason}`);
+  if (opts.json) {
+    console.log(JSON.stringify({ accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, classes, confusion: report.confusion, perClass: report.perClass, n: report.total, perCorpus: perCorpusJson(perCorpus) }));
+  } else {
+    console.log(formatReport(report, { topK: 5 }));
+    for (const c of perCorpus) console.log(`\ncorpus ${c.name} (over ${c.classes.join(', ')})\n${formatReport(c.report, { topK: 3 })}`);
+  }
+}
+
+function readSplit(file: string): any {
+  if (!existsSync(file)) throw new Error(`--held-out needs ${file}, which \`ser train\` writes beside the model`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** The validation clips a single-corpus split.json names beside a model (`ser train` writes it). */
 function readValFiles(modelDir: string): string[] {
   const file = join(modelDir, 'split.json');
-  if (!existsSync(file)) throw new Error(`--held-out needs ${file}, which \`ser train\` writes beside the model`);
-  const valFiles: string[] = JSON.parse(readFileSync(file, 'utf8')).valFiles ?? [];
+  const record = readSplit(file);
+  if (record.corpora) throw new Error(`${file} names the validation clips of several corpora (${record.corpora.map((c: { name: string }) => c.name).join(', ')}): give --data once per corpus, as NAME=DIR`);
+  const valFiles: string[] = record.valFiles ?? [];
   if (valFiles.length === 0) throw new Error(`${file} lists no validation clips: the model was trained without a held-out split`);
   return valFiles;
 }

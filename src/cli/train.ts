@@ -23,11 +23,14 @@ import { writeReport } from '../train/report.node.ts';
 import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { seedsRun } from '../train/seeds.node.ts';
 import { makeExtractor } from './extractor';
+import { checkCorpusFlags, collect, dataFlags } from './corpora-flags';
 import { MASK_LIMITS, type MaskSettings } from '../train/masks';
 import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
 interface TrainFlags {
-  data?: string;
+  data?: string[];
+  valCorpus?: string;
+  foldCorpus?: string;
   split: 'random' | 'speaker';
   val: number;
   valSpeakers?: string[];
@@ -58,7 +61,7 @@ interface TrainFlags {
   timeMasks?: [number, number];
   rowMasks?: [number, number];
   lrSchedule: 'plateau' | 'cosine';
-  balance?: boolean;
+  balance?: boolean | 'classes' | 'corpus';
   classWeights: 'none' | 'balanced';
   swaFrom?: number;
   mixup?: number;
@@ -87,6 +90,7 @@ export function scaledDropout(f: number): Pick<ModelConfig, 'stem' | 'blocks' | 
 /** Flag combinations that make no sense, refused before anything is loaded. */
 function checkCombinations(flags: TrainFlags, cmd: Command): void {
   const given = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+  checkCorpusFlags(flags, given);
   if (!['random', 'speaker'].includes(flags.split)) throw new Error(`--split must be 'random' or 'speaker', got '${flags.split}'`);
   if (flags.folds !== undefined) {
     if (flags.folds < 2) throw new Error(`--folds must be at least 2 (got ${flags.folds}); for a single split leave --folds out`);
@@ -114,10 +118,11 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
 }
 
 /** --lr-schedule / --balance / --class-weights / --swa-from / --mixup / --weight-decay / --logit-adjust / --augment-swap as loop options; the defaults add nothing, so earlier --seeds settings still match. */
-function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> {
+function scheduleOptions(flags: TrainFlags): Pick<LoopOptions, 'schedule' | 'balance' | 'balanceCorpora' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> {
   return {
     ...(flags.lrSchedule === 'cosine' ? { schedule: { kind: 'cosine', lr: flags.lr } } : {}),
     ...(flags.balance ? { balance: true } : {}),
+    ...(flags.balance === 'corpus' ? { balanceCorpora: true } : {}),
     ...(flags.classWeights === 'balanced' ? { classWeights: 'balanced' } : {}),
     ...(flags.swaFrom !== undefined ? { swaFrom: flags.swaFrom } : {}),
     ...(flags.mixup !== undefined ? { mixup: { alpha: flags.mixup } } : {}),
@@ -142,7 +147,9 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train the residual CNN; without --data, on the embedded synthetic corpus (not real speech)')
-    .option('--data <dir>', 'data folder (RAVDESS, CREMA-D, TESS, SAVEE, EMO-DB, folder-per-label) or a CSV manifest')
+    .option('--data <dir>', 'data folder (RAVDESS, CREMA-D, TESS, SAVEE, EMO-DB, folder-per-label) or a CSV manifest; give it more than once to train on several corpora, each named by its folder\'s base name or as NAME=DIR (speakers become NAME/speaker; each clip is trained and scored over its own corpus\'s classes)', collect)
+    .option('--val-corpus <name>', 'with several --data: train on the other corpora and validate on this one, over the classes both sides share (its clips of other classes are left out and counted in the report)')
+    .option('--fold-corpus <name>', "with --folds and several --data: deal only this corpus's speakers into the folds; the other corpora are always in training (default: every corpus's speakers are dealt, each fold holding out 1/K of every corpus)")
     .option('--split <kind>', "'random' (stratified clip split, as the seed report) or 'speaker' (held-out speakers)", 'random')
     .option('--val <fraction>', 'validation fraction', fraction, 0.2)
     .option('--val-speakers <list>', 'comma-separated validation speakers (implies --split speaker)', list)
@@ -153,7 +160,7 @@ export function registerTrain(program: Command): void {
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--seed <n>', 'seed of the split, initialisation, shuffling, dropout and augmentation', nonNegativeInt, 0)
     .addOption(new Option('--lr-schedule <kind>', "'plateau' (halve the rate when the validation loss stops falling) or 'cosine' (decay from --lr to 1e-5 over --epochs)").choices(['plateau', 'cosine']).default('plateau'))
-    .option('--balance', 'class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest')
+    .addOption(new Option('--balance [by]', "class-balanced epochs: repeat clips of the smaller classes (training side only, each repeat with its own window) until every class is drawn as often as the largest; '--balance corpus' (several --data): every class of every corpus is drawn as often as the largest (corpus, class) pair, which balances the corpora too").choices(['classes', 'corpus']))
     .addOption(new Option('--class-weights <kind>', "'balanced': weight each training example's loss by n / (classes x its class's count), as sklearn/Keras class_weight (not with --balance); 'none': unweighted").choices(['none', 'balanced']).default('none'))
     .option('--swa-from <epoch>', 'stochastic weight averaging: from this epoch on, validate, pick and save the mean of the weights at the end of every epoch since (BN recalibrated on it); training continues from the raw weights', positiveInt)
     .option('--mixup <alpha>', `mixup: blend every training batch with a shuffled copy of itself, x = w x_i + (1 - w) x_j, and its labels alike, w = max(l, 1 - l) with l ~ Beta(alpha, alpha) per batch (${MIXUP_ALPHA_RANGE.join('..')}; 0.2-0.4 typical; not with --class-weights)`, numberWithin(MIXUP_ALPHA_RANGE[0], MIXUP_ALPHA_RANGE[1]))
@@ -204,7 +211,8 @@ export function registerTrain(program: Command): void {
       let barEpoch = -1;
       let fold = '';
       const common: Omit<TrainRunOptions, 'split' | 'val'> = {
-        data: flags.data,
+        ...dataFlags(flags.data),
+        ...(flags.valCorpus !== undefined ? { valCorpus: flags.valCorpus } : {}),
         out,
         resume: !!flags.resume,
         cacheDir: flags.cache,
@@ -231,7 +239,7 @@ export function registerTrain(program: Command): void {
       };
       try {
         if (flags.folds !== undefined) {
-          const r = await foldsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, folds: flags.folds, onFold: (f, k) => void (fold = `fold ${f}/${k} `) });
+          const r = await foldsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, folds: flags.folds, ...(flags.foldCorpus !== undefined ? { foldCorpus: flags.foldCorpus } : {}), onFold: (f, k) => void (fold = `fold ${f}/${k} `) });
           bar.stop();
           if (!r.summary) process.exitCode = 130;
           else if (flags.json) console.log(JSON.stringify({ out, seconds: r.seconds, ...r.summary }));

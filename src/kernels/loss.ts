@@ -13,6 +13,10 @@
 // each batch's draw reuses one pipeline) — the target is w * t(label) + (1 - w) * t(partner): loss_n =
 // w CE(label) + (1 - w) CE(partner), dz = (softmax - target) / N; a hit is argmax == label (the caller
 // gives the larger share to label). Not with class weights.
+// With classMask ([N, K] u32, nonzero: allowed; several corpora, src/train/corpora.ts) example n's
+// softmax, targets and argmax span only its allowed classes A_n: smoothing spreads s / |A_n| over them,
+// loss_n = -sum_{k in A_n} t_k log softmax_A(z_n)_k, dz is 0 on the other classes. A label (or mixup
+// partner) outside A_n, or an empty A_n, makes the example NaN, as a label outside [0, K) does.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
@@ -24,6 +28,8 @@ export interface SoftmaxCrossEntropyOptions {
   classWeights?: Tensor;
   /** Mixup targets: the partner label of each example ([N], the labels' dtype) and label's share w ([1] f32). */
   mix?: { partners: Tensor; weight: Tensor };
+  /** [N, K] u32: the classes each example's loss spans (nonzero: allowed; absent: all). */
+  classMask?: Tensor;
 }
 
 export interface SoftmaxCrossEntropyResult {
@@ -68,6 +74,14 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
     }
     if (mix.weight.size !== 1) throw new ShapeError(`${op}: the mixup share '${mix.weight.label}' ${fmtShape(mix.weight.shape)} should hold one value`);
   }
+  const mask = opts.classMask;
+  if (mask) {
+    expectDtype(op, mask, 'u32');
+    if (mask.shape.length !== 2 || mask.shape[0] !== N || mask.shape[1] !== K) {
+      throw new ShapeError(`${op}: classMask '${mask.label}' ${fmtShape(mask.shape)} should be [${N}, ${K}] for logits ${fmtShape(logits.shape)}`);
+    }
+  }
+  const maskBinding = 5 + (weights ? 1 : 0) + (mix ? 2 : 0);
   const loss = gpu.empty([N], 'f32', `${op}.loss`);
   const dlogits = gpu.empty([N, K], 'f32', `${op}.dlogits`);
   const correct = gpu.empty([N], 'u32', `${op}.correct`);
@@ -75,7 +89,7 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
   const lt = labels.dtype;
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}:${weights ? 'w' : ''}:${mix ? 'mix' : ''}`,
+    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}:${weights ? 'w' : ''}:${mix ? 'mix' : ''}:${mask ? 'mask' : ''}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> z: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<${lt}>;
@@ -87,9 +101,13 @@ ${weights ? '@group(0) @binding(5) var<storage, read> classWeights: array<f32>;'
 @group(0) @binding(5) var<storage, read> partners: array<${lt}>;
 @group(0) @binding(6) var<storage, read> share: array<f32>;
 #endif
+#if ${!!mask}
+@group(0) @binding(${maskBinding}) var<storage, read> classMask: array<u32>;
+fn allowed(i: u32) -> bool { return classMask[i] != 0u; }
+#else
+fn allowed(i: u32) -> bool { return true; }
+#endif
 const K = ${K}u;
-const OFF = ${f32Lit(s / K)};
-const ON = ${f32Lit(1 - s + s / K)};
 // A private variable, not a constant: WGSL refuses NaN in constant expressions.
 var<private> nanBits: u32 = 0x7fc00000u;
 @compute @workgroup_size(64)
@@ -101,30 +119,44 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let raw = labels[n];
 #if ${!!mix}
   let rawPartner = partners[n];
-  let valid = raw >= ${lt}(0) && raw < ${lt}(K) && rawPartner >= ${lt}(0) && rawPartner < ${lt}(K);
+  let rangeOk = raw >= ${lt}(0) && raw < ${lt}(K) && rawPartner >= ${lt}(0) && rawPartner < ${lt}(K);
   let partner = u32(rawPartner);
   let own = share[0];
 #else
-  let valid = raw >= ${lt}(0) && raw < ${lt}(K);
+  let rangeOk = raw >= ${lt}(0) && raw < ${lt}(K);
 #endif
   let label = u32(raw);
   let w = ${weights ? `classWeights[min(label, K - 1u)]` : '1.0'};
-  var m = z[row];
-  var arg = 0u;
-  for (var k = 1u; k < K; k++) {
+  // The first allowed maximum (all classes allowed without a mask: the first maximum).
+  var m = 0.0;
+  var arg = K;
+  var count = 0u;
+  for (var k = 0u; k < K; k++) {
+    if (!allowed(row + k)) { continue; }
     let v = z[row + k];
-    if (v > m) { m = v; arg = k; }
+    if (arg == K || v > m) { m = v; arg = k; }
+    count++;
   }
+#if ${!!mix}
+  let valid = rangeOk && count > 0u && allowed(row + min(label, K - 1u)) && allowed(row + min(partner, K - 1u));
+#else
+  let valid = rangeOk && count > 0u && allowed(row + min(label, K - 1u));
+#endif
+  let off = ${f32Lit(s)} / f32(max(count, 1u));
   var sum = 0.0;
-  for (var k = 0u; k < K; k++) { sum += exp(z[row + k] - m); }
+  for (var k = 0u; k < K; k++) { if (allowed(row + k)) { sum += exp(z[row + k] - m); } }
   let logSum = log(sum);
   var l = 0.0;
   for (var k = 0u; k < K; k++) {
+    if (!allowed(row + k)) {
+      dz[row + k] = select(nan, 0.0, valid);
+      continue;
+    }
     let shifted = z[row + k] - m;
 #if ${!!mix}
-    let t = OFF + ${f32Lit(1 - s)} * (select(0.0, own, k == label) + select(0.0, 1.0 - own, k == partner));
+    let t = off + ${f32Lit(1 - s)} * (select(0.0, own, k == label) + select(0.0, 1.0 - own, k == partner));
 #else
-    let t = select(OFF, ON, k == label);
+    let t = off + select(0.0, ${f32Lit(1 - s)}, k == label);
 #endif
     l += t * (logSum - shifted);
     dz[row + k] = select(nan, w * (exp(shifted) / sum - t) / ${f32Lit(N)}, valid);
@@ -132,7 +164,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   loss[n] = select(nan, w * l, valid);
   correct[n] = select(0u, 1u, valid && arg == label);
 }`,
-    bindings: [logits, labels, loss, dlogits, correct, ...(weights ? [weights] : []), ...(mix ? [mix.partners, mix.weight] : [])],
+    bindings: [logits, labels, loss, dlogits, correct, ...(weights ? [weights] : []), ...(mix ? [mix.partners, mix.weight] : []), ...(mask ? [mask] : [])],
     workgroups: [gx, gy],
   });
   const stats = gpu.empty([2], 'f32', `${op}.stats`);

@@ -76,7 +76,7 @@ export function dropout(tape: Tape, x: Var, rate: number, seed: Tensor, layer: n
  * Mean softmax cross-entropy with label smoothing, each example optionally weighted by its class
  * (classWeights [K] f32, Keras' class_weight); the Var's value is stats = [mean loss, correct].
  */
-export function softmaxCrossEntropy(tape: Tape, logits: Var, labels: Tensor, labelSmoothing: number, classWeights?: Tensor, mix?: LossMix): Var {
-  const r = sceKernel(tape.gpu, logits.value, labels, { labelSmoothing, classWeights, mix });
+export function softmaxCrossEntropy(tape: Tape, logits: Var, labels: Tensor, labelSmoothing: number, classWeights?: Tensor, mix?: LossMix, classMask?: Tensor): Var {
+  const r = sceKernel(tape.gpu, logits.value, labels, { labelSmoothing, classWeights, mix, classMask });
   return tape.record([logits], r.stats, () => [r.dlogits], [r.loss, r.correct]);
 }

@@ -56,16 +56,17 @@ export class Trainer {
   /**
    * Record one step on a batch x [B, rows, frames, 1] with labels [B] (u32), the loss optionally
    * weighted by class (classWeights [classes] f32) or aimed at mixup targets (mix: partner labels [B]
-   * u32 and the labels' share [1] f32, for an x blended by the caller); returns stats [2].
+   * u32 and the labels' share [1] f32, for an x blended by the caller), optionally over each example's
+   * allowed classes only (classMask [B, classes] u32, nonzero: allowed); returns stats [2].
    */
-  step(x: Tensor, labels: Tensor, classWeights?: Tensor, mix?: LossMix): Tensor {
+  step(x: Tensor, labels: Tensor, classWeights?: Tensor, mix?: LossMix, classMask?: Tensor): Tensor {
     validateBatch(this.model.config, x, labels);
     if (mix) validateBatch(this.model.config, x, mix.partners);
     const gpu = this.gpu;
     const tape = new Tape(gpu);
     try {
       const logits = this.model.forward(tape, tape.input(x));
-      const loss = softmaxCrossEntropy(tape, logits, labels, this.model.config.labelSmoothing, classWeights, mix);
+      const loss = softmaxCrossEntropy(tape, logits, labels, this.model.config.labelSmoothing, classWeights, mix, classMask);
       tape.backward(loss);
       const grads: Record<string, Tensor> = {};
       for (const [name, p] of this.model.params) {

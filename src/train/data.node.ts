@@ -18,6 +18,8 @@ import { featuresOfFiles, type FileVariant } from '../dsp/files.node.ts';
 import { FeaturePipeline, type FeatureExtractor, type Skipped } from '../dsp/pipeline';
 import { resample } from '../dsp/resample';
 import { loadDataset } from './datasets.node.ts';
+import type { CorpusRecord, CorpusSpec } from './corpora';
+import { loadCorpora } from './corpora.node.ts';
 import type { Split, SplitExample } from './splits';
 import { synthCorpus } from './synth';
 import { writeSynthCorpus } from './synth.node.ts';
@@ -39,6 +41,9 @@ export interface TrainingData {
   pipeline: FeaturePipeline;
   featureConfig: FeatureConfig;
   cacheDir: string;
+  /** Several corpora (`--data` given more than once, or named): each one, and each clip's corpus index. */
+  corpora?: CorpusRecord[];
+  corpusOf?: number[];
 }
 
 /** Features of one augmented copy of the clip at index `source`. */
@@ -46,6 +51,8 @@ export interface AugmentedClip { source: number; copy: number; features: Float32
 
 export interface TrainingDataOptions {
   data?: string;
+  /** Several corpora (corpora.ts); replaces `data`. */
+  corpora?: CorpusSpec[];
   cacheDir: string;
   seed: number;
   features?: Partial<FeatureConfig>;
@@ -68,10 +75,11 @@ function syntheticData(cacheDir: string, seed: number, log: (l: string) => void)
 
 export async function loadTrainingData(extractorFor: (c: FeatureConfig) => FeatureExtractor, opts: TrainingDataOptions): Promise<TrainingData> {
   const log = opts.log;
-  const dataDir = opts.data ? resolve(opts.data) : syntheticData(opts.cacheDir, opts.seed, log);
-  const dataset = loadDataset(dataDir);
+  const several = opts.corpora?.length ? loadCorpora(opts.corpora, log) : null;
+  const dataDir = several ? several.corpora[0]!.data : opts.data ? resolve(opts.data) : syntheticData(opts.cacheDir, opts.seed, log);
+  const dataset = several ? several.dataset : loadDataset(dataDir);
   for (const w of dataset.warnings) log(`warning: ${w}`);
-  log(`data: ${dataDir} — ${dataset.items.length} files, classes: ${dataset.classes.join(', ')}${dataset.skipped.length ? `, ${dataset.skipped.length} files not recognised` : ''}`);
+  log(`data: ${several ? `${several.corpora.length} corpora` : dataDir} — ${dataset.items.length} files, classes: ${dataset.classes.join(', ')}${dataset.skipped.length ? `, ${dataset.skipped.length} files not recognised` : ''}`);
 
   const fc = featureConfig(opts.features);
   const pipeline = new FeaturePipeline(fc, extractorFor(fc));
@@ -80,8 +88,13 @@ export async function loadTrainingData(extractorFor: (c: FeatureConfig) => Featu
   log(`features: ${clips.filter(Boolean).length} clips in ${((performance.now() - t0) / 1000).toFixed(1)} s (${cacheHits} from cache), ${skipped.length} skipped`);
   for (const s of skipped) log(`  skipped ${s.name}: ${s.reason}`);
 
-  const keep = dataset.items.map((item, i) => ({ item, clip: clips[i] })).filter((e) => e.clip);
+  const keep = dataset.items.map((item, i) => ({ item, clip: clips[i], corpus: several?.corpusOf[i] ?? 0 })).filter((e) => e.clip);
+  const corpora = several?.corpora.map((c, ci): CorpusRecord => {
+    const mine = keep.filter((e) => e.corpus === ci);
+    return { ...c, classes: dataset.classes.filter((k) => mine.some((e) => e.item.label === k)), clips: mine.length, speakers: new Set(mine.map((e) => e.item.speaker)).size };
+  });
   return {
+    ...(corpora ? { corpora, corpusOf: keep.map((e) => e.corpus) } : {}),
     dataDir,
     paths: keep.map((e) => e.item.path),
     examples: keep.map((e) => ({ label: e.item.label, speaker: e.item.speaker, sex: e.item.sex })),
@@ -97,6 +110,11 @@ export async function loadTrainingData(extractorFor: (c: FeatureConfig) => Featu
 
 /** A split as saved in split.json / splits.json: its description and the validation files by name. */
 export function splitRecord(data: TrainingData, split: Split) {
+  if (data.corpora && data.corpusOf) {
+    // Several corpora: each one's validation files relative to its own folder (no top-level valFiles).
+    const corpora = data.corpora.map((c, ci) => ({ name: c.name, data: c.data, valFiles: split.val.filter((i) => data.corpusOf![i] === ci).map((i) => relative(c.data, data.paths[i]!)) }));
+    return { ...split.description, trainExamples: split.train.length, corpora };
+  }
   return { ...split.description, trainExamples: split.train.length, valFiles: split.val.map((i) => relative(data.dataDir, data.paths[i]!)) };
 }
 

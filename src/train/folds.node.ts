@@ -25,9 +25,13 @@ import { confusionSvg } from './plots';
 import { writeReport } from './report.node.ts';
 import { checkWindows, trainOnSplit, type TrainRunOptions, type TrainRunResult } from './run.node.ts';
 import { SplitError, speakerKFold } from './splits';
+import { corpusKFold } from './corpus-splits';
+import { corporaSummaryMarkdown, corpusEntries, summariseCorpora, type CorpusEntry } from './corpora-report';
 
 export interface FoldsRunOptions extends Omit<TrainRunOptions, 'split' | 'val' | 'valSpeakers'> {
   folds: number;
+  /** Several corpora: deal only this corpus's speakers; the others always train (corpus-splits.ts). */
+  foldCorpus?: string;
   /** Called before each fold trains (1-based), e.g. to label a progress bar. */
   onFold?: (fold: number, folds: number) => void;
 }
@@ -56,14 +60,16 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   if (opts.augment) checkAugmentConfig(opts.augment);
   if (opts.windows) checkWindows(opts.windows, opts.features?.frames);
   const seed = opts.loop.seed;
-  const data = await loadTrainingData(extractorFor, { data: opts.data, cacheDir: opts.cacheDir, seed, features: opts.features, log });
+  if (opts.valCorpus !== undefined) throw new SplitError('--val-corpus and --folds are two protocols: use one');
+  const data = await loadTrainingData(extractorFor, { data: opts.data, corpora: opts.corpora, cacheDir: opts.cacheDir, seed, features: opts.features, log });
   let splits;
   try {
-    splits = speakerKFold(data.examples, { folds: opts.folds, seed });
+    // Several corpora: each corpus's speakers dealt on their own, so every fold holds out 1/K of each.
+    splits = data.corpora ? corpusKFold(data, opts.folds, seed, opts.foldCorpus) : speakerKFold(data.examples, { folds: opts.folds, seed });
   } catch (e) {
     throw e instanceof SplitError ? new SplitError(`--folds ${opts.folds}: ${e.message}`) : e;
   }
-  claimSettings(opts.out, 'folds-settings.json', { data: opts.data ?? null, folds: opts.folds, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: opts.loop }, '--folds');
+  claimSettings(opts.out, 'folds-settings.json', { data: opts.data ?? null, ...(opts.corpora ? { corpora: opts.corpora } : {}), ...(opts.foldCorpus !== undefined ? { foldCorpus: opts.foldCorpus } : {}), folds: opts.folds, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: opts.loop }, '--folds');
   log(`split: ${opts.folds}-fold cross-validation by speaker, seed ${seed}:`);
   for (const s of splits) log(`  fold ${s.description.fold}: validation speakers ${s.description.valSpeakers!.join(', ')} (${s.val.length} clips), ${s.train.length} training clips`);
   const splitsJson = {
@@ -71,6 +77,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     seed,
     folds: opts.folds,
     data: data.dataDir,
+    ...(data.corpora ? { corpora: data.corpora.map(({ name, data: dir }) => ({ name, data: dir })) } : {}),
     splits: splits.map((s) => splitRecord(data, s)),
   };
   await writeFile(join(opts.out, 'splits.json'), `${JSON.stringify(splitsJson, null, 2)}\n`);
@@ -79,6 +86,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   const augmented = opts.augment ? await augmentFeatures(data, all, opts.augment, seed, log) : [];
   const results: TrainRunResult[] = [];
   const outcomes: FoldOutcome[] = [];
+  const perCorpus: CorpusEntry[][] = [];
   for (const split of splits) {
     const fold = split.description.fold!;
     const out = join(opts.out, `fold-${fold}`);
@@ -86,6 +94,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     if (done) {
       log(`\nfold ${fold} of ${opts.folds}: finished before, read from ${out}/report.json`);
       outcomes.push(done);
+      perCorpus.push(corpusEntries(finishedReport(out, opts.loop)?.perCorpus));
       continue;
     }
     const partial = hasCheckpoint(out);
@@ -110,14 +119,18 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       seconds: runSeconds,
       report: r.report,
     });
+    perCorpus.push(corpusEntries(r.perCorpus));
     log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${runSeconds.toFixed(0)} s in its epochs)`);
   }
 
   const summary = summariseFolds(outcomes, data.classes, seed);
   const augmentation = opts.augment ? `${describeAugmentConfig(opts.augment)}; validation clips are never augmented` : 'none';
   const seconds = (performance.now() - started) / 1000;
-  await writeFile(join(opts.out, 'folds.json'), `${JSON.stringify({ ...summary, augment: opts.augment ?? null, seconds }, null, 2)}\n`);
-  await writeFile(join(opts.out, 'folds.md'), foldsMarkdown(summary, { augmentation }));
+  // Several corpora: each corpus's figures over the folds (e.g. "CREMA-D 5-fold by actor").
+  const corpora = data.corpora ? summariseCorpora(perCorpus) : null;
+  const corporaMd = corpora ? `\n${data.corpora!.length > 1 && opts.foldCorpus === undefined ? `Every fold held out 1/${opts.folds} of each corpus's speakers, the other corpora's clips training with them.` : `Only ${opts.foldCorpus}'s speakers were dealt into folds; the other corpora trained in every fold.`}\n\n${corporaSummaryMarkdown(corpora, 'folds')}` : '';
+  await writeFile(join(opts.out, 'folds.json'), `${JSON.stringify({ ...summary, augment: opts.augment ?? null, ...(corpora ? { corpora: data.corpora, ...(opts.foldCorpus !== undefined ? { foldCorpus: opts.foldCorpus } : {}), perCorpus: corpora } : {}), seconds }, null, 2)}\n`);
+  await writeFile(join(opts.out, 'folds.md'), foldsMarkdown(summary, { augmentation }) + corporaMd);
   const pooled = reportFromConfusion(summary.pooled.confusion, summary.classes);
   await writeFile(join(opts.out, 'confusion.svg'), await confusionSvg(pooled, summary.classes, `pooled out-of-fold confusion (accuracy ${(100 * pooled.accuracy).toFixed(1)}%)`));
   log(`\n${formatFoldsSummary(summary)}`);

@@ -28,9 +28,10 @@ import { type TrainingExamples, gatherTrainingBatch, examplesLogits, randomStart
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
 import { argmaxRows } from './metrics';
-import { checkMixup, mixBatch, type MixupSettings } from './mixup';
+import { checkMixup, drawMixup, mixBatch, type MixupSettings } from './mixup';
 import { adjustmentProblem, adjustRows, logPriorAdjustment } from './logit-adjust';
 import type { NamedTensors } from './safetensors';
+import { type ClassMask, maskedArgmaxRows, maskedMeanCrossEntropy, maskRows } from './corpora';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch, swappedExamples } from './schedule';
 
 export type { TrainingExamples } from './batches';
@@ -59,6 +60,11 @@ export interface LoopOptions {
   bnRecalibration: number;
   /** Class-balanced epochs: smaller classes' clips repeated up to the largest class's count (schedule.ts). */
   balance?: boolean;
+  /**
+   * With balance and several corpora: balance (corpus, class) pairs instead of classes, from the
+   * split's balanceKeys (corpora.ts balanceKeys); recorded with the training settings.
+   */
+  balanceCorpora?: boolean;
   /** Band masks on every training example (masks.ts); validation and recalibration see unmasked maps. */
   masks?: MaskSettings;
   /**
@@ -189,7 +195,7 @@ export async function trainLoop(
   gpu: Gpu,
   trainer: Trainer,
   data: TrainingExamples,
-  split: { train: number[]; val: number[]; copiesOf?: ReadonlyMap<number, readonly number[]> },
+  split: { train: number[]; val: number[]; copiesOf?: ReadonlyMap<number, readonly number[]>; classMask?: ClassMask; balanceKeys?: ArrayLike<number> },
   opts: LoopOptions,
   hooks: LoopHooks = {},
   resume?: LoopState,
@@ -208,7 +214,7 @@ export async function trainLoop(
   }
   if (opts.augmentSwap !== undefined && !(split.copiesOf && split.copiesOf.size > 0)) throw new RangeError('swapped augmentation needs augmented copies of the training examples (--augment)');
   let average = resumeAverage;
-  const sampled = (epoch: number) => (opts.balance ? balancedExamples(split.train, data.labels, opts.seed, epoch) : split.train);
+  const sampled = (epoch: number) => (opts.balance ? balancedExamples(split.train, split.balanceKeys ?? data.labels, opts.seed, epoch) : split.train);
   const examplesOf = (epoch: number) => (opts.augmentSwap !== undefined ? swappedExamples(sampled(epoch), split.copiesOf!, opts.augmentSwap, opts.seed, epoch) : sampled(epoch));
   const steps = Math.ceil(examplesOf(0).length / opts.batch);
   const cosine = opts.schedule?.kind === 'cosine' ? opts.schedule : null;
@@ -239,7 +245,10 @@ export async function trainLoop(
           batch.x.dispose();
         }
         const mixed = opts.mixup ? mixBatch(gpu, xb, ids, data.labels, opts.mixup, opts.seed, state.epoch, s) : null;
-        const stats = mixed ? trainer.step(mixed.x, yb, undefined, mixed.mix) : trainer.step(xb, yb, classWeights);
+        // Several corpora: each example's loss spans only its corpus's classes (corpora.ts).
+        const mask = split.classMask ? gpu.upload(maskRows(split.classMask, ids, classes, mixed && opts.mixup ? Array.from(drawMixup(ids.length, opts.mixup, opts.seed, state.epoch, s).partners, (p) => ids[p]!) : undefined), [ids.length, classes], 'u32', 'loss.classMask') : undefined;
+        const stats = mixed ? trainer.step(mixed.x, yb, undefined, mixed.mix, mask) : trainer.step(xb, yb, classWeights, undefined, mask);
+        mask?.dispose();
         if (mixed) for (const t of [mixed.x, mixed.mix.partners, mixed.mix.weight]) t.dispose();
         // Sum [loss * batch, correct] over the epoch on the GPU; the mean loss is per batch.
         const weighted = gpu.upload([ids.length, 1], [2], 'f32', 'batch.weight');
@@ -291,9 +300,10 @@ export async function trainLoop(
       if (split.val.length > 0) {
         const logits = await examplesLogits(gpu, trainer.model, data, split.val, opts.batch);
         const labels = split.val.map((i) => data.labels[i]!);
-        const pred = argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes);
+        const cm = split.classMask;
+        const pred = cm ? maskedArgmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes, split.val, cm) : argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes);
         valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
-        valLoss = meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
+        valLoss = cm ? maskedMeanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing, split.val, cm) : meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
         hooks.onValidationLogits?.(state.epoch + 1, logits, labels);
       }
       const metric = valAccuracy ?? lastRead.accuracy;

@@ -8,12 +8,13 @@ import { epochsSeconds } from './loop';
 import { formatReport, topConfusions } from './metrics';
 import { confusionSvg, curvesSvg } from './plots';
 import type { TrainRunResult } from './run.node.ts';
+import { corporaLine, corpusProtocol, perCorpusJson, perCorpusMarkdown } from './corpora-report';
 
 export async function writeReport(r: TrainRunResult): Promise<void> {
   const d = r.split.description;
-  const protocol = d.kind === 'stratified'
+  const protocol = corpusProtocol(d, r.corpora) ?? (d.kind === 'stratified'
     ? `random stratified clip split (seed ${d.seed}); speakers can appear in both training and validation, which flatters accuracy`
-    : `${d.kind === 'speaker-kfold' ? `speaker k-fold, fold ${d.fold} of ${d.folds}` : 'speaker-independent split'} (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`;
+    : `${d.kind === 'speaker-kfold' ? `speaker k-fold, fold ${d.fold} of ${d.folds}` : 'speaker-independent split'} (seed ${d.seed}), validation speakers: ${d.valSpeakers?.join(', ')}`);
   const a = r.augment;
   const augmentation = a
     ? `${r.augmentedSources.length} augmented copies (${describeAugmentConfig(a)})${r.training.augmentSwap ? `, each epoch standing in for their clips with probability ${r.training.augmentSwap}` : ', added to every epoch'}; validation clips are never augmented, and the scaler is fitted on the original training clips only`
@@ -31,7 +32,8 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     (t.swaFrom ? `; from epoch ${t.swaFrom}, validation and the saved model use the mean of the weights at the end of each epoch since (SWA, BN recalibrated)` : '') +
     (t.weightDecay ? `; AdamW: conv and dense kernels decayed by w * ${t.weightDecay} * lr before each update` : '') +
     (t.logitAdjust ? '; decisions logit-adjusted (argmax of p(c | x) / training prior of c; validation loss and learning rate on the raw outputs)' : '');
-  const sampling = (t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)'
+  const sampling = (t.balanceCorpora ? 'corpus- and class-balanced epochs (clips of smaller (corpus, class) pairs repeated until each is drawn as often as the largest, each repeat with its own window)'
+    : t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)'
     : t.classWeights ? "every training clip once per epoch, its loss weighted by n / (classes x its class's training count)" : 'every training clip once per epoch') +
     (t.augmentSwap ? `; each epoch every training clip is drawn as one of its augmented copies with probability ${t.augmentSwap}, else as itself` : '') +
     (t.mixup ? `; mixup: each batch blended with a shuffled copy of itself and its labels alike, own share max(l, 1 - l), l ~ Beta(${t.mixup}, ${t.mixup}) (training accuracy counts the own label)` : '');
@@ -45,6 +47,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     confusion: r.report.confusion,
     confusionRowPercent: r.report.confusionRowPercent,
     largestConfusions: topConfusions(r.report, 5),
+    ...(r.corpora ? { corpora: r.corpora, perCorpus: perCorpusJson(r.perCorpus ?? []) } : {}),
     epochs: r.state.history,
     bestEpoch: r.state.bestEpoch,
     trainExamples: r.split.train.length,
@@ -64,7 +67,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     .join('\n');
   const md = `# Training report
 
-- Protocol: ${protocol}
+- Protocol: ${protocol}${r.corpora ? `\n- Corpora: ${corporaLine(r.corpora)}` : ''}
 - Examples: ${r.split.train.length} train, ${r.split.val.length} validation; ${r.skipped.length} files skipped
 - Augmentation: ${augmentation}
 - Windows: ${windows}
@@ -81,7 +84,7 @@ ${formatReport(r.report, { topK: 5 })}
 \`\`\`
 
 ![confusion matrix](confusion.svg)
-
+${r.perCorpus?.length ? `\n${perCorpusMarkdown(r.perCorpus)}` : ''}
 ## Epochs
 
 | epoch | train loss | train acc % | val loss | val acc % | lr | samples/s |

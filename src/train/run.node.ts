@@ -35,9 +35,15 @@ import { saveModel } from './saved-model.node.ts';
 import { clipSpeakers, speakerNormalised, speakerStats } from './speaker-norm';
 import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './splits';
 import { checkFitsDevice, validateTrainingData } from './validate';
+import { balanceKeys, classMaskOf, corpusReports, maskedArgmaxRows, type CorpusRecord, type CorpusReport, type CorpusSpec } from './corpora';
+import { valCorpusSplit } from './corpus-splits';
 
 export interface TrainRunOptions {
   data?: string;
+  /** Several corpora (`--data` repeated or named; corpora.ts): replaces `data`. */
+  corpora?: CorpusSpec[];
+  /** Train on the other corpora, validate on this one (corpus-splits.ts); replaces `split`. */
+  valCorpus?: string;
   split: 'random' | 'speaker';
   val: number;
   valSpeakers?: string[];
@@ -77,6 +83,9 @@ export interface TrainRunResult {
   speakerNorm: boolean;
   skipped: Skipped[];
   seconds: number;
+  /** Several corpora: each one, and the evaluation broken down by corpus (over each one's classes). */
+  corpora?: CorpusRecord[];
+  perCorpus?: CorpusReport[];
 }
 
 /** Refuses window settings that cannot work (windowsProblem) before any data is loaded. */
@@ -89,13 +98,16 @@ export async function trainRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   const started = performance.now();
   if (opts.augment) checkAugmentConfig(opts.augment);
   if (opts.windows) checkWindows(opts.windows, opts.features?.frames);
-  const data = await loadTrainingData(extractorFor, { data: opts.data, cacheDir: opts.cacheDir, seed: opts.loop.seed, features: opts.features, log: opts.log });
-  const split =
-    opts.split === 'speaker'
+  const loaded = await loadTrainingData(extractorFor, { data: opts.data, corpora: opts.corpora, cacheDir: opts.cacheDir, seed: opts.loop.seed, features: opts.features, log: opts.log });
+  const byCorpus = opts.valCorpus !== undefined ? valCorpusSplit(loaded, opts.valCorpus, opts.loop.seed) : null;
+  const data = byCorpus?.data ?? loaded;
+  const split = byCorpus ? byCorpus.split
+    : opts.split === 'speaker'
       ? speakerSplit(data.examples, { valSpeakers: opts.valSpeakers, valFraction: opts.val, seed: opts.loop.seed })
       : stratifiedSplit(data.examples, { valFraction: opts.val, seed: opts.loop.seed });
   const d = split.description;
-  opts.log(`split: ${d.kind === 'stratified' ? `random stratified clip split (speakers may appear on both sides), ${Math.round(opts.val * 100)}% validation` : `speaker-independent, validation speakers ${d.valSpeakers?.join(', ')}`}, seed ${d.seed}: ${split.train.length} train / ${split.val.length} val`);
+  if (d.kind === 'corpus') opts.log(`split: train on ${data.corpora!.filter((c) => c.name !== d.valCorpus).map((c) => c.name).join(', ')}, validate on corpus ${d.valCorpus} over the shared classes ${data.corpora!.find((c) => c.name === d.valCorpus)!.classes.join(', ')}${d.omitted!.clips ? ` (${d.omitted!.clips} of its clips, of ${d.omitted!.classes.join(', ')}, left out)` : ''}: ${split.train.length} train / ${split.val.length} val`);
+  else opts.log(`split: ${d.kind === 'stratified' ? `random stratified clip split (speakers may appear on both sides), ${Math.round(opts.val * 100)}% validation` : `speaker-independent, validation speakers ${d.valSpeakers?.join(', ')}`}, seed ${d.seed}: ${split.train.length} train / ${split.val.length} val`);
   // The validation files by name, so that a later evaluation (or a test) can use exactly the held-out clips.
   mkdirSync(opts.out, { recursive: true });
   writeFileSync(join(opts.out, 'split.json'), `${JSON.stringify(splitRecord(data, split), null, 2)}\n`);
@@ -133,6 +145,10 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const x = [...features.map((f) => transform(scaler, f)), ...copies.map((j) => transform(scaler, copyFeatures[j]!))];
   const labelOf = (i: number) => classes.indexOf(data.examples[i]!.label);
   const labels = Uint32Array.from([...data.examples.keys(), ...copies.map((j) => augmented[j]!.source)], labelOf);
+  // Several corpora: each clip (and copy) may be trained towards and scored on its corpus's classes only.
+  const corpusOf = data.corpusOf ? [...data.corpusOf, ...copies.map((j) => data.corpusOf![augmented[j]!.source]!)] : null;
+  const classMask = data.corpora && corpusOf ? classMaskOf(data.corpora.map((c) => c.classes), classes, corpusOf) : null;
+  if (opts.loop.balanceCorpora && !corpusOf) throw new RangeError('--balance corpus balances corpora against each other: give --data at least twice');
   // Swapped augmentation trains on the originals, each epoch drawing some of them as one of their copies.
   const swap = opts.loop.augmentSwap;
   const trainOn = swap !== undefined ? split.train : train;
@@ -162,7 +178,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const augment = opts.augment ?? null;
   const training = trainingSettings(opts.loop);
   // speakerNorm is recorded only when on: models and checkpoints written before it existed stay valid.
-  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training, ...(speakerNorm ? { speakerNorm } : {}), ...(adjustment ? { logitAdjustment: adjustment } : {}) };
+  const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training, ...(speakerNorm ? { speakerNorm } : {}), ...(adjustment ? { logitAdjustment: adjustment } : {}), ...(data.corpora ? { corpora: data.corpora.map(({ name, data: dir, classes: cc }) => ({ name, data: dir, classes: cc })) } : {}) };
   const dataSettings = { augment, windows: win, masks, training, featureConfig: fc, speakerNorm };
   mkdirSync(opts.out, { recursive: true });
 
@@ -179,7 +195,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
 
     // The loop decides with the adjustment computed here (the same one the saved model records).
-    const state = await trainLoop(gpu, trainer, examples, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
+    const state = await trainLoop(gpu, trainer, examples, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}), ...(classMask ? { classMask } : {}), ...(opts.loop.balanceCorpora && corpusOf ? { balanceKeys: balanceKeys(corpusOf, labels, classes.length) } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
       onProgress: opts.onProgress,
       shouldStop: opts.shouldStop,
       onValidated: async (s, improved) => {
@@ -203,10 +219,13 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     if (best) model.importTensors(best);
     const evalIdx = split.val.length ? split.val : split.train;
     const logits = await examplesLogits(gpu, model, examples, evalIdx, opts.loop.batch);
-    const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes.length), classes);
+    const truth = evalIdx.map((i) => labels[i]!);
+    const pred = classMask ? maskedArgmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes.length, evalIdx, classMask) : argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes.length);
+    const report = classificationReport(truth, pred, classes);
+    const perCorpus = data.corpora && corpusOf ? corpusReports(data.corpora, classMask, corpusOf, classes, evalIdx, truth, pred) : undefined;
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
     const augmentedSources = copies.map((j) => augmented[j]!.source);
-    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, speakerNorm, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
+    return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, speakerNorm, skipped: data.skipped, seconds: (performance.now() - started) / 1000, ...(data.corpora ? { corpora: data.corpora, perCorpus } : {}) };
   } finally {
     trainer.dispose();
     model.dispose();

@@ -118,6 +118,8 @@ export interface TrainingSettings {
   /** The cosine schedule's length in epochs (its rates depend on it); present only with that schedule. */
   cosineEpochs?: number;
   balance: boolean;
+  /** Balanced (corpus, class) pairs instead of classes (several corpora); present only then. */
+  balanceCorpora?: boolean;
   /** Present only when the loss is class-weighted, so records from before it still compare equal. */
   classWeights?: 'balanced';
   /** The epoch weight averaging starts at (average.ts); present only when averaging. */
@@ -132,11 +134,12 @@ export interface TrainingSettings {
   augmentSwap?: number;
 }
 
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> & { epochs?: number }): TrainingSettings {
+export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'balanceCorpora' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> & { epochs?: number }): TrainingSettings {
   return {
     schedule: opts.schedule?.kind ?? 'plateau',
     ...(opts.schedule?.kind === 'cosine' && opts.epochs !== undefined ? { cosineEpochs: opts.epochs } : {}),
     balance: !!opts.balance,
+    ...(opts.balance && opts.balanceCorpora ? { balanceCorpora: true } : {}),
     ...(opts.classWeights ? { classWeights: opts.classWeights } : {}),
     ...(opts.swaFrom !== undefined ? { swaFrom: opts.swaFrom } : {}),
     ...(opts.mixup ? { mixup: opts.mixup.alpha } : {}),

@@ -14,6 +14,7 @@ import { epochsSeconds } from './loop';
 import { reportFromConfusion } from './metrics';
 import { claimSettings, finishedReport, hasCheckpoint } from './protocol.node.ts';
 import { writeReport } from './report.node.ts';
+import { corporaSummaryMarkdown, corpusEntries, summariseCorpora, type CorpusEntry } from './corpora-report';
 import { trainRun, type TrainRunOptions } from './run.node.ts';
 import { formatSeedsSummary, seedsMarkdown, seedsProtocol, seedsSettings, summariseSeeds, validSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
 
@@ -46,15 +47,17 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   if (opts.resume) throw new RangeError('--seeds runs are continued by repeating the same command (finished seeds are read, not retrained); resume one seed with --resume OUT/seed-<s>');
   // The settings every seed trains with, kept beside the seed folders: a repeated command may reuse
   // finished seeds only when nothing else changed.
-  const pinned = { data: opts.data ?? null, split: opts.split, val: opts.val, valSpeakers: opts.valSpeakers ?? null, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: { ...opts.loop, seed: null } };
+  const pinned = { data: opts.data ?? null, ...(opts.corpora ? { corpora: opts.corpora } : {}), ...(opts.valCorpus !== undefined ? { valCorpus: opts.valCorpus } : {}), split: opts.split, val: opts.val, valSpeakers: opts.valSpeakers ?? null, lr: opts.lr, model: opts.model ?? null, features: opts.features ?? null, windows: opts.windows ?? null, augment: opts.augment ?? null, ...(opts.speakerNorm ? { speakerNorm: true } : {}), loop: { ...opts.loop, seed: null } };
   claimSettings(opts.out, 'seeds-settings.json', pinned, '--seeds');
   const outcomes: SeedOutcome[] = [];
+  const perCorpus: CorpusEntry[][] = [];
   for (const [k, seed] of seeds.entries()) {
     const out = join(opts.out, `seed-${seed}`);
     const done = finishedOutcome(out, seed, opts.loop);
     if (done) {
       log(`\nseed ${seed} (${k + 1} of ${seeds.length}): finished before, read from ${out}/report.json`);
       outcomes.push(done);
+      perCorpus.push(corpusEntries(finishedReport(out, opts.loop)?.perCorpus));
       continue;
     }
     const partial = hasCheckpoint(out);
@@ -67,15 +70,20 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     }
     await writeReport(r);
     const runSeconds = epochsSeconds(r.state.history);
+    perCorpus.push(corpusEntries(r.perCorpus));
     outcomes.push({ seed, trainExamples: r.split.train.length, valExamples: r.split.val.length, bestEpoch: r.state.bestEpoch, epochs: r.state.history.length, seconds: runSeconds, report: r.report });
     log(`seed ${seed}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${runSeconds.toFixed(0)} s in its epochs)`);
   }
   const summary = summariseSeeds(outcomes, outcomes[0]!.report.perClass.map((m) => m.name));
-  const protocol = seedsProtocol(opts, outcomes.map((o) => o.valExamples));
+  const protocol = opts.valCorpus !== undefined
+    ? `cross-corpus: trained on the other corpora, validated on corpus ${opts.valCorpus} over the classes both sides share (${outcomes[0]!.valExamples} clips)`
+    : seedsProtocol(opts, outcomes.map((o) => o.valExamples));
+  // Several corpora: each corpus's figures over the seeds.
+  const corpora = opts.corpora ? summariseCorpora(perCorpus) : null;
   const settings = seedsSettings({ ...opts, clipFrames: opts.features?.frames, augment: !!opts.augment });
   const seconds = (performance.now() - started) / 1000;
-  await writeFile(join(opts.out, 'seeds.json'), `${JSON.stringify({ ...summary, protocol, settings, seconds }, null, 2)}\n`);
-  await writeFile(join(opts.out, 'seeds.md'), seedsMarkdown(summary, { protocol, settings }));
+  await writeFile(join(opts.out, 'seeds.json'), `${JSON.stringify({ ...summary, protocol, settings, ...(corpora ? { corpora: opts.corpora, perCorpus: corpora } : {}), seconds }, null, 2)}\n`);
+  await writeFile(join(opts.out, 'seeds.md'), seedsMarkdown(summary, { protocol, settings }) + (corpora ? `\n${corporaSummaryMarkdown(corpora, 'seeds')}` : ''));
   log(`\n${formatSeedsSummary(summary, protocol)}`);
   return { out: opts.out, summary, seconds };
 }

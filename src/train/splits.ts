@@ -14,8 +14,13 @@ import { createRng } from '../common/random';
 export interface SplitExample { label: string; speaker?: string; sex?: string }
 
 export interface SplitDescription {
-  kind: 'stratified' | 'speaker' | 'speaker-kfold';
+  kind: 'stratified' | 'speaker' | 'speaker-kfold' | 'corpus';
   seed: number;
+  /** kind 'corpus' (corpus-splits.ts): the corpus validated on, and its clips of classes no training corpus has (left out). */
+  valCorpus?: string;
+  omitted?: { clips: number; classes: string[] };
+  /** A k-fold split of only this corpus's speakers (the others always train; corpus-splits.ts). */
+  foldCorpus?: string;
   valFraction?: number;
   valSpeakers?: string[];
   /** 1-based fold number of a k-fold split. */

@@ -77,6 +77,51 @@ describe('softmax cross-entropy matches the float64 reference', () => {
     });
   }
 
+  for (const [N, K, s, withMix, withWeights] of [[37, 8, 0.1, false, false], [300, 5, 0, false, true], [33, 6, 0.2, true, false]] as const) {
+    it(`with a class mask: N=${N} K=${K} smoothing=${s}${withMix ? ', mixup' : ''}${withWeights ? ', class weights' : ''}`, async () => {
+      const r = rng(N * 19 + K);
+      const z = Float32Array.from(randn(N * K, r), (v) => v * 3);
+      // Random allowed sets of 2..K classes; the labels (and partners) drawn among them.
+      const mask = new Array<number>(N * K).fill(0);
+      const labels: number[] = [];
+      const partners: number[] = [];
+      for (let n = 0; n < N; n++) {
+        const ks = Array.from({ length: K }, (_, k) => k).sort(() => r() - 0.5).slice(0, 2 + randint(0, K - 2, r));
+        for (const k of ks) mask[n * K + k] = 1;
+        labels.push(ks[randint(0, ks.length - 1, r)]!);
+        partners.push(ks[randint(0, ks.length - 1, r)]!);
+      }
+      const w = Array.from({ length: K }, () => 0.2 + 2 * r());
+      const g = gpu();
+      const mix = withMix ? { partners: g.upload(partners, [N], 'u32'), weight: g.upload([0.7], [1]) } : undefined;
+      const out = softmaxCrossEntropy(g, g.upload(z, [N, K]), g.upload(labels, [N], 'u32'), { labelSmoothing: s, classMask: g.upload(mask, [N, K], 'u32'), ...(mix ? { mix } : {}), ...(withWeights ? { classWeights: g.upload(w, [K]) } : {}) });
+      const [dz, correct, stats] = await g.readMany([out.dlogits, out.correct, out.stats]);
+      const ref = crossEntropyRef(tensor([N, K], z), labels, { labelSmoothing: s, classMask: mask, ...(withMix ? { mix: { partners, weight: 0.7 } } : {}), ...(withWeights ? { classWeights: w } : {}) });
+      expectClose(dz!, ref.dlogits.data, TOL_F32, 'masked dlogits');
+      expect(Math.abs(stats![0]! - ref.loss) / ref.loss).toBeLessThan(TOL_F32);
+      // A hit is the argmax over the allowed classes.
+      const hits = labels.map((l, n) => {
+        let best = -1;
+        for (let k = 0; k < K; k++) if (mask[n * K + k] && (best < 0 || z[n * K + k]! > z[n * K + best]!)) best = k;
+        return best === l ? 1 : 0;
+      });
+      expect(Array.from(correct!)).toEqual(hits);
+      // The mask matters: unmasked, the same batch has another loss.
+      expect(Math.abs(crossEntropyRef(tensor([N, K], z), labels, { labelSmoothing: s, ...(withMix ? { mix: { partners, weight: 0.7 } } : {}), ...(withWeights ? { classWeights: w } : {}) }).loss - ref.loss) / ref.loss).toBeGreaterThan(1e-2);
+    });
+  }
+
+  it('marks a label outside its class mask with a NaN loss and gradient', async () => {
+    const g = gpu();
+    const out = softmaxCrossEntropy(g, g.upload([1, 2, 3, 4, 5, 6], [2, 3]), g.upload([0, 1], [2], 'u32'), { classMask: g.upload([1, 0, 1, 1, 0, 1], [2, 3], 'u32') });
+    const [loss, dz] = await g.readMany([out.loss, out.dlogits]);
+    expect(Number.isFinite(loss![0]!)).toBe(true);
+    expect(dz![1]).toBe(0);
+    expect(loss![1]).toBeNaN();
+    expect(dz![4]).toBeNaN();
+    expect(() => softmaxCrossEntropy(g, g.zeros([2, 3]), g.zeros([2], 'u32'), { classMask: g.zeros([2, 2], 'u32') })).toThrow(/classMask .*\[2, 2\] should be \[2, 3\]/);
+  });
+
   it('marks an out-of-range partner label with a NaN loss and gradient', async () => {
     const g = gpu();
     const mix = { partners: g.upload([1, 7], [2], 'u32'), weight: g.upload([0.6], [1]) };

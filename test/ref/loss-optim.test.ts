@@ -65,6 +65,26 @@ describe('softmax cross-entropy reference', () => {
     expect(() => softmaxCrossEntropy(logits, labels, { mix: { partners, weight: 0.5 }, classWeights: [1, 1, 1, 1, 1] })).toThrow(/not combined/);
   });
 
+  it('a class mask restricts each row to its classes: the loss of the row sliced to them; the gradient matches finite differences and is 0 off the mask', () => {
+    const rand = mulberry32(6);
+    const logits = randn([4, 5], rand, 2);
+    const labels = [0, 2, 4, 1];
+    const classMask = [1, 1, 1, 1, 1, /**/ 1, 0, 1, 0, 1, /**/ 0, 1, 0, 1, 1, /**/ 1, 1, 0, 0, 0];
+    const o = { labelSmoothing: 0.1, classMask };
+    const { loss, dlogits } = softmaxCrossEntropy(logits, labels, o);
+    // Each row alone, over its allowed classes only, with the label re-indexed among them.
+    const sliced = [0, 1, 2, 3].map((n) => {
+      const ks = [0, 1, 2, 3, 4].filter((k) => classMask[n * 5 + k] === 1);
+      return softmaxCrossEntropy(tensor([1, ks.length], ks.map((k) => logits.data[n * 5 + k]!)), [ks.indexOf(labels[n]!)], { labelSmoothing: 0.1 }).loss;
+    });
+    expect(loss).toBeCloseTo(sliced.reduce((a, l) => a + l, 0) / 4, 12);
+    expect(loss).not.toBeCloseTo(softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1 }).loss, 3);
+    classMask.forEach((m, i) => m === 0 && expect(dlogits.data[i]).toBe(0));
+    const report = gradCheck(([z]) => softmaxCrossEntropy({ data: z!, shape: [4, 5] }, labels, o).loss, [logits.data], [dlogits.data]);
+    expect(report.failures).toEqual([]);
+    expect(() => softmaxCrossEntropy(logits, [1, 1, 0, 0], o)).toThrow(/masked out/);
+  });
+
   it('refuses labels outside [0, K)', () => {
     expect(() => softmaxCrossEntropy(tensor([1, 3]), [3])).toThrow(/not in \[0, 3\)/);
   });

@@ -6,6 +6,9 @@
 // the target is w * t(label_n) + (1 - w) * t(partner label_n): the loss is w * CE(label) + (1 - w) *
 // CE(partner label) and dz = (softmax(z) - target) / N; not with class weights. logits: [N, K]. The
 // log-softmax is computed with the row maximum subtracted, so large logits are exact.
+// With classMask ([N, K], nonzero: allowed; several corpora) row n's softmax and targets span only its
+// allowed classes A_n: t = onehot * (1 - s) + s / |A_n| on A_n, loss_n = -sum_{A_n} t log softmax_A(z),
+// dz = 0 off A_n; a label (or partner) outside A_n is an error.
 
 import { type Tensor, tensor } from './tensor';
 
@@ -14,6 +17,8 @@ export interface CrossEntropyOptions {
   classWeights?: ArrayLike<number>;
   /** Mixup targets: each example's partner label and the share w of its own label. */
   mix?: { partners: ArrayLike<number>; weight: number };
+  /** [N * K] row-major, nonzero: the class is allowed for that row (absent: all). */
+  classMask?: ArrayLike<number>;
 }
 
 export interface CrossEntropyResult {
@@ -42,13 +47,21 @@ export function softmaxCrossEntropy(logits: Tensor, labels: ArrayLike<number>, o
     const share = mix ? mix.weight : 1;
     const w = options.classWeights ? options.classWeights[label]! : 1;
     const row = logits.data.subarray(n * K, (n + 1) * K);
+    const ok = (k: number) => !options.classMask || options.classMask[n * K + k] !== 0;
+    const allowed = Array.from({ length: K }, (_, k) => k).filter(ok);
+    if (!ok(label) || !ok(partner)) throw new Error(`softmaxCrossEntropy: label ${label} or partner ${partner} of row ${n} is masked out`);
     let max = -Infinity;
-    for (const v of row) max = Math.max(max, v);
+    for (const k of allowed) max = Math.max(max, row[k]!);
     let sumExp = 0;
-    for (const v of row) sumExp += Math.exp(v - max);
+    for (const k of allowed) sumExp += Math.exp(row[k]! - max);
     const logSum = max + Math.log(sumExp);
     for (let k = 0; k < K; k++) {
-      const t = (1 - s) * ((k === label ? share : 0) + (k === partner ? 1 - share : 0)) + s / K;
+      if (!ok(k)) {
+        probs.data[n * K + k] = 0;
+        dlogits.data[n * K + k] = 0;
+        continue;
+      }
+      const t = (1 - s) * ((k === label ? share : 0) + (k === partner ? 1 - share : 0)) + s / allowed.length;
       const logP = row[k]! - logSum;
       loss -= (w * t * logP) / N;
       probs.data[n * K + k] = Math.exp(logP);
