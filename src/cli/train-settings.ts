@@ -127,7 +127,8 @@ export function restoreSettings(dir: string, cmd: Command): Restored {
     if (givenNow(cmd, key)) {
       if (same(key, cmd.getOptionValue(key), v[key])) continue;
       if (!MAY_CHANGE.has(key)) {
-        throw new Error(`${describeOption(o, key, cmd.getOptionValue(key))} conflicts with the run in ${dir}, started with ${describeOption(o, key, v[key])}: leave ${o.long} out to continue it as it started (on --resume only --epochs, --patience and --cache may change), or start a new run with another --out`);
+        const was = describeOption(o, key, v[key]);
+        throw new Error(`${describeOption(o, key, cmd.getOptionValue(key))} conflicts with the run in ${dir}, started ${was.startsWith('without') ? was : `with ${was}`}: leave ${o.long} out to continue it as it started (on --resume only --epochs, --patience and --cache may change), or start a new run with another --out`);
       }
       changed.push(describeOption(o, key, cmd.getOptionValue(key)));
       continue;
