@@ -8,8 +8,8 @@
 // (train/average.ts); `--mixup` blends training batches and their labels (train/mixup.ts);
 // `--weight-decay` makes the optimiser AdamW (kernels/adam.ts); `--logit-adjust` divides the
 // decisions by the training prior (train/logit-adjust.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
-// DIR` continues from it (single runs; --seeds and --folds runs continue when the same command is
-// repeated).
+// DIR` alone continues from it with the settings the run started with (train-settings.ts; single runs;
+// --seeds and --folds runs continue when the same command is repeated).
 
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
@@ -24,6 +24,7 @@ import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
 import { seedsRun } from '../train/seeds.node.ts';
 import { makeExtractor } from './extractor';
 import { checkCorpusFlags, collect, dataFlags } from './corpora-flags';
+import { recordSettings, restoreSettings } from './train-settings';
 import { MASK_LIMITS, type MaskSettings } from '../train/masks';
 import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
@@ -168,7 +169,7 @@ export function registerTrain(program: Command): void {
     .option('--logit-adjust', "decide by p(class | clip) / training prior of the class (post-hoc logit adjustment, Menon et al. 2021): lifts classes with fewer training clips (RAVDESS' neutral); validation accuracy, the best epoch, reports and the saved model's predictions use it, the validation loss and learning-rate schedule stay on the raw outputs")
     .option('--patience <n>', 'early stopping: epochs without validation improvement (0: off)', nonNegativeInt, 10)
     .option('--out <dir>', 'output folder (default runs/<timestamp>)')
-    .option('--resume <dir>', 'continue the run in this folder from its last completed epoch, or a finished one up to a larger --epochs (single runs; repeat a --folds or --seeds command instead)')
+    .option('--resume <dir>', 'continue the run in this folder from its last completed epoch with the settings it started with (recorded in its checkpoint; other options given now are refused, except a larger --epochs or --patience, which train a finished run further, and --cache); single runs and seed folders of --seeds runs; repeat a --folds or --seeds command instead')
     .option('--cache <dir>', 'folder for cached features and the synthetic corpus', '.cache')
     .option('--bn-momentum <m>', 'batch-norm moving-average momentum (Keras: 0.99; lower suits short runs)', fraction, 0.99)
     .option('--bn-recalibrate <n>', 'before each validation, set BN statistics from this many training clips without dropout (0: Keras moving averages)', nonNegativeInt, 256)
@@ -187,10 +188,15 @@ export function registerTrain(program: Command): void {
     .option('--row-masks <k:f>', `mask up to k bands of up to f feature rows of every training example (k ${MASK_LIMITS.count.join('..')}, f ${MASK_LIMITS.width.join('..')})`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
     .option('--speaker-norm', "standardise each clip's feature rows with the mean and std of all its speaker's clips (labels unused; validation speakers with their own clips) before the scaler; the model then needs a speaker's clips together at inference")
     .option('--json', 'print the final report (with --folds or --seeds: the summary) as JSON')
-    .action(async (flags: TrainFlags, cmd: Command) => {
+    .action(async (given: TrainFlags, cmd: Command) => {
+      // --resume DIR: the run's recorded settings fill in every option not given (train-settings.ts).
+      const restored = given.resume ? restoreSettings(given.resume, cmd) : null;
+      const flags = restored ? (cmd.opts() as TrainFlags) : given;
+      const log = (l: string) => (flags.json ? console.error(l) : console.log(l));
+      if (restored) log(restored.note);
+      if (restored?.finished) return log(restored.finished);
       checkCombinations(flags, cmd);
       const out = flags.resume ?? flags.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      const log = (l: string) => (flags.json ? console.error(l) : console.log(l));
       const gpu = await createNodeGpu();
       let stop = false;
       const onSigint = () => {
@@ -220,6 +226,7 @@ export function registerTrain(program: Command): void {
         model: { bnMomentum: flags.bnMomentum, labelSmoothing: flags.labelSmoothing, ...scaledDropout(flags.dropoutScale) },
         loop: { ...defaultLoopOptions, epochs: flags.epochs, batch: flags.batch, seed: flags.seed, patience: flags.patience, bnRecalibration: flags.bnRecalibrate, masks: maskSettings(flags), ...scheduleOptions(flags) },
         augment: augmentConfig(flags),
+        settings: recordSettings(cmd),
         ...(flags.speakerNorm ? { speakerNorm: true } : {}),
         ...(flags.clipFrames !== undefined ? { features: { frames: flags.clipFrames }, windows: { frames: WINDOW, evalWindows: flags.evalWindows } } : {}),
         log,

@@ -1,12 +1,18 @@
 // Node entry point for decoding: reads a file (refusing missing files and files over a size
-// limit, with the limit stated in the error) and hands its bytes to decodeAudio.
+// limit, with the limit stated in the error) and hands its bytes to decodeAudio. What the file was
+// read as differently from its header (decodeAudio's warnings) is told to `onWarning`, by default
+// on stderr as `<file>: warning: <what>`, so training, features and prediction all show it.
 
 import { stat, readFile } from 'node:fs/promises';
 import { DecodeError, decodeAudio, type DecodeOptions, type DecodedAudio } from './decode';
 
 export interface DecodeFileOptions extends Omit<DecodeOptions, 'fileName'> {
   maxBytes?: number;
+  /** Called with each warning, prefixed by the file's path (default: printed on stderr). */
+  onWarning?: (message: string) => void;
 }
+
+const printWarning = (message: string) => console.error(message);
 
 const defaultMaxBytes = 256 * 1024 * 1024;
 
@@ -24,5 +30,7 @@ export async function decodeFile(path: string, options: DecodeFileOptions = {}):
   }
   if (size > maxBytes) throw new DecodeError(`file is ${size} bytes, over the limit of ${maxBytes} bytes`, path);
   const bytes = await readFile(path);
-  return decodeAudio(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, fileName: path });
+  const audio = await decodeAudio(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, fileName: path });
+  for (const w of audio.warnings ?? []) (options.onWarning ?? printWarning)(`${path}: warning: ${w}`);
+  return audio;
 }

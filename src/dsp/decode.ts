@@ -1,10 +1,13 @@
 // Decodes an encoded audio file (WAV of any PCM width or float, FLAC, MP3, Ogg Vorbis, anything
 // `audio-decode` knows) to mono float32 at the native rate, as librosa.load(sr=None, mono=True)
 // does: integer PCM becomes k / 2^(bits-1), and channels are averaged in float32 before any
-// resampling. Every failure is a DecodeError whose message is one line: file name and reason.
+// resampling. Every failure is a DecodeError whose message is one line: file name and reason. A WAV
+// read differently from what its header declares (a streaming recorder's placeholder size, a data
+// chunk past the end of the file: wav.ts) decodes with `warnings` saying so; RF64/BW64 files decode
+// through their plain RIFF equivalent.
 
 import decodeAudioBytes from 'audio-decode';
-import { isIntegerPcm, isWav, readWavHeader } from './wav';
+import { canonicalWav, isIntegerPcm, isWav, readWavHeader } from './wav';
 
 export class DecodeError extends Error {
   constructor(readonly reason: string, readonly fileName?: string) {
@@ -18,6 +21,8 @@ export interface DecodedAudio {
   sampleRate: number;
   channels: number;
   durationS: number;
+  /** What was read differently from what the file declares (absent when nothing was). */
+  warnings?: string[];
 }
 
 export interface DecodeOptions {
@@ -38,11 +43,17 @@ interface IntegerSource {
   rescale: 'positives' | 'all';
 }
 
-function integerSource(bytes: Uint8Array): IntegerSource | null {
+/** How to read the input: the bytes to decode (WAVs as plain RIFF), how integers were scaled, what differed. */
+function inspect(bytes: Uint8Array): { bytes: Uint8Array; source: IntegerSource | null; warnings: string[] } {
   if (isWav(bytes)) {
     const header = readWavHeader(bytes);
-    return isIntegerPcm(header) ? { bits: header.bitsPerSample, rescale: 'positives' } : null;
+    const source: IntegerSource | null = isIntegerPcm(header) ? { bits: header.bitsPerSample, rescale: 'positives' } : null;
+    return { bytes: canonicalWav(bytes, header), source, warnings: header.warnings };
   }
+  return { bytes, source: integerSource(bytes), warnings: [] };
+}
+
+function integerSource(bytes: Uint8Array): IntegerSource | null {
   const isFlac = bytes.length >= 22 && bytes[0] === 0x66 && bytes[1] === 0x4c && bytes[2] === 0x61 && bytes[3] === 0x43;
   // STREAMINFO is always the first metadata block: bits-per-sample minus one sits in bits 4..8 of bytes 20..21.
   return isFlac ? { bits: (((bytes[20] & 1) << 4) | (bytes[21] >> 4)) + 1, rescale: 'all' } : null;
@@ -81,14 +92,15 @@ export async function decodeAudio(input: ArrayBuffer | Uint8Array, options: Deco
   const maxSampleRate = options.maxSampleRate ?? decodeDefaults.maxSampleRate;
   const fail = (reason: string): never => { throw new DecodeError(reason, fileName); };
 
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  if (bytes.length === 0) fail('empty input (0 bytes)');
-  let source: IntegerSource | null = null;
+  const given = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (given.length === 0) fail('empty input (0 bytes)');
+  let read: ReturnType<typeof inspect> = { bytes: given, source: null, warnings: [] };
   try {
-    source = integerSource(bytes);
+    read = inspect(given);
   } catch (e) {
     fail((e as Error).message);
   }
+  const { bytes, source, warnings } = read;
 
   let decoded: { channelData: Float32Array[]; sampleRate: number };
   try {
@@ -112,5 +124,5 @@ export async function decodeAudio(input: ArrayBuffer | Uint8Array, options: Deco
     if (source) toLibsndfileScale(channel, source);
   }
   const samples = mixToMono(channels);
-  return { samples, sampleRate, channels: channels.length, durationS: samples.length / sampleRate };
+  return { samples, sampleRate, channels: channels.length, durationS: samples.length / sampleRate, ...(warnings.length ? { warnings } : {}) };
 }

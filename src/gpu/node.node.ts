@@ -1,13 +1,23 @@
 // Node entry point of the runtime: Dawn through the `webgpu` package. The instance that create()
 // returns is held by the Gpu for the device's lifetime (Dawn crashes if it is garbage-collected first).
+// With quietDawnWarnings (the CLI's default; `--verbose` turns it off) the instance's first adapter
+// request, where Dawn prints its limit-clamping warnings from native code, runs with those lines
+// filtered out of stderr (native-stderr.node.ts); later requests enumerate nothing and print nothing.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
+import { withNativeStderrFiltered } from './native-stderr.node.ts';
 import { Gpu, type GpuOptions } from './runtime';
 
 let globalsInstalled = false;
+let quiet = false;
+
+/** Whether devices created from now on keep Dawn's adapter warnings off stderr (default false: printed). */
+export function quietDawnWarnings(on: boolean): void {
+  quiet = on;
+}
 
 export async function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
   if (!globalsInstalled) {
@@ -17,5 +27,6 @@ export async function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
   // Dawn's Vulkan loader warns when this is unset; a private folder silences it.
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'ser-xdg-'));
   const instance = create([]);
+  if (quiet) await withNativeStderrFiltered(() => instance.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
   return Gpu.create(instance, options, instance);
 }

@@ -14,10 +14,15 @@ import type { Trainer } from '../nn/train-step';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';
 import type { LoopState } from './loop';
 import { CheckpointError, type NamedTensors } from './safetensors';
+import type { RunSettings } from './run-settings';
 import { AVERAGE_PREFIX, averageFromTensors, averageTensors, type WeightAverage } from './average';
 
-/** The data settings a checkpoint must have been written with to be resumed. */
-export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; training: TrainingSettings; featureConfig: FeatureConfig; speakerNorm?: boolean }
+/**
+ * The data settings a checkpoint must have been written with to be resumed, and the command line's
+ * settings (`command`, written as `settings`: what `--resume DIR` alone restores, run-settings.ts; not
+ * compared here, since --epochs may grow).
+ */
+export interface DataSettings { augment: AugmentConfig | null; windows: WindowSettings | null; masks: MaskSettings | null; training: TrainingSettings; featureConfig: FeatureConfig; speakerNorm?: boolean; command?: RunSettings }
 
 /**
  * Writes the checkpoint: the model's weights (`weights` when the caller already holds them, exactly
@@ -37,7 +42,7 @@ export async function saveState(dir: string, model: SerModel, trainer: Trainer, 
   });
   if (average) for (const [n, t] of averageTensors(average)) tensors.set(n, t);
   const counters = { iterations: arrays[moments.length]![0]!, dropoutStep: arrays[moments.length + 1]![0]!, dropoutSeed: arrays[moments.length + 1]![1]!, averaged: average?.count ?? 0 };
-  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, training: settings.training, featureConfig: settings.featureConfig, ...(settings.speakerNorm ? { speakerNorm: true } : {}), loop: state, learningRate: trainer.adam.learningRate, counters });
+  await writeCheckpoint(dir, 'checkpoint', tensors, { modelConfig: model.config, augment: settings.augment, windows: settings.windows, masks: settings.masks, training: settings.training, featureConfig: settings.featureConfig, ...(settings.speakerNorm ? { speakerNorm: true } : {}), ...(settings.command ? { settings: settings.command } : {}), loop: state, learningRate: trainer.adam.learningRate, counters });
 }
 
 /** Loads the checkpoint into model and trainer; returns the loop state and the weight average (null: none). */

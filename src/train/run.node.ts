@@ -27,6 +27,7 @@ import { type TrainingExamples, type LoopHooks, type LoopOptions, type LoopState
 import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
 import type { WeightAverage } from './average';
+import type { RunSettings } from './run-settings';
 import { restoreState, saveState } from './resume.node.ts';
 import { adjustRows, logPriorAdjustment } from './logit-adjust';
 import { appendValidationLogits } from './val-logits.node.ts';
@@ -63,6 +64,8 @@ export interface TrainRunOptions {
   windows?: WindowSettings;
   /** Standardise each clip's feature rows with its speaker's statistics before the scaler (speaker-norm.ts). */
   speakerNorm?: boolean;
+  /** The command line's settings (run-settings.ts), kept in every checkpoint so that `--resume DIR` alone restores them. */
+  settings?: RunSettings;
   log: (line: string) => void;
   onProgress?: LoopHooks['onProgress'];
   shouldStop?: () => boolean;
@@ -179,7 +182,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   const training = trainingSettings(opts.loop);
   // speakerNorm is recorded only when on: models and checkpoints written before it existed stay valid.
   const meta = { modelConfig: mc, featureConfig: fc, scaler, classes, split: split.description, seed: opts.loop.seed, augment, windows: win, masks, training, ...(speakerNorm ? { speakerNorm } : {}), ...(adjustment ? { logitAdjustment: adjustment } : {}), ...(data.corpora ? { corpora: data.corpora.map(({ name, data: dir, classes: cc }) => ({ name, data: dir, classes: cc })) } : {}) };
-  const dataSettings = { augment, windows: win, masks, training, featureConfig: fc, speakerNorm };
+  const dataSettings = { augment, windows: win, masks, training, featureConfig: fc, speakerNorm, ...(opts.settings ? { command: opts.settings } : {}) };
   mkdirSync(opts.out, { recursive: true });
 
   try {

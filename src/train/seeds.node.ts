@@ -16,6 +16,7 @@ import { claimSettings, finishedReport, hasCheckpoint } from './protocol.node.ts
 import { writeReport } from './report.node.ts';
 import { corporaSummaryMarkdown, corpusEntries, summariseCorpora, type CorpusEntry } from './corpora-report';
 import { trainRun, type TrainRunOptions } from './run.node.ts';
+import { forSeed } from './run-settings';
 import { formatSeedsSummary, seedsMarkdown, seedsProtocol, seedsSettings, summariseSeeds, validSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
 
 export interface SeedsRunOptions extends TrainRunOptions {
@@ -63,7 +64,7 @@ export async function seedsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     const partial = hasCheckpoint(out);
     log(`\nseed ${seed} (${k + 1} of ${seeds.length})${partial ? ': continuing its checkpoint' : ''}`);
     opts.onSeed?.(seed, k + 1, seeds.length);
-    const r = await trainRun(gpu, extractorFor, { ...opts, out, resume: partial, loop: { ...opts.loop, seed } });
+    const r = await trainRun(gpu, extractorFor, { ...opts, out, resume: partial, loop: { ...opts.loop, seed }, ...(opts.settings ? { settings: forSeed(opts.settings, seed) } : {}) });
     if (opts.shouldStop?.()) {
       log(`stopped during seed ${seed}: ${out} keeps its last completed epoch; repeat the command to continue (no summary is written yet)`);
       return { out: opts.out, summary: null, seconds: (performance.now() - started) / 1000 };

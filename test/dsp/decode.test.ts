@@ -171,3 +171,84 @@ describe('decodeFile', () => {
     await expect(decodeFile(path, { maxBytes: 1000 })).rejects.toThrow(/big\.wav: file is 2044 bytes, over the limit of 1000 bytes/);
   });
 });
+
+describe('decodeAudio reads sloppy and 64-bit WAV headers as libsndfile does, with a warning', () => {
+  const random = seeded(3);
+  const left = Float32Array.from({ length: 500 }, () => random() * 2 - 1);
+  const right = Float32Array.from({ length: 500 }, () => random() * 2 - 1);
+  const wav = writeWav([left, right], 16000, 'int16'); // 44-byte header, 4-byte frames
+  const withDataSize = (bytes: Uint8Array, size: number) => {
+    const copy = bytes.slice();
+    new DataView(copy.buffer).setUint32(40, size, true);
+    return copy;
+  };
+  /** The same file as RF64/BW64: sizes 0xFFFFFFFF, the real ones in a ds64 chunk before fmt. */
+  const wide = (container: 'RF64' | 'BW64', ds64 = true) => {
+    const body = wav.subarray(12); // fmt + data chunks
+    const ds = ds64 ? 8 + 28 : 0;
+    const out = new Uint8Array(12 + ds + body.length);
+    const view = new DataView(out.buffer);
+    out.set(new TextEncoder().encode(container), 0);
+    view.setUint32(4, 0xffffffff, true);
+    out.set(new TextEncoder().encode('WAVE'), 8);
+    if (ds64) {
+      out.set(new TextEncoder().encode('ds64'), 12);
+      view.setUint32(16, 28, true);
+      view.setBigUint64(20, BigInt(out.length - 8), true);
+      view.setBigUint64(28, BigInt(wav.length - 44), true);
+      view.setBigUint64(36, BigInt(500), true);
+    }
+    out.set(body, 12 + ds);
+    view.setUint32(12 + ds + 24 + 4, 0xffffffff, true); // the data chunk's size field
+    return out;
+  };
+  /** A 3-byte LIST chunk before data, written without its pad byte (as some taggers do). */
+  const unpadded = () => {
+    const out = new Uint8Array(wav.length + 11);
+    out.set(wav.subarray(0, 36));
+    out.set(new TextEncoder().encode('LIST'), 36);
+    new DataView(out.buffer).setUint32(40, 3, true);
+    out.set([1, 2, 3], 44);
+    out.set(wav.subarray(36), 47);
+    return out;
+  };
+  let reference: Awaited<ReturnType<typeof decodeAudio>>;
+  const cases: [string, () => Uint8Array, number, RegExp | null][] = [
+    ['a data size of 0 (a streaming placeholder)', () => withDataSize(wav, 0), 500, /declares 0 bytes \(the placeholder .*\): read to the end of the file, 2000 bytes/],
+    ['a data size of 0xFFFFFFFF (a streaming placeholder)', () => withDataSize(wav, 0xffffffff), 500, /declares 0xFFFFFFFF bytes/],
+    ['a data size past the end of the file', () => withDataSize(wav, 4000), 500, /declares 4000 bytes, 2000 more than the file holds .*: read to the end of the file, 2000 bytes/],
+    ['a file cut inside a frame', () => wav.subarray(0, wav.length - 3), 499, /declares 2000 bytes, 3 more than .*1996 bytes \(the last 1 bytes, an incomplete frame, left out\)/],
+    ['RF64 (sizes in ds64)', () => wide('RF64'), 500, null],
+    ['BW64 (sizes in ds64)', () => wide('BW64'), 500, null],
+    ['a chunk of odd size without its pad byte', unpadded, 500, null],
+  ];
+  it.each(cases)('%s', async (_, make, frames, warning) => {
+    reference ??= await decodeAudio(wav);
+    const decoded = await decodeAudio(make(), { fileName: 'sloppy.wav' });
+    expect(decoded.channels).toBe(2);
+    expect(decoded.samples).toEqual(reference.samples.subarray(0, frames));
+    if (warning) {
+      expect(decoded.warnings).toHaveLength(1);
+      expect(decoded.warnings![0]).toMatch(warning);
+    } else {
+      expect(decoded.warnings).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['RF64 without its ds64 chunk', () => wide('RF64', false), /RF64 file without the ds64 chunk that holds its data size/],
+    ['big-endian RIFX', () => { const b = wav.slice(); b.set(new TextEncoder().encode('RIFX')); return b; }, /big-endian WAV \(RIFX\) is not supported/],
+    ['a chunk before data that runs past the end', () => { const b = unpadded(); new DataView(b.buffer).setUint32(40, 1e6, true); return b; }, /truncated WAV file: its 'LIST' chunk at byte 36 declares 1000000 bytes, past the end of the file/],
+  ] as const)('refuses %s by name', async (_, make, reason) => {
+    await expect(decodeAudio(make(), { fileName: 'odd.wav' })).rejects.toThrow(reason);
+  });
+
+  it('decodeFile tells the warning with the file name (stderr by default)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ser-decode-')), 'streamed.wav');
+    writeFileSync(path, withDataSize(wav, 0xffffffff));
+    const told: string[] = [];
+    const decoded = await decodeFile(path, { onWarning: (m) => told.push(m) });
+    expect(decoded.samples.length).toBe(500);
+    expect(told).toEqual([expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: warning: WAV data chunk declares 0xFFFFFFFF bytes`))]);
+  });
+});
