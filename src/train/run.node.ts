@@ -29,7 +29,7 @@ import type { NamedTensors } from './safetensors';
 import type { WeightAverage } from './average';
 import { restoreState, saveState } from './resume.node.ts';
 import { adjustRows, logPriorAdjustment } from './logit-adjust';
-import { appendValidationLogits } from './val-logits.node.ts';
+import { appendValidationLogits, compactValidationLogits } from './val-logits.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
 import { clipSpeakers, speakerNormalised, speakerStats } from './speaker-norm';
@@ -207,6 +207,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     const logits = await examplesLogits(gpu, model, onGpu, evalIdx, opts.loop.batch);
     const report = classificationReport(evalIdx.map((i) => labels[i]!), argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes.length), classes);
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
+    compactValidationLogits(opts.out);
     const augmentedSources = copies.map((j) => augmented[j]!.source);
     return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, speakerNorm, skipped: data.skipped, seconds: (performance.now() - started) / 1000 };
   } finally {
