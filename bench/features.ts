@@ -16,7 +16,7 @@ import { FeaturePipeline, prepareClip } from '../src/dsp/pipeline';
 import type { Gpu } from '../src/gpu';
 import type { BenchCase, CaseRun } from './harness';
 
-export const DEFAULT_DATA = '/work/shared/data/ravdess';
+export { DEFAULT_DATA } from './data-folder';
 
 export interface FeatureBenchOptions {
   /** Folder of audio files (searched recursively for .wav/.flac). */

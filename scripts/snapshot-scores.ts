@@ -1,9 +1,10 @@
 // Re-scores finished runs as snapshot ensembles of their last K epochs (src/train/snapshots.ts), from
-// the per-epoch validation records every run keeps (OUT/val-logits.jsonl), without retraining.
+// the per-epoch validation records every run keeps (OUT/val-logits.jsonl.gz, or .jsonl while it
+// trains), without retraining.
 //
 //   npx tsx scripts/snapshot-scores.ts DIR... [--last 1,3,5,10] [--train-counts N1,N2,...] [--json FILE]
 //
-// DIR is a run folder (report.json + val-logits.jsonl) or a --seeds / --folds OUT folder (its seed-*
+// DIR is a run folder (report.json + val-logits.jsonl[.gz]) or a --seeds / --folds OUT folder (its seed-*
 // and fold-* runs). Prints per run the best-epoch accuracy (picked on the validation clips, as the
 // report), the last epoch's, and the mean-probability ensemble of the last K epochs for each K (no
 // choice made on the validation clips), then mean and sample std over the runs, and per-class recall
@@ -21,7 +22,7 @@ import { spread } from '../src/train/folds';
 import { classificationReport } from '../src/train/metrics';
 import { lastEpochsEnsemble, type EpochValidation } from '../src/train/snapshots';
 import { adjustedEpochs, countsAdjustment } from '../src/train/logit-adjust';
-import { readValidationLogits } from '../src/train/val-logits.node.ts';
+import { hasValidationLogits, readValidationLogits } from '../src/train/val-logits.node.ts';
 
 const program = new Command('snapshot-scores')
   .argument('<dirs...>', 'run folders, or --seeds / --folds OUT folders')
@@ -35,7 +36,7 @@ const ks = opts.last.split(',').map(Number);
 if (ks.some((k) => !Number.isInteger(k) || k < 1)) program.error(`--last: expected positive whole numbers as a,b,c, got '${opts.last}'`);
 
 const runDirs = program.args.flatMap((d) => {
-  if (existsSync(join(d, 'report.json')) || existsSync(join(d, 'val-logits.jsonl'))) return [d];
+  if (existsSync(join(d, 'report.json')) || hasValidationLogits(d)) return [d];
   const subs = existsSync(d) ? readdirSync(d).filter((n) => /^(seed|fold)-\d+$/.test(n)).sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1])) : [];
   if (subs.length === 0) program.error(`${d}: neither a run folder nor a --seeds/--folds folder`);
   return subs.map((n) => join(d, n));
@@ -50,7 +51,7 @@ for (const dir of runDirs) {
   const recs: EpochValidation[] = adjustment ? raw.map((r) => ({ ...r, logp: r.logp.map((v, j) => v + adjustment[j % r.classes]!) })) : raw;
   const report = existsSync(join(dir, 'report.json')) ? JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) : null;
   if (!report || recs.length === 0) {
-    console.log(`${dir}: ${!report ? 'no report.json (unfinished)' : 'no val-logits.jsonl'}; left out`);
+    console.log(`${dir}: ${!report ? 'no report.json (unfinished)' : 'no val-logits.jsonl[.gz]'}; left out`);
     continue;
   }
   classNames = report.classes;

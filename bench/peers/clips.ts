@@ -1,6 +1,6 @@
 // RAVDESS clips for the feature benchmarks (ours and Meyda's), decoded, resampled, pre-emphasised and
 // trimmed once per process on the CPU (not timed), so every feature case works on the same signals.
-// The data folder and clip count come from SER_BENCH_DATA (default /work/shared/data/ravdess; the bench
+// The data folder and clip count come from SER_BENCH_DATA (default ../shared/data/ravdess beside the repository, bench/data-folder.ts; the bench
 // may read shared data, tests may not) and SER_BENCH_CLIPS (default 32), clips spread over the actors.
 
 import { existsSync, readdirSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { featureConfig, type FeatureConfig } from '../../src/dsp/config';
 import { decodeFile } from '../../src/dsp/decode.node.ts';
 import { prepareSignal } from '../../src/dsp/prepare';
+import { DEFAULT_DATA } from '../data-folder';
 
 export interface Clips {
   dir: string;
@@ -17,7 +18,7 @@ export interface Clips {
   seconds: number;
 }
 
-export const CLIP_DIR = process.env.SER_BENCH_DATA ?? '/work/shared/data/ravdess';
+export const CLIP_DIR = process.env.SER_BENCH_DATA ?? DEFAULT_DATA;
 export const CLIP_COUNT = Number(process.env.SER_BENCH_CLIPS ?? 32);
 
 function listAudio(dir: string): string[] {

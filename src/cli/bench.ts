@@ -14,7 +14,7 @@ export function registerBench(program: Command): void {
     .option('--filter <regex>', 'run only cases whose "group/name" matches (e.g. conv2d, "model/", profile)')
     .option('--json <file>', 'also write the results as JSON')
     .option('--quick', 'fewer samples per case')
-    .option('--data <dir>', 'audio folder for the whole-pipeline feature cases (default /work/shared/data/ravdess; skipped when absent)')
+    .option('--data <dir>', 'audio folder for the whole-pipeline feature cases (default ../shared/data/ravdess beside the repository; skipped when absent)')
     .option('--list', 'list the cases (after --filter / --guard) and exit')
     .option('--guard', 'regression guard: time ratios to a reference matmul against bench/baseline.json; exit 1 on a regression')
     .option('--update-baseline', 'with --guard: rewrite this adapter\'s baseline (three passes, median)')

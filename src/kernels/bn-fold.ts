@@ -9,7 +9,7 @@ import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectFinite, f32Lit } from './checks';
 import type { BatchNormParams } from './batchnorm';
-import { foldGrid } from './conv2d';
+import { foldGrid } from './grid';
 
 const WG = 64;
 

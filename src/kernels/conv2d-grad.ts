@@ -15,7 +15,9 @@
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
-import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, foldGrid, gatherConv, geometryKey, usePointwiseGemm, useWinograd } from './conv2d';
+import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, geometryKey } from './conv-geometry';
+import { gatherConv, usePointwiseGemm, useWinograd } from './conv2d';
+import { foldGrid } from './grid';
 import { DEFAULT_TILE, batchedGemm, inputGradPass, winogradConv, winogradFilter } from './winograd';
 import { winogradFilterGrad } from './winograd-filter-grad';
 import { transpose } from './transpose';

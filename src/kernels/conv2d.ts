@@ -16,23 +16,13 @@ import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
 import { conv1x1, conv1x1Fits } from './conv1x1';
-import { DEFAULT_TILE, type WinogradTile, forwardPass, winogradConv, winogradFilter, winogradFits } from './winograd';
+import { forwardPass, winogradConv, winogradFilter, winogradFits } from './winograd';
+import { DEFAULT_TILE, type WinogradTile } from './winograd-matrices';
+import { type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, geometryKey } from './conv-geometry';
+import { foldGrid } from './grid';
 
-export type Conv2dPadding = 'same' | 'valid' | { top: number; bottom: number; left: number; right: number };
-
-export interface Conv2dGeometryOptions {
-  stride?: [number, number];
-  padding?: Conv2dPadding;
-  /**
-   * 'auto' (default): Winograd F(m x m,3x3) where it applies (3x3, stride 1, channels multiples of 4, see
-   * winograd.ts), else the direct gather kernel; 'direct' always the gather kernel; 'winograd' insists.
-   */
-  algorithm?: Conv2dAlgorithm;
-  /** Output tile of Winograd F(m x m, 3x3): 4 (default) or 2. */
-  winogradTile?: WinogradTile;
-}
-
-export type Conv2dAlgorithm = 'auto' | 'direct' | 'winograd';
+// The geometry is part of conv2d's interface: callers keep importing it from here.
+export { type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dGeometryOptions, type Conv2dPadding, conv2dGeometry, geometryKey } from './conv-geometry';
 
 /** Whether to run this conv as Winograd, per `algorithm` (an error if 'winograd' cannot apply). */
 export function useWinograd(op: string, gpu: Gpu, g: Conv2dGeometry, algorithm: Conv2dAlgorithm = 'auto', tile: WinogradTile = DEFAULT_TILE): boolean {
@@ -66,61 +56,8 @@ export interface Conv2dOptions extends Conv2dGeometryOptions {
   activation?: 'none' | 'relu';
 }
 
-/** Everything a conv kernel bakes in: sizes, stride and the resolved zero padding. */
-export interface Conv2dGeometry {
-  N: number; H: number; W: number; Cin: number;
-  KH: number; KW: number; Cout: number;
-  strideH: number; strideW: number;
-  top: number; bottom: number; left: number; right: number;
-  Ho: number; Wo: number;
-}
-
-const DEFAULT_STRIDE: [number, number] = [1, 1];
-const DEFAULT_PADDING: Conv2dPadding = 'valid';
-
 const WG = 64;
 const DEFAULT_BLOCK: GatherBlock = { px: 4, cv: 2 };
-const MAX_GROUPS = 65535;
-
-function samePads(size: number, k: number, s: number): [number, number] {
-  const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
-/** Resolve and validate the geometry of a conv of an input [N,H,W,Cin] with a filter [KH,KW,Cin,Cout]. */
-export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dGeometryOptions): Conv2dGeometry {
-  if (xShape.length !== 4) throw new ShapeError(`${op}: input ${fmtShape(xShape)} must be NHWC (rank 4)`);
-  if (wShape.length !== 4) throw new ShapeError(`${op}: filter ${fmtShape(wShape)} must be [KH, KW, Cin, Cout] (rank 4)`);
-  const [N, H, W, Cin] = xShape as [number, number, number, number];
-  const [KH, KW, wCin, Cout] = wShape as [number, number, number, number];
-  if (wCin !== Cin) throw new ShapeError(`${op}: input ${fmtShape(xShape)} has ${Cin} channels, filter ${fmtShape(wShape)} expects ${wCin}`);
-  const [strideH, strideW] = opts.stride ?? DEFAULT_STRIDE;
-  if (![strideH, strideW].every((s) => Number.isInteger(s) && s >= 1)) {
-    throw new ShapeError(`${op}: stride ${JSON.stringify(opts.stride)} must be two positive integers`);
-  }
-  const padding = opts.padding ?? DEFAULT_PADDING;
-  let pads: [number, number, number, number];
-  if (padding === 'valid') pads = [0, 0, 0, 0];
-  else if (padding === 'same') pads = [...samePads(H, KH, strideH), ...samePads(W, KW, strideW)];
-  else if (typeof padding === 'object' && padding !== null) pads = [padding.top, padding.bottom, padding.left, padding.right];
-  else throw new ShapeError(`${op}: padding ${JSON.stringify(padding)} must be 'same', 'valid' or {top, bottom, left, right}`);
-  if (!pads.every((p) => Number.isInteger(p) && p >= 0)) throw new ShapeError(`${op}: padding ${JSON.stringify(padding)} must be non-negative integers`);
-  const [top, bottom, left, right] = pads;
-  if (H + top + bottom < KH || W + left + right < KW) {
-    throw new ShapeError(`${op}: filter ${KH}x${KW} is larger than the padded input ${H + top + bottom}x${W + left + right} (input ${fmtShape(xShape)})`);
-  }
-  const Ho = Math.floor((H + top + bottom - KH) / strideH) + 1;
-  const Wo = Math.floor((W + left + right - KW) / strideW) + 1;
-  return { N, H, W, Cin, KH, KW, Cout, strideH, strideW, top, bottom, left, right, Ho, Wo };
-}
-
-export const geometryKey = (g: Conv2dGeometry): string =>
-  [g.N, g.H, g.W, g.Cin, g.KH, g.KW, g.Cout, g.strideH, g.strideW, g.top, g.left].join(':');
-
-/** A grid for `groups` workgroups along y, folded onto z past the per-dimension limit. */
-export function foldGrid(groups: number): [number, number] {
-  return groups <= MAX_GROUPS ? [groups, 1] : [MAX_GROUPS, Math.ceil(groups / MAX_GROUPS)];
-}
 
 export interface GatherSpec {
   op: string;

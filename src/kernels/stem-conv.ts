@@ -15,7 +15,8 @@
 
 import { wgsl } from './wgsl';
 import { ShapeError, type Gpu, type Tensor } from '../gpu';
-import { type Conv2dGeometry, foldGrid } from './conv2d';
+import { type Conv2dGeometry } from './conv-geometry';
+import { foldGrid } from './grid';
 
 const WG = 64;
 

@@ -10,9 +10,11 @@
 
 import { wgsl } from './wgsl';
 import { type Gpu, type Tensor } from '../gpu';
-import { type Conv2dGeometry, foldGrid } from './conv2d';
+import { type Conv2dGeometry } from './conv-geometry';
+import { foldGrid } from './grid';
 import { canShareRows } from './subgroups';
-import { DEFAULT_TILE, MATRICES, WG, type WinogradTile, sandwich, tileTransform, transposed } from './winograd';
+import { tileTransform } from './winograd';
+import { DEFAULT_TILE, MATRICES, WG, type WinogradTile, sandwich, transposed } from './winograd-matrices';
 
 // Split the reduction until about this many invocations run (enough for a real GPU; harmless on a CPU).
 const TARGET_INVOCATIONS = 16384;

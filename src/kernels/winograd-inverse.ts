@@ -15,8 +15,8 @@
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
-import { foldGrid } from './conv2d';
-import { MATRICES, WG, sandwich, type Pass, type WinogradTile } from './winograd';
+import { foldGrid } from './grid';
+import { MATRICES, WG, sandwich, type Pass, type WinogradTile } from './winograd-matrices';
 
 export interface InverseEpilogue {
   /** [D] added to every output pixel. */

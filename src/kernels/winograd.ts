@@ -23,65 +23,16 @@
 
 import { wgsl } from './wgsl';
 import { ShapeError, type Gpu, type Tensor } from '../gpu';
-import { type Conv2dGeometry, foldGrid } from './conv2d';
+import { type Conv2dGeometry } from './conv-geometry';
+import { foldGrid } from './grid';
+import { DEFAULT_TILE, MATRICES, WG, type Pass, type WinogradTile, sandwich, transposed } from './winograd-matrices';
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
 
-export const WG = 64;
+// The tile size is part of the Winograd interface: callers keep importing it from here.
+export { DEFAULT_TILE, type Pass, type WinogradTile } from './winograd-matrices';
+
 const MAX_GROUPS = 65535;
-
-export type WinogradTile = 2 | 4;
-/** The output tile used by 'auto' (measured faster than 2 on lavapipe: bench/RESULTS.md). */
-export const DEFAULT_TILE: WinogradTile = 4;
-
-export type Mat = number[][];
-interface Matrices { BT: Mat; G: Mat; AT: Mat }
-export const MATRICES: Record<WinogradTile, Matrices> = {
-  2: {
-    BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
-    G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
-    AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
-  },
-  // Lavin & Gray (2016), interpolation points 0, ±1, ±2, ∞.
-  4: {
-    BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
-    G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
-    AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
-  },
-};
-export const transposed = (m: Mat): Mat => m[0]!.map((_, j) => m.map((row) => row[j]!));
-
-/** WGSL expression Σ_k row[k] · terms[k], skipping zeros (exact float literals; `zero` when all vanish). */
-function combine(row: number[], terms: string[], zero: string): string {
-  const parts: string[] = [];
-  row.forEach((c, k) => {
-    if (c === 0) return;
-    const lit = Number.isInteger(c) ? `${c}.0` : `${c}`;
-    if (c === 1) parts.push(`+ ${terms[k]}`);
-    else if (c === -1) parts.push(`- ${terms[k]}`);
-    else parts.push(`+ ${lit} * ${terms[k]}`);
-  });
-  if (parts.length === 0) return zero;
-  const s = parts.join(' ');
-  return s.startsWith('+ ') ? s.slice(2) : `-${s.slice(2)}`;
-}
-
-/**
- * WGSL lines computing out_i_j = (L X Lᵀ)[i][j] for an input named by `x(k, l)` (r x r) and L (q x r),
- * through temporaries `${tmp}_i_l`.
- */
-export function sandwich(L: Mat, x: (k: number, l: number) => string, out: string, tmp: string, zero: string): string {
-  const q = L.length;
-  const r = L[0]!.length;
-  const lines: string[] = [];
-  for (let i = 0; i < q; i++) {
-    for (let l = 0; l < r; l++) lines.push(`  let ${tmp}_${i}_${l} = ${combine(L[i]!, [...Array(r).keys()].map((k) => x(k, l)), zero)};`);
-  }
-  for (let i = 0; i < q; i++) {
-    for (let j = 0; j < q; j++) lines.push(`  let ${out}_${i}_${j} = ${combine(L[j]!, [...Array(r).keys()].map((l) => `${tmp}_${i}_${l}`), zero)};`);
-  }
-  return lines.join('\n');
-}
 
 const tileCount = (N: number, DH: number, DW: number, m: number) => N * Math.ceil(DH / m) * Math.ceil(DW / m);
 
@@ -93,13 +44,6 @@ export function winogradFits(g: Conv2dGeometry, maxBinding: number, m: WinogradT
   const T = Math.max(tileCount(g.N, g.Ho, g.Wo, m), tileCount(g.N, g.H, g.W, m));
   if ((m + 2) ** 2 * T * Math.max(g.Cin, g.Cout) * 4 > maxBinding) return false;
   return Math.ceil(T / 8) <= MAX_GROUPS && g.Cin <= 1024 && g.Cout <= 1024;
-}
-
-/** Source / destination geometry of one Winograd pass. */
-export interface Pass {
-  N: number;
-  DH: number; DW: number; D: number;
-  top: number; left: number;
 }
 
 export const forwardPass = (g: Conv2dGeometry): Pass =>

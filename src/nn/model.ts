@@ -73,6 +73,9 @@ interface ConvUnit {
   bn: { gamma: Parameter; beta: Parameter; movingMean: Tensor; movingVar: Tensor };
 }
 
+/** A model's weights and statistics by name, as read back from the GPU (what safetensors files hold). */
+export type NamedTensors = Map<string, { shape: number[]; data: Float32Array }>;
+
 export class SerModel {
   readonly params = new Map<string, Parameter>();
   /** BN moving statistics (not trained by the optimiser, saved with the weights). */
@@ -249,14 +252,14 @@ export class SerModel {
     return m;
   }
 
-  async exportTensors(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+  async exportTensors(): Promise<NamedTensors> {
     const names = [...this.params.keys(), ...this.state.keys()];
     const tensors = names.map((n) => this.params.get(n)?.value ?? this.state.get(n)!);
     const data = await this.gpu.readMany(tensors);
     return new Map(names.map((n, i) => [n, { shape: [...tensors[i]!.shape], data: data[i] as Float32Array }]));
   }
 
-  importTensors(named: Map<string, { shape: number[]; data: Float32Array }>): void {
+  importTensors(named: NamedTensors): void {
     for (const [name, t] of named) {
       const target = this.params.get(name)?.value ?? this.state.get(name);
       if (!target) throw new ShapeError(`model: no tensor named '${name}'`);

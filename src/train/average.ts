@@ -5,7 +5,7 @@
 // on a few hundred thousand floats read back anyway for checkpoints, so it is kept on the CPU.
 // Browser-safe.
 
-import type { NamedTensors } from './safetensors';
+import type { NamedTensors } from '../nn/model';
 
 export interface WeightAverage {
   /** Epochs averaged so far. */

@@ -30,7 +30,7 @@ import { applyMasks, type MaskSettings } from './masks';
 import { argmaxRows } from './metrics';
 import { checkMixup, drawMixup, mixBatch, type MixupSettings } from './mixup';
 import { adjustmentProblem, adjustRows, logPriorAdjustment } from './logit-adjust';
-import type { NamedTensors } from './safetensors';
+import type { NamedTensors } from '../nn/model';
 import { type ClassMask, maskedArgmaxRows, maskedMeanCrossEntropy, maskRows } from './corpora';
 import { balancedClassWeights, balancedExamples, cosineRate, type LrSchedule, scheduleAfterEpoch, swappedExamples } from './schedule';
 

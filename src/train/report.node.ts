@@ -7,6 +7,7 @@ import { describeAugmentConfig } from '../dsp/augment';
 import { epochsSeconds } from './loop';
 import { formatReport, topConfusions } from './metrics';
 import { confusionSvg, curvesSvg } from './plots';
+import { trainingSentence } from './training-settings';
 import type { TrainRunResult } from './run.node.ts';
 import { corporaLine, corpusProtocol, perCorpusJson, perCorpusMarkdown } from './corpora-report';
 
@@ -27,16 +28,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
   const masks = m
     ? `every training example, each epoch: up to ${m.time[0]} bands of up to ${m.time[1]} frames and up to ${m.rows[0]} bands of up to ${m.rows[1]} feature rows set to the mean (validation never masked)`
     : 'none';
-  const t = r.training;
-  const schedule = (t.schedule === 'cosine' ? 'cosine decay of the learning rate over the epochs' : 'learning rate halved when the validation loss stops falling') +
-    (t.swaFrom ? `; from epoch ${t.swaFrom}, validation and the saved model use the mean of the weights at the end of each epoch since (SWA, BN recalibrated)` : '') +
-    (t.weightDecay ? `; AdamW: conv and dense kernels decayed by w * ${t.weightDecay} * lr before each update` : '') +
-    (t.logitAdjust ? '; decisions logit-adjusted (argmax of p(c | x) / training prior of c; validation loss and learning rate on the raw outputs)' : '');
-  const sampling = (t.balanceCorpora ? 'corpus- and class-balanced epochs (clips of smaller (corpus, class) pairs repeated until each is drawn as often as the largest, each repeat with its own window)'
-    : t.balance ? 'class-balanced epochs (clips of smaller classes repeated, each repeat with its own window)'
-    : t.classWeights ? "every training clip once per epoch, its loss weighted by n / (classes x its class's training count)" : 'every training clip once per epoch') +
-    (t.augmentSwap ? `; each epoch every training clip is drawn as one of its augmented copies with probability ${t.augmentSwap}, else as itself` : '') +
-    (t.mixup ? `; mixup: each batch blended with a shuffled copy of itself and its labels alike, own share max(l, 1 - l), l ~ Beta(${t.mixup}, ${t.mixup}) (training accuracy counts the own label)` : '');
+  const schedule = trainingSentence(r.training);
   const json = {
     protocol: d,
     classes: r.classes,
@@ -73,7 +65,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
 - Windows: ${windows}
 - Feature masks: ${masks}
 - Speaker normalisation: ${r.speakerNorm ? "each clip's feature rows standardised with the statistics of all its speaker's clips (validation speakers with their own; labels unused), then the scaler" : 'none (one scaler for every speaker)'}
-- Schedule: ${schedule}; ${sampling}
+- Schedule: ${schedule}
 - Best epoch: ${r.state.bestEpoch} of ${r.state.history.length} (weights restored from it)
 - Time: ${epochsSeconds(r.state.history).toFixed(0)} s in the ${r.state.history.length} epochs (over every call, if the run was resumed); ${r.seconds.toFixed(0)} s in the call that finished it
 

@@ -8,7 +8,7 @@ import type { AugmentConfig } from '../dsp/augment';
 import type { FeatureConfig } from '../dsp/config';
 import type { WindowSettings } from './batches';
 import type { MaskSettings } from './masks';
-import { recordedTraining, type TrainingSettings } from './schedule';
+import { recordedTraining, type TrainingSettings } from './training-settings';
 import type { ModelConfig, SerModel } from '../nn/model';
 import type { Trainer } from '../nn/train-step';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.node.ts';

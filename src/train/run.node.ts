@@ -22,7 +22,7 @@ import { readCheckpoint } from './checkpoint.node.ts';
 import { augmentFeatures, loadTrainingData, splitRecord, type AugmentedClip, type TrainingData } from './data.node.ts';
 import { windowsProblem, type WindowSettings } from './batches';
 import { checkMasks, type MaskSettings } from './masks';
-import { trainingSettings, type TrainingSettings } from './schedule';
+import { trainingLine, trainingSettings, type TrainingSettings } from './training-settings';
 import { type TrainingExamples, type LoopHooks, type LoopOptions, type LoopState, examplesLogits, trainLoop } from './loop';
 import { argmaxRows, classificationReport, type ClassificationReport } from './metrics';
 import type { NamedTensors } from './safetensors';
@@ -30,7 +30,7 @@ import type { WeightAverage } from './average';
 import type { RunSettings } from './run-settings';
 import { restoreState, saveState } from './resume.node.ts';
 import { adjustRows, logPriorAdjustment } from './logit-adjust';
-import { appendValidationLogits } from './val-logits.node.ts';
+import { appendValidationLogits, compactValidationLogits } from './val-logits.node.ts';
 import { fitScaler, transform } from './scaler';
 import { saveModel } from './saved-model.node.ts';
 import { clipSpeakers, speakerNormalised, speakerStats } from './speaker-norm';
@@ -195,7 +195,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
       best = (await readCheckpoint(opts.out, 'model').catch(() => null))?.tensors ?? null;
       log(`resuming after epoch ${resumeState.epoch} (best so far: epoch ${resumeState.bestEpoch})`);
     }
-    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
+    log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs; ${trainingLine(training, opts.loop.epochs)}${adjustment ? `; logit adjustment by the training prior ${adjustment.map((a) => a.toFixed(2)).join(', ')}` : ''}`);
 
     // The loop decides with the adjustment computed here (the same one the saved model records).
     const state = await trainLoop(gpu, trainer, examples, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}), ...(classMask ? { classMask } : {}), ...(opts.loop.balanceCorpora && corpusOf ? { balanceKeys: balanceKeys(corpusOf, labels, classes.length) } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
@@ -227,6 +227,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     const report = classificationReport(truth, pred, classes);
     const perCorpus = data.corpora && corpusOf ? corpusReports(data.corpora, classMask, corpusOf, classes, evalIdx, truth, pred) : undefined;
     await saveModel(opts.out, model, { ...meta, history: state.history, metrics: { accuracy: report.accuracy, uar: report.uar, macroF1: report.macroF1, bestEpoch: state.bestEpoch } });
+    compactValidationLogits(opts.out);
     const augmentedSources = copies.map((j) => augmented[j]!.source);
     return { out: opts.out, report, state, classes, split, augmentedSources, augment, windows: win, masks, training, speakerNorm, skipped: data.skipped, seconds: (performance.now() - started) / 1000, ...(data.corpora ? { corpora: data.corpora, perCorpus } : {}) };
   } finally {

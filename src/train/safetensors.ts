@@ -3,11 +3,13 @@
 // little-endian data. Only F32 is written or accepted. Parsing validates everything and never
 // evaluates code: offsets inside the data, contiguous and non-overlapping, sizes matching shapes.
 
+import type { NamedTensors } from '../nn/model';
+
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-export type NamedTensors = Map<string, { shape: number[]; data: Float32Array }>;
+export type { NamedTensors } from '../nn/model';
 
 export function encodeSafetensors(tensors: NamedTensors, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };

@@ -12,7 +12,7 @@ import { SerModel, modelConfig, type ModelConfig } from '../nn/model';
 import { expectTensors, parseCheckpoint, type CheckpointSource } from './checkpoint';
 import { windowsProblem, type WindowSettings } from './batches';
 import type { MaskSettings } from './masks';
-import { recordedTraining, type TrainingSettings } from './schedule';
+import { recordedTraining, type TrainingSettings } from './training-settings';
 import { adjustmentProblem } from './logit-adjust';
 import type { EpochMetrics } from './loop';
 import { CheckpointError } from './safetensors';

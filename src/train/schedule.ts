@@ -12,10 +12,26 @@
 // varies the epoch without lengthening it.
 
 import { createRng } from '../common/random';
-import type { LoopOptions, LoopState } from './loop';
 
 /** How the learning rate moves: the plateau rule (default), or cosine decay from `lr` over the run's epochs. */
 export type LrSchedule = { kind: 'plateau' } | { kind: 'cosine'; lr: number };
+
+/** The part of the loop's state (loop.ts LoopState) that the best-epoch and plateau book-keeping keeps. */
+export interface ScheduleState {
+  epoch: number;
+  bestEpoch: number;
+  bestValAccuracy: number;
+  bestValLoss?: number | null;
+  sinceBest: number;
+  sinceLrChange: number;
+}
+
+/** The plateau rule's settings (loop.ts LoopOptions). */
+export interface PlateauRule {
+  lrPatience: number;
+  lrFactor: number;
+  minLr: number;
+}
 
 /** Keras ReduceLROnPlateau's default min_delta: a smaller drop in validation loss is no improvement. */
 const LR_MIN_DELTA = 1e-4;
@@ -27,11 +43,11 @@ const LR_MIN_DELTA = 1e-4;
  * the validation loss fell by less than LR_MIN_DELTA (by `metric` when there is no validation loss).
  */
 export function scheduleAfterEpoch(
-  state: LoopState,
+  state: ScheduleState,
   metric: number,
   valLoss: number | null,
   learningRate: number,
-  opts: Pick<LoopOptions, 'lrPatience' | 'lrFactor' | 'minLr'>,
+  opts: PlateauRule,
 ): { improved: boolean; learningRate: number } {
   const improved = metric > state.bestValAccuracy;
   if (improved) {
@@ -110,46 +126,4 @@ export function balancedClassWeights(train: readonly number[], labels: ArrayLike
   for (const i of train) counts[labels[i]!]!++;
   const present = counts.filter((c) => c > 0).length;
   return counts.map((c) => (c > 0 ? train.length / (present * c) : 1));
-}
-
-/** What a run records of its schedule, sampling and loss weighting (model.json, report, checkpoint). */
-export interface TrainingSettings {
-  schedule: 'plateau' | 'cosine';
-  /** The cosine schedule's length in epochs (its rates depend on it); present only with that schedule. */
-  cosineEpochs?: number;
-  balance: boolean;
-  /** Balanced (corpus, class) pairs instead of classes (several corpora); present only then. */
-  balanceCorpora?: boolean;
-  /** Present only when the loss is class-weighted, so records from before it still compare equal. */
-  classWeights?: 'balanced';
-  /** The epoch weight averaging starts at (average.ts); present only when averaging. */
-  swaFrom?: number;
-  /** Mixup's Beta concentration (mixup.ts); present only with mixup. */
-  mixup?: number;
-  /** AdamW's weight decay; present only when decaying. */
-  weightDecay?: number;
-  /** Logit adjustment of the decisions (logit-adjust.ts); present only when on. */
-  logitAdjust?: boolean;
-  /** Swapped augmentation's probability (swappedExamples); present only when swapping. */
-  augmentSwap?: number;
-}
-
-export function trainingSettings(opts: Pick<LoopOptions, 'schedule' | 'balance' | 'balanceCorpora' | 'classWeights' | 'swaFrom' | 'mixup' | 'weightDecay' | 'logitAdjust' | 'augmentSwap'> & { epochs?: number }): TrainingSettings {
-  return {
-    schedule: opts.schedule?.kind ?? 'plateau',
-    ...(opts.schedule?.kind === 'cosine' && opts.epochs !== undefined ? { cosineEpochs: opts.epochs } : {}),
-    balance: !!opts.balance,
-    ...(opts.balance && opts.balanceCorpora ? { balanceCorpora: true } : {}),
-    ...(opts.classWeights ? { classWeights: opts.classWeights } : {}),
-    ...(opts.swaFrom !== undefined ? { swaFrom: opts.swaFrom } : {}),
-    ...(opts.mixup ? { mixup: opts.mixup.alpha } : {}),
-    ...(opts.weightDecay ? { weightDecay: opts.weightDecay } : {}),
-    ...(opts.logitAdjust ? { logitAdjust: true } : {}),
-    ...(opts.augmentSwap ? { augmentSwap: opts.augmentSwap } : {}),
-  };
-}
-
-/** Runs and checkpoints from before these settings were recorded used the plateau rule, unbalanced. */
-export function recordedTraining(recorded: unknown): TrainingSettings {
-  return (recorded as TrainingSettings | undefined) ?? trainingSettings({});
 }

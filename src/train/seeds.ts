@@ -9,6 +9,7 @@ import { classRecalls, pct, reportFigures, reportSpreads, spread, spreadText, ty
 import { SEED_MODEL, type ModelConfig } from '../nn/model';
 import type { ClassificationReport } from './metrics';
 import type { LoopOptions } from './loop';
+import { clausesOf, describeTraining, trainingSettings } from './training-settings';
 
 /** What the summary needs of one seed's run. */
 export interface SeedOutcome {
@@ -121,13 +122,17 @@ export function seedsSettings(p: {
   const m = { ...SEED_MODEL, ...p.model };
   const dropout = [m.stem.dropout, ...m.blocks.map((b) => b.dropout), ...m.dense.map((d) => d.dropout)].map((d) => +d.toFixed(3)).join('/');
   const { loop: l, windows: w } = p;
+  // The training record's phrases (training-settings.ts); the line states the planned epochs itself.
+  const t = describeTraining(trainingSettings(l), 'brief', l.epochs);
+  const augmentation = clausesOf(t, 'augmentation');
   return [
-    `up to ${l.epochs} epochs${l.patience > 0 ? ` (early stop after ${l.patience} without improvement)` : ''}, batch ${l.batch}, lr ${p.lr} ${l.schedule?.kind === 'cosine' ? 'with cosine decay' : 'halved on plateaus'}${l.swaFrom ? `, weights averaged from epoch ${l.swaFrom}` : ''}`,
-    (l.balance ? 'class-balanced epochs' : l.classWeights ? 'natural class frequencies, class-weighted loss' : 'natural class frequencies') + (l.logitAdjust ? ', logit-adjusted decisions' : ''),
-    `dropout ${dropout}, label smoothing ${m.labelSmoothing}, BN momentum ${m.bnMomentum}${l.bnRecalibration > 0 ? `, BN recalibrated on ${l.bnRecalibration} clips` : ''}${l.weightDecay ? `, AdamW weight decay ${l.weightDecay}` : ''}${l.mixup ? `, mixup alpha ${l.mixup.alpha}` : ''}`,
+    `up to ${l.epochs} epochs${l.patience > 0 ? ` (early stop after ${l.patience} without improvement)` : ''}, batch ${l.batch}, lr ${p.lr} ${clausesOf(t, 'rate').join(', ')}`,
+    clausesOf(t, 'sampling').join(', '),
+    [`dropout ${dropout}, label smoothing ${m.labelSmoothing}, BN momentum ${m.bnMomentum}${l.bnRecalibration > 0 ? `, BN recalibrated on ${l.bnRecalibration} clips` : ''}`, ...clausesOf(t, 'regularisation')].join(', '),
     w ? `${w.frames}-frame windows of ${p.clipFrames} frames, ${w.evalWindows} at evaluation` : 'whole clips',
     l.masks ? `masks ${l.masks.time.join(':')} (time) ${l.masks.rows.join(':')} (rows)` : 'no masks',
-    p.augment ? (l.augmentSwap ? `augmented copies swapped in with probability ${l.augmentSwap}` : 'augmented copies') : 'no augmentation',
+    p.augment ? (augmentation.length ? augmentation.join(', ') : 'augmented copies') : ['no augmentation', ...augmentation].join(', '),
+    ...clausesOf(t, 'length'),
     ...(p.speakerNorm ? ['features normalised per speaker'] : []),
   ].join('; ');
 }
