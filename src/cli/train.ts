@@ -14,6 +14,7 @@
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp/augment';
+import type { FeatureConfig } from '../dsp/config';
 import { createNodeGpu } from '../gpu/node.node.ts';
 import { SEED_MODEL, type ModelConfig } from '../nn/model';
 import { foldsRun } from '../train/folds.node.ts';
@@ -69,6 +70,8 @@ interface TrainFlags {
   weightDecay?: number;
   logitAdjust?: boolean;
   speakerNorm?: boolean;
+  bandLimit?: number;
+  clipNorm?: 'cms' | 'cmvn';
 }
 
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
@@ -139,6 +142,16 @@ function maskSettings(flags: TrainFlags): MaskSettings | undefined {
   return { time: flags.timeMasks ?? [0, 0], rows: flags.rowMasks ?? [0, 0] };
 }
 
+/** --clip-frames / --band-limit / --clip-norm as feature-config overrides (undefined when none is given, as before they existed). */
+function featureOptions(flags: TrainFlags): Partial<FeatureConfig> | undefined {
+  const f: Partial<FeatureConfig> = {
+    ...(flags.clipFrames !== undefined ? { frames: flags.clipFrames } : {}),
+    ...(flags.bandLimit !== undefined ? { bandLimitHz: flags.bandLimit } : {}),
+    ...(flags.clipNorm !== undefined ? { clipNorm: flags.clipNorm } : {}),
+  };
+  return Object.keys(f).length ? f : undefined;
+}
+
 function augmentConfig(flags: TrainFlags): AugmentConfig | undefined {
   if (!flags.augment) return undefined;
   return { copies: flags.augmentCopies, snrDb: flags.augmentSnr || null, shiftMs: flags.augmentShift, speed: flags.augmentSpeed, gainDb: flags.augmentGain };
@@ -186,6 +199,8 @@ export function registerTrain(program: Command): void {
     .option('--eval-windows <k>', 'windows averaged per clip at validation and inference with --clip-frames (1..32)', numberWithin(1, 32, true), 3)
     .option('--time-masks <k:t>', `mask (set to the mean) up to k bands of up to t frames of every training example, drawn afresh each epoch (SpecAugment; k ${MASK_LIMITS.count.join('..')}, t ${MASK_LIMITS.width.join('..')}); validation and inference never mask`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
     .option('--row-masks <k:f>', `mask up to k bands of up to f feature rows of every training example (k ${MASK_LIMITS.count.join('..')}, f ${MASK_LIMITS.width.join('..')})`, countWidth(MASK_LIMITS.count, MASK_LIMITS.width))
+    .option('--band-limit <hz>', 'band limit of the features: a clip recorded above twice this rate is first resampled to twice it, so corpora and microphones of different rates give features of the same band (e.g. 8000: what a 16 kHz corpus holds; saved with the feature config)', numberWithin(1000, 11025, true))
+    .addOption(new Option('--clip-norm <kind>', "per-clip normalisation of the feature rows before the scaler: 'cms' subtracts each MFCC row's mean over the clip (cepstral mean subtraction: cancels a fixed microphone/room response), 'cmvn' standardises every row over the clip (saved with the feature config)").choices(['cms', 'cmvn']))
     .option('--speaker-norm', "standardise each clip's feature rows with the mean and std of all its speaker's clips (labels unused; validation speakers with their own clips) before the scaler; the model then needs a speaker's clips together at inference")
     .option('--json', 'print the final report (with --folds or --seeds: the summary) as JSON')
     .action(async (given: TrainFlags, cmd: Command) => {
@@ -228,7 +243,8 @@ export function registerTrain(program: Command): void {
         augment: augmentConfig(flags),
         settings: recordSettings(cmd),
         ...(flags.speakerNorm ? { speakerNorm: true } : {}),
-        ...(flags.clipFrames !== undefined ? { features: { frames: flags.clipFrames }, windows: { frames: WINDOW, evalWindows: flags.evalWindows } } : {}),
+        ...(featureOptions(flags) ? { features: featureOptions(flags) } : {}),
+        ...(flags.clipFrames !== undefined ? { windows: { frames: WINDOW, evalWindows: flags.evalWindows } } : {}),
         log,
         shouldStop: () => stop,
         onProgress: (p) => {

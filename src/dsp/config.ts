@@ -25,6 +25,19 @@ export interface FeatureConfig {
   /** Frames kept per clip after features82 (truncate, or zero-pad on the right when pad). */
   frames: number;
   pad: boolean;
+  /**
+   * Band limit (Hz): a clip recorded at a rate above twice this is first resampled to twice this
+   * rate, so that every clip, whatever its recording rate, carries no content above it (a 16 kHz
+   * corpus and a 48 kHz microphone then give features of the same band). Absent: no limit (the
+   * feature rate's Nyquist frequency). Optional, so configs saved before it existed are unchanged.
+   */
+  bandLimitHz?: number;
+  /**
+   * Per-clip normalisation of the feature rows after extraction (clip-norm.ts: 'cms' subtracts each
+   * MFCC row's mean over the clip, 'cmvn' standardises every row over the clip). Absent: none.
+   * Features are cached before it, so it does not change the cache key.
+   */
+  clipNorm?: 'cms' | 'cmvn';
 }
 
 export const defaultFeatureConfig: Readonly<FeatureConfig> = Object.freeze({

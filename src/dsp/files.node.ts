@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { clipNormalised } from './clip-norm';
 import type { FeatureConfig } from './config';
 import { DecodeError, type DecodedAudio } from './decode';
 import { decodeFile } from './decode.node.ts';
@@ -34,7 +35,9 @@ export interface FileVariant {
 }
 
 export function configKey(config: FeatureConfig): string {
-  const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
+  // clipNorm is applied after the cache (featuresOfFiles), so one cached extraction serves every setting.
+  const { clipNorm: _, ...extracted } = config;
+  const sorted = Object.fromEntries(Object.entries(extracted).sort(([a], [b]) => a.localeCompare(b)));
   return createHash('sha256').update(JSON.stringify({ v: FEATURE_CODE_VERSION, config: sorted })).digest('hex');
 }
 
@@ -130,5 +133,8 @@ export async function featuresOfFiles(
     if (pending.length >= batch) await runPending();
   }
   if (pending.length > 0) await runPending();
+  if (pipeline.config.clipNorm) {
+    for (const c of clips) if (c) c.features = clipNormalised(c.features, c.frames, pipeline.config);
+  }
   return { clips, skipped, cacheHits };
 }

@@ -9,6 +9,7 @@ import type { FeatureConfig } from './config';
 import { preemphasisRange } from './preemphasis';
 import { checkResampleRates, polyphaseFilter, polyphaseOutputs, polyphaseReady, resampledLength, type PolyphaseFilter } from './resample';
 import { refuseShort, refuseSilent } from './pipeline';
+import { resampleRates } from './prepare';
 import { frameRmsRange, trimBounds } from './trim';
 
 /** A growable float array: a view of the first `length` values of a buffer that doubles when full. */
@@ -30,11 +31,14 @@ class Grow<T extends Float32Array | Float64Array> {
 
 export class StreamingPreparer {
   private readonly raw: Grow<Float32Array>;
-  /** Resampled input (the raw buffer itself when the rates match). */
-  private readonly resampled: Grow<Float32Array> | null;
+  /**
+   * The resampling stages (prepare.ts resampleRates: none when the rates match, two with a band
+   * limit below the input's Nyquist frequency), each reading the previous one's output (the first,
+   * the raw buffer) into its own buffer.
+   */
+  private readonly stages: { from: number; to: number; filter: PolyphaseFilter; out: Grow<Float32Array> }[];
   private readonly pre: Grow<Float32Array>;
   private readonly rms = new Grow(new Float64Array(256));
-  private readonly filter: PolyphaseFilter | null;
   private peak = 0;
   private done = false;
   /** CPU time spent in push() so far (ms). */
@@ -48,8 +52,8 @@ export class StreamingPreparer {
     checkResampleRates(inputRate, config.sampleRate);
     const seconds = opts.expectSeconds ?? 10;
     this.raw = new Grow(new Float32Array(Math.ceil(seconds * inputRate) + 1024));
-    this.filter = inputRate === config.sampleRate ? null : polyphaseFilter(inputRate, config.sampleRate);
-    this.resampled = this.filter ? new Grow(new Float32Array(Math.ceil(seconds * config.sampleRate) + 1024)) : null;
+    const rates = resampleRates(inputRate, config);
+    this.stages = rates.slice(1).map((to, k) => ({ from: rates[k]!, to, filter: polyphaseFilter(rates[k]!, to), out: new Grow(new Float32Array(Math.ceil(seconds * to) + 1024)) }));
     this.pre = new Grow(new Float32Array(Math.ceil(seconds * config.sampleRate) + 1024));
   }
 
@@ -77,15 +81,14 @@ export class StreamingPreparer {
   /** Brings each stage as far as its inputs allow; at the end (last) every stage completes. */
   private advance(last: boolean): void {
     const c = this.config;
-    const nRaw = this.raw.length;
-    // Resample: outputs that no later input can change; at the end, all of them.
+    // Resample, stage by stage: outputs that no later input can change; at the end, all of them.
     let y = this.raw;
-    if (this.filter && this.resampled) {
-      const r = this.resampled;
-      const target = last ? resampledLength(nRaw, this.inputRate, c.sampleRate) : polyphaseReady(this.filter, nRaw);
+    for (const { from, to, filter, out: r } of this.stages) {
+      const nIn = y.length;
+      const target = last ? resampledLength(nIn, from, to) : polyphaseReady(filter, nIn);
       if (target > r.length) {
         r.reserve(target);
-        polyphaseOutputs(this.filter, this.raw.data, nRaw, r.length, target, r.data);
+        polyphaseOutputs(filter, y.data, nIn, r.length, target, r.data);
         r.length = target;
       }
       y = r;

@@ -7,6 +7,7 @@
 // path.
 
 import { decodeAudio, type DecodedAudio } from '../dsp/decode';
+import { clipNormalised } from '../dsp/clip-norm';
 import { GpuFeatureExtractor } from '../dsp/gpu-features';
 import { StreamingGpuFeatures } from '../dsp/gpu-stream';
 import { prepareClip } from '../dsp/pipeline';
@@ -90,7 +91,11 @@ export class Recogniser {
   /** Scaler, forward pass and softmax of one features block (`frames`: its frames before padding). */
   async classify(features: Float32Array, frames?: number): Promise<{ prediction: ClassProbabilities; ms: number }> {
     const t0 = performance.now();
-    const [prediction] = await predictFeatures(this.gpu, this.loaded, [features], { lengths: frames === undefined ? undefined : [frames] });
+    // Features here come straight from the extractor: the model's per-clip normalisation, if any, is
+    // applied as featuresOfFiles applies it for files (clip-norm.ts).
+    const fc = this.loaded.meta.featureConfig;
+    const block = clipNormalised(features, frames ?? fc.frames, fc);
+    const [prediction] = await predictFeatures(this.gpu, this.loaded, [block], { lengths: frames === undefined ? undefined : [frames] });
     return { prediction: prediction!, ms: performance.now() - t0 };
   }
 
