@@ -1,5 +1,5 @@
 // The demo page: a WebGPU runtime on navigator.gpu, a model from a URL (?model=..., default the
-// shipped models/ravdess-8/ when the server has it) or from two picked files, then an audio file or
+// shipped models/general/ when the server has it) or from two picked files, then an audio file or
 // a microphone recording through decode -> prepare -> GPU features -> GPU inference, with the
 // waveform, the feature heat map, the class probabilities and each stage's time. Recordings are
 // processed while they are made (live.ts: CPU preparation and per-frame GPU features as the audio

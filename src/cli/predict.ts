@@ -1,6 +1,7 @@
 // `ser predict [--model DIR] <audio...>`: the emotion of each file with every class probability. Without
-// --model it uses the pretrained RAVDESS model shipped in the package (models/ravdess-8/), or with
-// --one-speaker its speaker-normalised sibling (models/ravdess-8-speaker-norm/).
+// --model it uses the general model shipped in the package (models/general/: RAVDESS and CREMA-D, every
+// clip band-limited to 8 kHz), or with --one-speaker the speaker-normalised RAVDESS model
+// (models/ravdess-8-speaker-norm/). models/ravdess-8/ is the seed-protocol model (--model models/ravdess-8).
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,10 @@ import { withEvalWindows } from '../train/saved-model';
 import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
 
-/** The pretrained model shipped with the package (trained by `npm run train:ravdess`). */
-export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/ravdess-8', import.meta.url));
+/** The default pretrained model shipped with the package (trained by `npm run train:general`). */
+export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/general', import.meta.url));
+/** The seed-protocol RAVDESS model (`npm run train:ravdess`). */
+export const SHIPPED_RAVDESS_MODEL = fileURLToPath(new URL('../../models/ravdess-8', import.meta.url));
 /** The shipped speaker-normalised model (`npm run train:ravdess -- --variant speaker-norm`), for --one-speaker. */
 export const SHIPPED_SPEAKER_NORM_MODEL = fileURLToPath(new URL('../../models/ravdess-8-speaker-norm', import.meta.url));
 
@@ -25,7 +28,7 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('predict the emotion of audio files with a trained model')
     .argument('<audio...>', 'audio files (WAV, FLAC, MP3, OGG)')
-    .option('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors); default: the shipped RAVDESS model, models/ravdess-8 (with --one-speaker models/ravdess-8-speaker-norm)')
+    .option('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors); default: the shipped general model, models/general (with --one-speaker models/ravdess-8-speaker-norm; the seed-protocol RAVDESS model is models/ravdess-8)')
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--one-speaker', 'for a model trained with --speaker-norm: the files are clips of one speaker, normalised together (give many, spanning their emotions)')
     .option('--json', 'print one {"file", "label", "probabilities"} object per file')
@@ -33,7 +36,7 @@ export function registerPredict(program: Command): void {
     .action(async (files: string[], opts: { model?: string; json?: boolean; cache?: string; evalWindows?: number; oneSpeaker?: boolean }) => {
       const modelDir = opts.model ?? (opts.oneSpeaker ? SHIPPED_SPEAKER_NORM_MODEL : SHIPPED_MODEL);
       if (!opts.model && !existsSync(`${modelDir}/model.json`)) {
-        throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: npm run train:ravdess -- --data DIR${opts.oneSpeaker ? ' --variant speaker-norm' : ''})`);
+        throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: ${opts.oneSpeaker ? 'npm run train:ravdess -- --data DIR --variant speaker-norm' : 'npm run train:general -- --data RAVDESS_DIR --data CREMA_D_DIR'})`);
       }
       const gpu = await createNodeGpu();
       try {

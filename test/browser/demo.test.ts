@@ -2,7 +2,7 @@
 // served from 127.0.0.1. One tiny model is trained here by the library; then
 //  - the demo page loads it from a URL, takes a fixture clip through its file input and shows the
 //    label node predicts (`ser predict`'s code path) with a bar per class and each stage's time;
-//    without ?model it loads the pretrained models/ravdess-8/ when served, and asks for model files
+//    without ?model it loads the pretrained models/general/ when served, and asks for model files
 //    when not; model files that are missing, audio that is not audio and a browser without a WebGPU
 //    adapter give clear messages;
 //  - parity: the same clips through dist/ser-webgpu.browser.js in the page and through node
@@ -52,7 +52,7 @@ describe.skipIf(skip !== null)('the demo page and the browser bundle agree with 
     modelDir = await trainTinyModel(gpu);
     const dist = mkdtempSync(join(tmpdir(), 'ser-dist-'));
     await buildBrowser(dist);
-    server = await startStaticServer({ '/': join(repoRoot, 'web'), '/dist/': dist, '/models/tiny/': modelDir, '/models/ravdess-8/': modelDir, '/samples/': AUDIO });
+    server = await startStaticServer({ '/': join(repoRoot, 'web'), '/dist/': dist, '/models/tiny/': modelDir, '/models/general/': modelDir, '/samples/': AUDIO });
     bare = await startStaticServer({ '/': join(repoRoot, 'web'), '/dist/': dist });
     browser = await openBrowser();
   }, 180_000);
@@ -102,17 +102,17 @@ describe.skipIf(skip !== null)('the demo page and the browser bundle agree with 
     expect(await page.textContent('#status')).toMatch(/^Cannot decode this audio: notes\.wav: /);
   });
 
-  it('without ?model the page loads the pretrained models/ravdess-8/ when it is served, and asks for model files when not', async () => {
+  it('without ?model the page loads the pretrained models/general/ when it is served, and asks for model files when not', async () => {
     const { page, errors } = browser;
     await page.goto(server.url);
     await settled(['model', 'error']);
     expect((await pageState()).error, errors.join(' | ')).toBeUndefined();
-    expect(await page.inputValue('#model-url')).toBe('models/ravdess-8/');
+    expect(await page.inputValue('#model-url')).toBe('models/general/');
     expect(await page.textContent('#model-info')).toMatch(/^4 classes \(neutral, happy, sad, angry\)/);
     await page.goto(bare.url);
     await page.waitForFunction(() => /no model/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
     expect(await page.textContent('#status')).toBe(
-      'WebGPU ready, but no model: the pretrained model (models/ravdess-8/) is not served here. Pick model.json and model.safetensors (as `ser train` writes them) below, or enter a model folder URL.',
+      'WebGPU ready, but no model: the pretrained model (models/general/) is not served here. Pick model.json and model.safetensors (as `ser train` writes them) below, or enter a model folder URL.',
     );
   });
 

@@ -1,7 +1,8 @@
-// The pretrained model shipped in models/ravdess-8/: it loads (weights checked against the SHA-256 in
+// The seed-protocol model shipped in models/ravdess-8/ (`ser predict --model models/ravdess-8`; the
+// default model is models/general/, shipped-general.test.ts): it loads (weights checked against the SHA-256 in
 // model.json), carries the RAVDESS classes and its 82 x 128 features read as 64-frame windows, and on 16 RAVDESS
 // clips it never trained on (test/fixtures/ravdess/, two per emotion, from its validation split) it
-// predicts well above chance (1/8); `ser predict` without --model uses it and agrees with the library;
+// predicts well above chance (1/8); `ser predict --model` agrees with the library;
 // and `npm run train:ravdess` trains the recipe its model.json records (as its `--variant speaker-norm`
 // does models/ravdess-8-speaker-norm's; that model's behaviour: shipped-speaker-norm.test.ts).
 
@@ -9,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHIPPED_MODEL, SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
+import { SHIPPED_RAVDESS_MODEL as SHIPPED_MODEL, SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
 import { scaledDropout } from '../../src/cli/train';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { predictFiles } from '../../src/train/infer.node.ts';
@@ -24,7 +25,7 @@ const files = fixtureClips();
 const MIN_CORRECT = 6;
 
 describe('the shipped RAVDESS model', () => {
-  it('is where `ser predict` looks by default, with its model card, split and report', () => {
+  it('is in models/ravdess-8, with its model card, split and report', () => {
     expect(SHIPPED_MODEL).toBe(join(ROOT, 'models/ravdess-8'));
     const card = readFileSync(join(SHIPPED_MODEL, 'README.md'), 'utf8');
     expect(card).toMatch(/CC BY-NC-SA 4\.0/);
@@ -88,8 +89,8 @@ describe('the shipped RAVDESS model', () => {
     }
     expect(correct).toBeGreaterThanOrEqual(MIN_CORRECT);
     loaded.model.dispose();
-    // The CLI without --model: the same answer for the first clip.
-    const cli = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--json', files[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    // The CLI: the same answer for the first clip.
+    const cli = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--json', '--model', SHIPPED_MODEL, files[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     expect(cli.label).toBe(predictions[0]!.label);
     expect(cli.probabilities[cli.label]).toBeCloseTo(predictions[0]!.probabilities[cli.label]!, 4);
   });
@@ -106,7 +107,7 @@ describe('the shipped RAVDESS model', () => {
     const gap = a.predictions.map((p, i) => Math.max(...CLASSES.map((c) => Math.abs(p!.probabilities[c]! - b.predictions[i]!.probabilities[c]!))));
     const far = gap.indexOf(Math.max(...gap));
     expect(gap[far]).toBeGreaterThan(1e-3);
-    const cli = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--json', '--eval-windows', '1', files[far]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const cli = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--json', '--model', SHIPPED_MODEL, '--eval-windows', '1', files[far]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     for (const c of CLASSES) expect(cli.probabilities[c]).toBeCloseTo(b.predictions[far]!.probabilities[c]!, 4);
     loaded.model.dispose();
   });

@@ -1,0 +1,73 @@
+// The default model shipped in models/general/ (RAVDESS actors 01–20 and CREMA-D, every clip
+// band-limited to 8 kHz): `ser predict` without --model uses it and agrees with the library; its
+// card states both licences; its model.json records the recipe of `npm run train:general`
+// (scripts/train-general.mjs), validation speakers included; and on 20 clips of speakers it never
+// trained on (test/fixtures/general/: 8 RAVDESS clips of actors 04, 14, 18 and the six emotions of
+// CREMA-D actors 1001 and 1011) it predicts above chance.
+
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SHIPPED_MODEL } from '../../src/cli/predict';
+import { scaledDropout } from '../../src/cli/train';
+import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
+import { predictFiles } from '../../src/train/infer.node.ts';
+import { loadModel } from '../../src/train/saved-model.node.ts';
+import { useGpu } from '../harness';
+import { BIN, RAVDESS_CLASSES, ROOT, truth as ravdessTruth } from './ravdess-fixtures';
+
+const gpu = useGpu();
+const FIXTURES = join(__dirname, '../fixtures/general');
+const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.flac')).sort().map((f) => join(FIXTURES, f));
+const CREMA: Record<string, string> = { ANG: 'angry', DIS: 'disgust', FEA: 'fearful', HAP: 'happy', NEU: 'neutral', SAD: 'sad' };
+const truth = (f: string) => (/_(\w{3})_XX\.flac$/.test(f) ? CREMA[/_(\w{3})_XX\.flac$/.exec(f)![1]!]! : ravdessTruth(f));
+// Chance: 1/8 of the 8 RAVDESS clips, 1/6 of the 12 CREMA-D clips (3 of 20). MIN_CORRECT is set
+// below what the shipped model scores (its card) and well above chance.
+const MIN_CORRECT = 7;
+
+describe('the shipped general model', () => {
+  it('is where `ser predict` looks by default, with its model card and split', () => {
+    expect(SHIPPED_MODEL).toBe(join(ROOT, 'models/general'));
+    const card = readFileSync(join(SHIPPED_MODEL, 'README.md'), 'utf8');
+    expect(card).toMatch(/CC BY-NC-SA 4\.0/);
+    expect(card).toMatch(/Open Database License/);
+    const split = JSON.parse(readFileSync(join(SHIPPED_MODEL, 'split.json'), 'utf8'));
+    for (const f of files) expect(split.valFiles.some((v: string) => v.endsWith(f.split('/').pop()!))).toBe(true);
+  });
+
+  it("the recipe of `npm run train:general` is the one model.json records", async () => {
+    const script = '../../scripts/train-general.mjs'; // a plain .mjs without types, imported untyped
+    const { RECIPE, VAL_SPEAKERS } = (await import(script)) as { RECIPE: readonly string[]; VAL_SPEAKERS: readonly string[] };
+    const value = (flag: string) => RECIPE[RECIPE.indexOf(flag) + 1];
+    const meta = JSON.parse(readFileSync(join(SHIPPED_MODEL, 'model.json'), 'utf8'));
+    expect(value('--patience')).toBe('0');
+    expect(meta.history).toHaveLength(Number(value('--epochs')));
+    expect(meta.seed).toBe(Number(value('--seed')));
+    expect(meta.split.kind).toBe('speaker');
+    expect([...meta.split.valSpeakers].sort()).toEqual([...VAL_SPEAKERS].sort());
+    expect(value('--val-speakers')).toBe(VAL_SPEAKERS.join(','));
+    expect(meta.modelConfig).toMatchObject(scaledDropout(Number(value('--dropout-scale'))));
+    expect(meta.training.weightDecay).toBe(Number(value('--weight-decay')));
+    expect(meta.featureConfig.bandLimitHz).toBe(Number(value('--band-limit')));
+    expect(meta.classes).toEqual(RAVDESS_CLASSES);
+    expect(meta.logitAdjustment).toBeUndefined();
+  });
+
+  it('predicts clips of speakers it never trained on above chance, and the CLI agrees', async () => {
+    const loaded = await loadModel(gpu(), SHIPPED_MODEL);
+    expect(loaded.meta.featureConfig.bandLimitHz).toBe(8000);
+    const { predictions, skipped } = await predictFiles(gpu(), loaded, files, (c) => new GpuFeatureExtractor(gpu(), c));
+    expect(skipped).toEqual([]);
+    let correct = 0;
+    for (const p of predictions) {
+      expect(Object.values(p!.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      if (p!.label === truth(p!.file)) correct++;
+    }
+    expect(correct).toBeGreaterThanOrEqual(MIN_CORRECT);
+    loaded.model.dispose();
+    const cli = JSON.parse(execFileSync(process.execPath, [BIN, 'predict', '--json', files[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(cli.label).toBe(predictions[0]!.label);
+    expect(cli.probabilities[cli.label]).toBeCloseTo(predictions[0]!.probabilities[cli.label]!, 4);
+  });
+});
