@@ -2,9 +2,11 @@
 // model calls it; BN and ReLU follow in their own kernels), input gradient and filter gradient of
 // each layer (the stem's input gradient is never needed), and the bias gradient at each stage's output
 // shape. Layers where the default ('auto') picks Winograd F(4x4,3x3) also run as F(2x2,3x3)
-// ("... winograd2") and with the direct gather kernel ("... direct"), side by side. GFLOP/s counts 2*M*N*K of the nominal direct GEMM (M = N*Ho*Wo
-// pixels, N = Cout, K = KH*KW*Cin) for every pass and algorithm, so Winograd's figure is an effective
-// rate (its GEMM performs 4x (F(2,3): 2.25x) fewer multiplies).
+// ("... winograd2") and with the direct gather kernel ("... direct"), side by side. Nominal GFLOP/s
+// counts 2*M*N*K of the direct GEMM (M = N*Ho*Wo pixels, N = Cout, K = KH*KW*Cin) for every pass and
+// algorithm, so Winograd's nominal figure is an effective rate (its GEMM performs about 4x (F(2,3):
+// 2.25x) fewer multiplies); executed GFLOP/s counts what the algorithm the device runs performs,
+// transforms included (conv-flops.ts), and is what "of peak" uses.
 
 import { type Conv2dAlgorithm, conv2d, conv2dGeometry } from '../src/kernels/conv2d';
 import { winogradFits } from '../src/kernels/winograd';
@@ -12,6 +14,7 @@ import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '.
 import type { Tensor } from '../src/gpu';
 import type { BenchCase } from './harness';
 import { BATCH, CONV_LAYERS, type ConvLayer, randomTensor, sizeOfShape } from './util';
+import { executedConvFlops, nominalConvFlops } from './conv-flops';
 
 type Pass = 'fwd' | 'dgrad' | 'wgrad';
 
@@ -28,7 +31,7 @@ function layerCase(l: ConvLayer, pass: Pass, variant: Variant = 'auto'): BenchCa
   return {
     group: 'conv2d',
     name,
-    flops: 2 * BATCH * l.H * l.W * l.cout * l.k * l.k * l.cin,
+    flops: nominalConvFlops(l),
     guard: variant === 'auto' && (GUARDED.has(name) || GUARDED.has(l.name)),
     setup(gpu) {
       const x = randomTensor(gpu, xShape);
@@ -45,6 +48,7 @@ function layerCase(l: ConvLayer, pass: Pass, variant: Variant = 'auto'): BenchCa
       return {
         run: () => runs[pass]().dispose(),
         dispose: () => [x, w, bias, dy].forEach((t) => t.dispose()),
+        executedFlops: executedConvFlops(gpu, l, pass, algorithm, opts.winogradTile),
       };
     },
   };

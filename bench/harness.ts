@@ -1,6 +1,7 @@
 // Benchmark harness over benchmark.js: each case records GPU work, waits for the queue to drain
 // (deferred benchmark), and reports the median time per run with the spread of the samples, plus
-// GFLOP/s or GB/s when the case states its work, and the process CPU time per run (lavapipe's worker
+// GFLOP/s or GB/s when the case states its work (nominal and executed FLOPs: see BenchCase), and the
+// process CPU time per run (lavapipe's worker
 // threads run in-process, so on a software adapter CPU time is the work itself, whatever the load of a
 // shared machine). Absolute times only mean something on a real GPU; on software adapters compare
 // ratios between cases of the same run.
@@ -16,14 +17,25 @@ import type { Gpu } from '../src/gpu';
 export interface CaseRun {
   run: () => void | Promise<void>;
   dispose: () => void;
+  /** FLOPs the kernels perform per run when only the device decides them (overrides the case's). */
+  executedFlops?: number;
 }
 
 export interface BenchCase {
   /** Family, e.g. "matmul": used by --filter and in the table. */
   group: string;
   name: string;
-  /** Floating-point operations per run (for GFLOP/s and the fraction of the FLOP peak). */
+  /**
+   * Nominal floating-point operations per run: the textbook count of the work (a conv: the direct
+   * convolution's), whatever algorithm does it; gives the nominal GFLOP/s.
+   */
   flops?: number;
+  /**
+   * Operations the kernels actually perform per run, where they differ from `flops` (Winograd: fewer
+   * multiplies plus transforms; conv-flops.ts); gives the executed GFLOP/s and the fraction of the FLOP
+   * peak. Absent: the same as `flops`.
+   */
+  executedFlops?: number;
   /** Bytes moved per run (for GB/s and the fraction of the copy-bandwidth peak). */
   bytes?: number;
   /** Items processed per run and their unit (for throughput, e.g. samples/s). */
@@ -57,9 +69,12 @@ export interface BenchResult {
   cpuMs?: number;
   /** Smallest process CPU time of a run, in ms. */
   cpuMinMs?: number;
+  /** Nominal GFLOP/s (the case's `flops`). */
   gflops?: number;
+  /** GFLOP/s of the arithmetic performed (`executedFlops`, else `flops`). */
+  executedGflops?: number;
   gbps?: number;
-  /** GFLOP/s over the run's measured FLOP peak, or GB/s over its copy-bandwidth peak. */
+  /** Executed GFLOP/s over the run's FLOP peak, or GB/s over its bandwidth peak (peak.ts: at most 1). */
   peakFraction?: number;
   throughput?: string;
   peer?: string;
@@ -84,7 +99,7 @@ export interface MeasureOptions {
 }
 
 export async function measure(gpu: Gpu, c: BenchCase, opts: MeasureOptions = {}): Promise<BenchResult> {
-  const { run, dispose } = await c.setup(gpu);
+  const { run, dispose, executedFlops } = await c.setup(gpu);
   try {
     await run(); // warm-up: compiles pipelines, fills the pool
     await gpu.sync();
@@ -133,6 +148,8 @@ export async function measure(gpu: Gpu, c: BenchCase, opts: MeasureOptions = {})
       res.cpuMinMs = cpu[0]!;
     }
     if (c.flops) res.gflops = c.flops / (medianMs * 1e6);
+    const executed = executedFlops ?? c.executedFlops ?? c.flops;
+    if (executed) res.executedGflops = executed / (medianMs * 1e6);
     if (c.bytes) res.gbps = c.bytes / (medianMs * 1e6);
     if (c.items) {
       res.items = { ...c.items };
@@ -162,6 +179,7 @@ export function markdownTable(results: BenchResult[]): string {
       `±${fmtNum(r.iqrMs / 2)}`,
       r.cpuMs !== undefined ? fmtNum(r.cpuMs) : '',
       r.gflops !== undefined ? fmtNum(r.gflops) : '',
+      r.executedGflops !== undefined ? fmtNum(r.executedGflops) : '',
       r.gbps !== undefined ? fmtNum(r.gbps) : '',
       r.peakFraction !== undefined ? `${(100 * r.peakFraction).toFixed(1)}%` : '',
       r.throughput ?? '',
@@ -169,8 +187,8 @@ export function markdownTable(results: BenchResult[]): string {
     ].join(' | '),
   );
   return [
-    '| group | case | median ms | ±IQR/2 | CPU ms | GFLOP/s | GB/s | of peak | throughput | samples |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| group | case | median ms | ±IQR/2 | CPU ms | nominal GFLOP/s | executed GFLOP/s | GB/s | of peak | throughput | samples |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
   ].join('\n');
 }

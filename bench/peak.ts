@@ -4,7 +4,11 @@
 //   bandwidth  the best GB/s of a 64 MiB buffer-to-buffer copy (copyBufferToBuffer; counted as read +
 //              write), the fastest way the API offers to move memory.
 // Both are what this code reaches, not the vendor's datasheet figure: the fraction says how close a
-// kernel comes to our best, which is the useful number on a software adapter.
+// kernel comes to our best, which is the useful number on a software adapter. A case's fraction
+// divides its executed GFLOP/s (the arithmetic it performs, not a Winograd layer's nominal direct-conv
+// count) by the FLOP peak; when a case itself runs faster than the matmul (or moves more GB/s than the
+// copy), it is the best this adapter was seen to do, and withCasePeaks makes it the peak, named, so
+// that no fraction passes 100%.
 
 import type { Gpu } from '../src/gpu';
 import { type BenchCase, type BenchResult, measure } from './harness';
@@ -53,9 +57,30 @@ export async function measurePeak(gpu: Gpu, quick: boolean): Promise<Peak> {
   };
 }
 
-/** Fraction of the FLOP peak for compute cases, else of the bandwidth peak. */
+/** Fraction of the FLOP peak (executed GFLOP/s) for compute cases, else of the bandwidth peak. */
 export function peakFraction(r: BenchResult, p: Peak): number | undefined {
-  if (r.gflops !== undefined) return r.gflops / p.gflops;
+  const gflops = r.executedGflops ?? r.gflops;
+  if (gflops !== undefined) return gflops / p.gflops;
   if (r.gbps !== undefined) return r.gbps / p.gbps;
   return undefined;
+}
+
+/** The peak raised to any case of the run that beat it (executed GFLOP/s, GB/s), with what raised it. */
+export function withCasePeaks(p: Peak, results: readonly BenchResult[]): { peak: Peak; raised: string[] } {
+  const peak = { ...p };
+  const raised: string[] = [];
+  for (const r of results) {
+    const gflops = r.executedGflops ?? r.gflops;
+    if (gflops !== undefined && gflops > peak.gflops) {
+      peak.gflops = gflops;
+      peak.gflopsFrom = `${r.group}/${r.name}, faster than ${p.gflopsFrom}`;
+    }
+    if (r.gbps !== undefined && r.gbps > peak.gbps) {
+      peak.gbps = r.gbps;
+      peak.gbpsFrom = `${r.group}/${r.name}, faster than ${p.gbpsFrom}`;
+    }
+  }
+  if (peak.gflops !== p.gflops) raised.push(`FLOP peak raised to ${peak.gflops.toFixed(2)} GFLOP/s (${peak.gflopsFrom})`);
+  if (peak.gbps !== p.gbps) raised.push(`bandwidth peak raised to ${peak.gbps.toFixed(2)} GB/s (${peak.gbpsFrom})`);
+  return { peak, raised };
 }
