@@ -35,6 +35,7 @@ import { saveModel } from './saved-model.node.ts';
 import { clipSpeakers, speakerNormalised, speakerStats } from './speaker-norm';
 import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './splits';
 import { checkFitsDevice, validateTrainingData } from './validate';
+import { precompileTraining, trainingBatchSizes } from './warmup';
 
 export interface TrainRunOptions {
   data?: string;
@@ -180,6 +181,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     }
     log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}${training.schedule === 'cosine' ? ` (cosine decay to ${opts.loop.minLr})` : ''}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs${training.balance ? '; class-balanced epochs' : ''}${training.classWeights ? '; class-weighted loss' : ''}${training.swaFrom ? `; weights averaged from epoch ${training.swaFrom}` : ''}${training.mixup ? `; mixup, Beta(${training.mixup}, ${training.mixup})` : ''}${training.weightDecay ? `; AdamW weight decay ${training.weightDecay} on the kernels` : ''}${adjustment ? `; decisions logit-adjusted by the training prior (${adjustment.map((a) => a.toFixed(2)).join(', ')})` : ''}`);
 
+    await precompileRun(gpu, mc, trainOn.length, split.val.length * (win ? win.evalWindows : 1), opts, log);
     // The loop decides with the adjustment computed here (the same one the saved model records).
     const state = await trainLoop(gpu, trainer, onGpu, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
       onProgress: opts.onProgress,
@@ -214,4 +216,11 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     trainer.dispose();
     model.dispose();
   }
+}
+
+/** Compiles the run's pipelines ahead of the first epoch, in parallel (warmup.ts), and says so when it took any. */
+async function precompileRun(gpu: Gpu, mc: ModelConfig, trainCount: number, evalRows: number, opts: TrainRunOptions, log: (l: string) => void): Promise<void> {
+  const sizes = trainingBatchSizes(trainCount, opts.loop.batch, opts.loop.bnRecalibration, evalRows);
+  const { pipelines, seconds } = await precompileTraining(gpu, mc, sizes, { weightDecay: opts.loop.weightDecay, classWeights: opts.loop.classWeights === 'balanced' });
+  if (pipelines > 0) log(`compiled ${pipelines} GPU pipelines ahead of training in ${seconds.toFixed(1)} s (batch sizes: train ${sizes.train.join(', ')}; validation ${sizes.evaluate.join(', ') || '-'})`);
 }
