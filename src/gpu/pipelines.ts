@@ -87,11 +87,16 @@ export class PipelineCache {
         continue;
       }
       const entryPoint = spec.entryPoint ?? 'main';
+      // The scope takes a bad module's validation error, which would otherwise surface as an
+      // uncaptured error at some later, unrelated readback.
+      this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ code: spec.code(), label: spec.key });
-      const job = this.device
-        .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: spec.key })
+      const created = this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: spec.key });
+      const scope = this.device.popErrorScope();
+      const job = Promise.all([created, scope])
         .then(
-          (pipeline) => {
+          ([pipeline, error]) => {
+            if (error) throw new Error(error.message);
             if (!this.cache.has(spec.key)) {
               this.cache.set(spec.key, pipeline);
               this.stats.prepared++;

@@ -58,7 +58,10 @@ describe('gpu.precompile', () => {
   it('rejects a kernel that does not compile, naming its key', async () => {
     const g = gpu();
     await expect(g.pipelines.prepare([{ key: 'broken:1', code: () => '@compute @workgroup_size(1) fn main() { let x: f32 = vec4f(1.0); }' }])).rejects.toThrow(/broken:1/);
-    await expect(g.precompile(() => g.precompile(() => {}))).rejects.toThrow(GpuError);
+    let inner: Promise<number> | null = null;
+    await g.precompile(() => void (inner = g.precompile(() => {})));
+    await expect(inner!).rejects.toThrow(GpuError);
+    await expect(inner!).rejects.toThrow(/already tracing/);
   });
 });
 
