@@ -14,7 +14,7 @@
 
 import type { Gpu } from '../src/gpu';
 import { conv2dGeometry, type Conv2dAlgorithm, usePointwiseGemm, useWinograd } from '../src/kernels/conv2d';
-import { DEFAULT_TILE, MATRICES, type WinogradTile } from '../src/kernels/winograd';
+import { DEFAULT_TILE, MATRICES, type WinogradTile } from '../src/kernels/winograd-matrices';
 import { BATCH, type ConvLayer } from './util';
 
 export type ConvPass = 'fwd' | 'dgrad' | 'wgrad';

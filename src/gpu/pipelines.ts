@@ -1,11 +1,43 @@
 // Pipeline cache: one compute pipeline per kernel specialisation. The key must capture everything the
 // WGSL source depends on (shapes baked in as constants, flags); the source is generated only on a miss.
 // Compilation errors are caught with an error scope and rethrown naming the kernel and the WGSL line.
+//
+// Two ways in. get() is the synchronous lookup-or-create used by every dispatch: a miss compiles on
+// the spot (on lavapipe, tens to hundreds of ms per pipeline with a cold Mesa shader cache, so a first
+// run is dominated by it). prepare() compiles a list of kernels ahead of their first use with
+// createComputePipelineAsync, all at once, so that Dawn's worker threads compile them in parallel;
+// get() then finds them. Every compile is timed (wall time on the calling side: for get() the blocking
+// time, for prepare() the batch's elapsed time), so that `ser bench --filter pipelines` and the
+// SER_PIPELINE_STATS report can say how many pipelines a job compiled and what they cost.
 
 import { GpuError } from './errors';
 
+/** A kernel to compile: its cache key and a generator of its WGSL source. */
+export interface PipelineSpec {
+  key: string;
+  code: () => string;
+  entryPoint?: string;
+}
+
+/** Compile counts and times since the cache was created (or since resetStats). */
+export interface PipelineStats {
+  /** Pipelines compiled synchronously on first use (get() misses). */
+  sync: number;
+  syncMs: number;
+  /** Pipelines compiled ahead of use by prepare(), and the wall time of those batches. */
+  prepared: number;
+  preparedMs: number;
+  /** Kernel family (the key up to its first ':') -> pipelines compiled, both ways. */
+  byFamily: Record<string, number>;
+}
+
+/** The kernel family of a pipeline key: the part before the first ':' (e.g. 'conv2d', 'winograd.gemm'). */
+export const familyOf = (key: string): string => key.split(':', 1)[0]!;
+
 export class PipelineCache {
   private cache = new Map<string, GPUComputePipeline>();
+  private pending = new Map<string, Promise<void>>();
+  private stats: PipelineStats = emptyStats();
   compiled = 0;
 
   constructor(private readonly device: GPUDevice) {}
@@ -19,16 +51,86 @@ export class PipelineCache {
     return [...this.cache.keys()];
   }
 
+  has(key: string): boolean {
+    return this.cache.has(key);
+  }
+
   /** Synchronous lookup-or-create. Compile errors surface through checkCompile in tests and on flush. */
   get(key: string, source: () => string, entryPoint = 'main'): GPUComputePipeline {
     const hit = this.cache.get(key);
     if (hit) return hit;
+    const t0 = performance.now();
     const code = source();
     const module = this.device.createShaderModule({ code, label: key });
     const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
+    this.stats.syncMs += performance.now() - t0;
+    this.stats.sync++;
+    this.count(key);
     this.cache.set(key, pipeline);
-    this.compiled++;
     return pipeline;
+  }
+
+  /**
+   * Compile the kernels of `specs` not compiled yet, concurrently (createComputePipelineAsync), and
+   * resolve when all are in the cache. Duplicate keys compile once; a key already being prepared is
+   * awaited, not compiled again. A kernel that fails to compile rejects with its key and message.
+   */
+  async prepare(specs: readonly PipelineSpec[]): Promise<number> {
+    const t0 = performance.now();
+    const waits: Promise<void>[] = [];
+    let started = 0;
+    for (const spec of specs) {
+      if (this.cache.has(spec.key)) continue;
+      const inFlight = this.pending.get(spec.key);
+      if (inFlight) {
+        waits.push(inFlight);
+        continue;
+      }
+      const entryPoint = spec.entryPoint ?? 'main';
+      // The scope takes a bad module's validation error, which would otherwise surface as an
+      // uncaptured error at some later, unrelated readback.
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ code: spec.code(), label: spec.key });
+      const created = this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: spec.key });
+      const scope = this.device.popErrorScope();
+      const job = Promise.all([created, scope])
+        .then(
+          ([pipeline, error]) => {
+            if (error) throw new Error(error.message);
+            if (!this.cache.has(spec.key)) {
+              this.cache.set(spec.key, pipeline);
+              this.stats.prepared++;
+              this.count(spec.key);
+            }
+          },
+          (e: unknown) => {
+            throw new GpuError(`kernel ${spec.key}: pipeline creation failed: ${e instanceof Error ? e.message : String(e)}`);
+          },
+        )
+        .finally(() => this.pending.delete(spec.key));
+      this.pending.set(spec.key, job);
+      waits.push(job);
+      started++;
+    }
+    await Promise.all(waits);
+    if (started > 0) this.stats.preparedMs += performance.now() - t0;
+    return started;
+  }
+
+  /** A copy of the compile counts and times. */
+  statistics(): PipelineStats {
+    return { ...this.stats, byFamily: { ...this.stats.byFamily } };
+  }
+
+  /** Start counting afresh (the cache itself is kept). */
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  private count(key: string): void {
+    this.compiled++;
+    const f = familyOf(key);
+    this.stats.byFamily[f] = (this.stats.byFamily[f] ?? 0) + 1;
   }
 
   /** Compile a kernel and report WGSL errors with line numbers (used by tests and when debugging). */
@@ -46,4 +148,13 @@ export class PipelineCache {
     const err = await this.device.popErrorScope();
     if (err) throw new GpuError(`kernel ${key}: pipeline creation failed: ${err.message}`);
   }
+}
+
+function emptyStats(): PipelineStats {
+  return { sync: 0, syncMs: 0, prepared: 0, preparedMs: 0, byFamily: {} };
+}
+
+/** One line for logs: "N pipelines compiled (S on first use in X s, P ahead in Y s)". */
+export function describeStats(s: PipelineStats): string {
+  return `${s.sync + s.prepared} pipelines compiled (${s.sync} on first use in ${(s.syncMs / 1000).toFixed(1)} s, ${s.prepared} ahead of use in ${(s.preparedMs / 1000).toFixed(1)} s)`;
 }

@@ -6,7 +6,7 @@
 
 import { cappedLimits, openDevice, type AdapterSummary, type GpuOptions, type SubgroupInfo } from './adapter';
 import { GpuError, LimitError, ShapeError, fmtShape } from './errors';
-import { PipelineCache } from './pipelines';
+import { PipelineCache, type PipelineSpec } from './pipelines';
 import { BufferPool, type PoolStats } from './pool';
 import { Profiler, type KernelTime } from './profiler';
 import { Scopes } from './scopes';
@@ -45,6 +45,8 @@ export class Gpu implements TensorOwner {
   private profiler: Profiler | null = null;
   private errors: string[] = [];
   private recorded: string[] = [];
+  /** While precompile() traces: the kernels its dispatches would have compiled (nothing is recorded). */
+  private tracing: PipelineSpec[] | null = null;
   private lost = false;
   /** Counters for benchmarks: submits and dispatches since creation. */
   readonly counters = { submits: 0, dispatches: 0 };
@@ -190,6 +192,10 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
       throw new LimitError(`${spec.name}: dispatch of ${x}x${y}x${z} workgroups exceeds this device's ${maxWg} per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
+    if (this.tracing) {
+      if (!this.pipelines.has(spec.key)) this.tracing.push({ key: spec.key, code: spec.code });
+      return;
+    }
     const resources = spec.bindings.map((b): GPUBindingResource => {
       if (b instanceof Tensor) return { buffer: b.buffer };
       return isBuffer(b) ? { buffer: b } : b;
@@ -243,6 +249,30 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     }
     this.endPass();
     return this.images.stage(this.ensureEncoder(), t.buffer, width, height);
+  }
+
+  /**
+   * Compile ahead of use, in parallel, every pipeline that `record` would dispatch: `record` runs with
+   * dispatches traced instead of recorded (their kernels are collected, nothing runs), then the new
+   * kernels compile concurrently (PipelineCache.prepare). Whatever else `record` recorded (clears,
+   * copies) is discarded, so it must work on throwaway tensors and must not read back; work recorded
+   * before the call is submitted first. Resolves to the number of pipelines compiled.
+   */
+  async precompile(record: () => void): Promise<number> {
+    if (this.tracing) throw new GpuError('precompile: already tracing (precompile calls do not nest)');
+    this.flush();
+    this.tracing = [];
+    let specs: PipelineSpec[];
+    try {
+      record();
+    } finally {
+      specs = this.tracing;
+      this.tracing = null;
+      this.endPass();
+      this.encoder = null; // never submitted: the traced steps' clears and copies do not run
+      this.pool.afterSubmit(); // buffers released while tracing are reusable (nothing used them)
+    }
+    return this.pipelines.prepare(specs);
   }
 
   /** Submit everything recorded so far. Released buffers become reusable after this. */

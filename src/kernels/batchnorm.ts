@@ -17,6 +17,7 @@
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
+import { BufferUsage } from '../gpu/usage';
 import { expectDtype, expectFinite, expectSameShape, f32Lit } from './checks';
 import { CH_LANES, ROW_LANES, channelSlices, rowsAndChannels } from './reduce-axes';
 
@@ -124,32 +125,53 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   const invstd = gpu.empty([C], 'f32', `${op}.invstd`);
   gpu.dispatch({
     name: op,
-    key: `${op}.2:${C}:${slices}:${o.epsilon}:${o.momentum}`,
+    key: `${op}.2:${C}:${slices}:${o.epsilon}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> partials: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(2) var<storage, read_write> invstd: array<f32>;
 @group(0) @binding(3) var<storage, read_write> movingMean: array<f32>;
 @group(0) @binding(4) var<storage, read_write> movingVar: array<f32>;
+@group(0) @binding(5) var<storage, read> momentum: array<f32>;
 ${CHAN_MERGE}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let c = g.x;
   if (c >= ${C}u) { return; }
+  let m = momentum[0];
   var s = vec3f(0.0);
   for (var p = 0u; p < ${slices}u; p++) { s = merge(s, partials[p * ${C}u + c].xyz); }
   let variance = s.z / s.x;
   mean[c] = s.y;
   invstd[c] = 1.0 / sqrt(variance + ${f32Lit(o.epsilon)});
-  movingMean[c] = movingMean[c] * ${f32Lit(o.momentum)} + s.y * ${f32Lit(1 - o.momentum)};
-  movingVar[c] = movingVar[c] * ${f32Lit(o.momentum)} + variance * ${f32Lit(1 - o.momentum)};
+  movingMean[c] = movingMean[c] * m + s.y * momentum[1];
+  movingVar[c] = movingVar[c] * m + variance * momentum[1];
 }`,
-    bindings: [partials, mean, invstd, p.movingMean, p.movingVar],
+    bindings: [partials, mean, invstd, p.movingMean, p.movingVar, momentumBuffer(gpu, o.momentum)],
     workgroups: [Math.ceil(C / 64)],
   });
   partials.dispose();
   const y = normalize(gpu, op, x, C, [mean, invstd, p.gamma, p.beta], false, o);
   return { y, mean, invstd };
+}
+
+// The momentum is read from a buffer, not baked into the WGSL: BN recalibration blends with a new
+// momentum every batch (i / (i + 1)), which would otherwise compile a pipeline per batch and layer.
+// One read-only buffer [momentum, 1 - momentum] per value and device, written at creation, kept
+// until the device goes (recalibration uses a few dozen values at most).
+const momentumBuffers = new WeakMap<Gpu, Map<number, GPUBuffer>>();
+
+function momentumBuffer(gpu: Gpu, momentum: number): GPUBuffer {
+  let byValue = momentumBuffers.get(gpu);
+  if (!byValue) momentumBuffers.set(gpu, (byValue = new Map()));
+  let buf = byValue.get(momentum);
+  if (!buf) {
+    buf = gpu.device.createBuffer({ size: 8, usage: BufferUsage.STORAGE, mappedAtCreation: true, label: `batchNorm.momentum ${momentum}` });
+    new Float32Array(buf.getMappedRange()).set([momentum, 1 - momentum]);
+    buf.unmap();
+    byValue.set(momentum, buf);
+  }
+  return buf;
 }
 
 /** Inference-mode forward: normalises with the moving statistics; nothing is updated. */

@@ -59,15 +59,25 @@ export interface TrainingDataOptions {
   log: (line: string) => void;
 }
 
-/** The embedded default corpus: synthetic, deterministic, written once into the cache folder. */
+/**
+ * The embedded default corpus (v3): synthetic, deterministic, written once into the cache folder. Its
+ * class profiles are pushed twice as far apart as synth.ts' defaults and each clip varies half as much
+ * around its class (separation 2, variation 0.5): with the defaults (v2) the classes overlap so much
+ * that a linear model on the clips' feature statistics reached 62.5% on the validation split and the
+ * CNN under 35% in 15 epochs; v3 gives 90% and the CNN above 90%. Bump the folder name whenever the
+ * clips change, so that no cache holds an older corpus under the new name.
+ */
+export const SYNTHETIC_CORPUS = { version: 3, speakers: 6, clipsPerClassPerSpeaker: 4, variation: 0.5, separation: 2 } as const;
+
 function syntheticData(cacheDir: string, seed: number, log: (l: string) => void): string {
-  const dir = join(cacheDir, `synthetic-v2-seed${seed}`);
+  const { version, ...corpus } = SYNTHETIC_CORPUS;
+  const dir = join(cacheDir, `synthetic-v${version}-seed${seed}`);
   // The marker (beside the folder, so the loader never sees it) is written last: a corpus interrupted
   // mid-write is regenerated next time.
   const marker = `${dir}.complete`;
   if (!existsSync(marker)) {
-    log(`generating the synthetic emotional-speech corpus into ${dir} (8 classes, 6 speakers, 192 clips; NOT real speech)`);
-    writeSynthCorpus(dir, synthCorpus({ speakers: 6, clipsPerClassPerSpeaker: 4, seed }), { layout: 'ravdess' });
+    log(`generating the synthetic emotional-speech corpus into ${dir} (8 classes, ${corpus.speakers} speakers, ${8 * corpus.speakers * corpus.clipsPerClassPerSpeaker} clips; NOT real speech)`);
+    writeSynthCorpus(dir, synthCorpus({ ...corpus, seed }), { layout: 'ravdess' });
     writeFileSync(marker, '');
   }
   return dir;

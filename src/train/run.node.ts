@@ -38,6 +38,7 @@ import { speakerSplit, stratifiedSplit, withAugmented, type Split } from './spli
 import { checkFitsDevice, validateTrainingData } from './validate';
 import { balanceKeys, classMaskOf, corpusReports, maskedArgmaxRows, type CorpusRecord, type CorpusReport, type CorpusSpec } from './corpora';
 import { valCorpusSplit } from './corpus-splits';
+import { precompileTraining, trainingBatchSizes } from './warmup';
 
 export interface TrainRunOptions {
   data?: string;
@@ -197,6 +198,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     }
     log(`model: ${model.parameterCount} parameters; Adam lr ${opts.lr}, clipnorm 1.0; batch ${opts.loop.batch}, up to ${opts.loop.epochs} epochs; ${trainingLine(training, opts.loop.epochs)}${adjustment ? `; logit adjustment by the training prior ${adjustment.map((a) => a.toFixed(2)).join(', ')}` : ''}`);
 
+    await precompileRun(gpu, mc, trainOn.length, split.val.length * (win ? win.evalWindows : 1), opts, log);
     // The loop decides with the adjustment computed here (the same one the saved model records).
     const state = await trainLoop(gpu, trainer, examples, { train: trainOn, val: split.val, ...(swap !== undefined ? { copiesOf } : {}), ...(classMask ? { classMask } : {}), ...(opts.loop.balanceCorpora && corpusOf ? { balanceKeys: balanceKeys(corpusOf, labels, classes.length) } : {}) }, adjustment ? { ...opts.loop, logitAdjust: adjustment } : opts.loop, {
       onProgress: opts.onProgress,
@@ -234,4 +236,11 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
     trainer.dispose();
     model.dispose();
   }
+}
+
+/** Compiles the run's pipelines ahead of the first epoch, in parallel (warmup.ts), and says so when it took any. */
+async function precompileRun(gpu: Gpu, mc: ModelConfig, trainCount: number, evalRows: number, opts: TrainRunOptions, log: (l: string) => void): Promise<void> {
+  const sizes = trainingBatchSizes(trainCount, opts.loop.batch, opts.loop.bnRecalibration, evalRows);
+  const { pipelines, seconds } = await precompileTraining(gpu, mc, sizes, { weightDecay: opts.loop.weightDecay, classWeights: opts.loop.classWeights === 'balanced' });
+  if (pipelines > 0) log(`compiled ${pipelines} GPU pipelines ahead of training in ${seconds.toFixed(1)} s (batch sizes: train ${sizes.train.join(', ')}; validation ${sizes.evaluate.join(', ') || '-'})`);
 }

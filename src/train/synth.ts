@@ -92,20 +92,47 @@ function contourAt(shape: Contour, u: number): number {
   }
 }
 
-/** One clip's parameters: the class profile with per-clip spread, on top of the speaker. */
-function drawParameters(label: Emotion, speaker: SynthSpeaker, rng: Rng) {
-  const p = PROFILES[label];
-  const spread = (x: number, relative: number): number => Math.max(0, x * (1 + relative * rng.normal()));
+type NumericField = Exclude<keyof ClassProfile, 'contour'>;
+const NUMERIC_FIELDS = Object.keys(PROFILES.neutral).filter((k) => k !== 'contour') as NumericField[];
+/** Each numeric profile field's mean over the eight RAVDESS emotions: the centre `separated` scales from. */
+const PROFILE_CENTRE = Object.fromEntries(
+  NUMERIC_FIELDS.map((k) => [k, RAVDESS_CLASSES.reduce((sum, c) => sum + PROFILES[c][k], 0) / RAVDESS_CLASSES.length]),
+) as Record<NumericField, number>;
+/** Physical bounds of the fields, kept when a profile is pushed away from the centre. */
+const FIELD_BOUNDS: Partial<Record<NumericField, [number, number]>> = {
+  range: [0, 24], rate: [1.5, 8], jitter: [0, 0.05], shimmer: [0, 0.15], breath: [0, 0.5], tilt: [0, 0.95], pause: [0, 0.5], tremor: [0, 2],
+};
+
+/** The profile with every numeric field's distance from the centre of the eight emotions times `s`. */
+function separated(p: ClassProfile, s: number): ClassProfile {
+  const out = { ...p };
+  for (const k of NUMERIC_FIELDS) {
+    const [lo, hi] = FIELD_BOUNDS[k] ?? [-Infinity, Infinity];
+    out[k] = Math.min(hi, Math.max(lo, PROFILE_CENTRE[k] + s * (p[k] - PROFILE_CENTRE[k])));
+  }
+  return out;
+}
+
+/**
+ * One clip's parameters: the class profile with per-clip spread, on top of the speaker. `variation`
+ * scales every per-clip deviation from the class profile (1: the original corpus; smaller values make
+ * the classes easier to tell apart); `separation` scales the class profiles' distances from their
+ * centre (1: the original profiles; larger: more distinct classes). The draws do not depend on either.
+ */
+function drawParameters(label: Emotion, speaker: SynthSpeaker, rng: Rng, variation: number, separation: number) {
+  const p = separation === 1 ? PROFILES[label] : separated(PROFILES[label], separation);
+  const v = variation;
+  const spread = (x: number, relative: number): number => Math.max(0, x * (1 + v * relative * rng.normal()));
   return {
-    f0: speaker.baseF0 * 2 ** ((p.pitch + 1.5 * rng.normal()) / 12),
+    f0: speaker.baseF0 * 2 ** ((p.pitch + v * 1.5 * rng.normal()) / 12),
     range: spread(p.range, 0.25),
-    contour: rng.next() < 0.7 ? p.contour : CONTOURS[rng.int(CONTOURS.length)],
+    contour: rng.next() < 1 - 0.3 * v ? p.contour : CONTOURS[rng.int(CONTOURS.length)],
     rate: Math.max(1.5, spread(p.rate * speaker.rateScale, 0.12)),
-    loudness: p.loudness + speaker.loudness + 2 * rng.normal(),
+    loudness: p.loudness + speaker.loudness + v * 2 * rng.normal(),
     jitter: spread(p.jitter, 0.3),
     shimmer: spread(p.shimmer, 0.3),
     breath: spread(p.breath, 0.3),
-    tilt: Math.min(0.95, Math.max(0, p.tilt + 0.08 * rng.normal())),
+    tilt: Math.min(0.95, Math.max(0, p.tilt + v * 0.08 * rng.normal())),
     pause: p.pause,
     tremor: p.tremor,
     duration: 1.5 + 1.5 * rng.next(),
@@ -126,10 +153,10 @@ function schedule(duration: number, rate: number, pause: number, rng: Rng): Syll
   return syllables;
 }
 
-/** Synthesises one clip; the same (label, speaker, seed) always gives the same samples. */
-export function synthesizeClip(label: Emotion, speaker: SynthSpeaker, seed: number): Float32Array {
+/** Synthesises one clip; the same (label, speaker, seed, variation) always gives the same samples. */
+export function synthesizeClip(label: Emotion, speaker: SynthSpeaker, seed: number, variation = 1, separation = 1): Float32Array {
   const rng = createRng(seed);
-  const q = drawParameters(label, speaker, rng);
+  const q = drawParameters(label, speaker, rng, variation, separation);
   const sr = SYNTH_SAMPLE_RATE;
   const n = Math.round(q.duration * sr);
   const syllables = schedule(q.duration, q.rate, q.pause, rng);
@@ -192,17 +219,23 @@ export interface SynthCorpusOptions {
   clipsPerClassPerSpeaker?: number;
   classes?: readonly Emotion[];
   seed?: number;
+  /** Scale of each clip's deviation from its class profile (default 1; 0: every clip on the profile). */
+  variation?: number;
+  /** Scale of the class profiles' distances from their centre (default 1; larger: more distinct classes). */
+  separation?: number;
 }
 
 /** speakers x classes x clips clips, ordered by speaker, then class, then take. */
 export function synthCorpus(options: SynthCorpusOptions = {}): SynthClip[] {
-  const { speakers = 8, clipsPerClassPerSpeaker = 5, classes = RAVDESS_CLASSES, seed = 0 } = options;
+  const { speakers = 8, clipsPerClassPerSpeaker = 5, classes = RAVDESS_CLASSES, seed = 0, variation = 1, separation = 1 } = options;
+  if (!(variation >= 0 && variation <= 1)) throw new RangeError(`synthCorpus: variation must lie in [0, 1], got ${variation}`);
+  if (!(separation >= 1 && separation <= 4)) throw new RangeError(`synthCorpus: separation must lie in [1, 4], got ${separation}`);
   const clips: SynthClip[] = [];
   for (const speaker of makeSpeakers(speakers, seed)) {
     classes.forEach((label, c) => {
       for (let take = 0; take < clipsPerClassPerSpeaker; take++) {
         const clipSeed = (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(speaker.number * 1009 + c * 101 + take, 0x85ebca6b)) >>> 0;
-        clips.push({ label, speaker, take, seed: clipSeed, samples: synthesizeClip(label, speaker, clipSeed) });
+        clips.push({ label, speaker, take, seed: clipSeed, samples: synthesizeClip(label, speaker, clipSeed, variation, separation) });
       }
     });
   }

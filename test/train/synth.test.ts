@@ -65,6 +65,26 @@ describe('synthetic emotional speech', () => {
     }
   });
 
+  it('separation widens the gaps between classes and variation narrows each class; their defaults give the original clips', () => {
+    const speaker = makeSpeakers(1, 5)[0];
+    expect(sameSamples(synthesizeClip('sad', speaker, 77, 1, 1), synthesizeClip('sad', speaker, 77))).toBe(true);
+    const small = { speakers: 2, clipsPerClassPerSpeaker: 3, seed: 5, classes: ['sad', 'angry'] as Emotion[] };
+    const loudnessRatio = (clips: SynthClip[]) => {
+      const m = classMeans(clips, (c) => rms(c.samples));
+      return m.angry / m.sad;
+    };
+    expect(loudnessRatio(synthCorpus({ ...small, separation: 2 }))).toBeGreaterThan(2 * loudnessRatio(synthCorpus(small)));
+    // Spread of the level (dB) among takes of one class and speaker.
+    const levelSpread = (variation: number) => {
+      const db = synthCorpus({ speakers: 1, clipsPerClassPerSpeaker: 8, seed: 5, classes: ['neutral'], variation }).map((c) => 20 * Math.log10(rms(c.samples)));
+      const mean = db.reduce((a, b) => a + b, 0) / db.length;
+      return Math.sqrt(db.reduce((a, v) => a + (v - mean) ** 2, 0) / db.length);
+    };
+    expect(levelSpread(0.25)).toBeLessThan(0.5 * levelSpread(1));
+    expect(() => synthCorpus({ separation: 0.5 })).toThrow(/separation must lie in \[1, 4\]/);
+    expect(() => synthCorpus({ variation: 2 })).toThrow(/variation must lie in \[0, 1\]/);
+  });
+
   it('orders classes by loudness: angry > happy > neutral > calm > sad (mean RMS)', () => {
     const m = classMeans(corpus, (c) => rms(c.samples));
     expect(m.angry).toBeGreaterThan(m.happy);
