@@ -8,6 +8,7 @@ import { registerEvaluate } from './evaluate';
 import { registerInfo } from './info';
 import { registerPredict } from './predict';
 import { registerTrain } from './train';
+import { registerTune } from './tune';
 
 const program = new Command()
   .name('ser')
@@ -21,6 +22,7 @@ registerFeatures(program);
 registerTrain(program);
 registerEvaluate(program);
 registerPredict(program);
+registerTune(program);
 
 try {
   await program.parseAsync(process.argv);

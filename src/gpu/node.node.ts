@@ -1,21 +1,35 @@
 // Node entry point of the runtime: Dawn through the `webgpu` package. The instance that create()
 // returns is held by the Gpu for the device's lifetime (Dawn crashes if it is garbage-collected first).
+// `tune` installs the per-adapter kernel choices (src/tune/; default SER_TUNE, else off).
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { Gpu, type GpuOptions } from './runtime';
+import { resolveTuneMode } from '../tune/mode.node.ts';
+import type { TuneMode } from '../tune/tuner';
+
+export interface NodeGpuOptions extends GpuOptions {
+  /** 'off': built-in kernel defaults; 'cached': this adapter's stored choices; 'auto': measure what is missing first. */
+  tune?: TuneMode;
+}
 
 let globalsInstalled = false;
 
-export async function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
+export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> {
   if (!globalsInstalled) {
     Object.assign(globalThis, globals);
     globalsInstalled = true;
   }
   // Dawn's Vulkan loader warns when this is unset; a private folder silences it.
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'ser-xdg-'));
+  const mode = resolveTuneMode(options.tune);
   const instance = create([]);
-  return Gpu.create(instance, options, instance);
+  const gpu = await Gpu.create(instance, options, instance);
+  if (mode !== 'off') {
+    const { applyNodeTuning } = await import('../tune/node.node.ts');
+    await applyNodeTuning(gpu, mode);
+  }
+  return gpu;
 }

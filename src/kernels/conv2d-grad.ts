@@ -19,6 +19,7 @@ import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, foldGr
 import { DEFAULT_TILE, batchedGemm, inputGradPass, winogradConv, winogradFilter } from './winograd';
 import { winogradFilterGrad } from './winograd-filter-grad';
 import { transpose } from './transpose';
+import { tunedConvOptions } from './conv-variants';
 
 const WG = 64;
 // Split K until about this many invocations run (enough for a real GPU; harmless on a CPU adapter).
@@ -39,6 +40,7 @@ export function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, inputShape:
   expectRank(op, w, 4);
   const g = conv2dGeometry(op, inputShape, w.shape, opts);
   expectGradShape(op, dy, g);
+  opts = tunedConvOptions(gpu, 'input-grad', g, opts);
   if (usePointwiseGemm(gpu, g, opts.algorithm)) {
     // dx [NHW, Cin] = dy [NHW, Cout] · wᵀ [Cout, Cin].
     const M = g.N * g.H * g.W;
@@ -90,6 +92,7 @@ export function conv2dBackwardFilter(gpu: Gpu, x: Tensor, dy: Tensor, filterShap
   expectRank(op, x, 4);
   const g = conv2dGeometry(op, x.shape, filterShape, opts);
   expectGradShape(op, dy, g);
+  opts = tunedConvOptions(gpu, 'filter-grad', g, opts);
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) return winogradFilterGrad(gpu, g, x, dy, opts.winogradTile ?? DEFAULT_TILE);
   const M = g.KH * g.KW * g.Cin;
   const xVec = g.Cin % 4 === 0;

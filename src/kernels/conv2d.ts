@@ -17,6 +17,7 @@ import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
 import { conv1x1, conv1x1Fits } from './conv1x1';
 import { DEFAULT_TILE, type WinogradTile, forwardPass, winogradConv, winogradFilter, winogradFits } from './winograd';
+import { tunedConvOptions } from './conv-variants';
 
 export type Conv2dPadding = 'same' | 'valid' | { top: number; bottom: number; left: number; right: number };
 
@@ -288,6 +289,7 @@ export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {})
   expectRank(op, x, 4);
   expectRank(op, w, 4);
   const g = conv2dGeometry(op, x.shape, w.shape, opts);
+  opts = tunedConvOptions(gpu, 'forward', g, opts);
   if (opts.bias) {
     expectDtype(op, opts.bias, 'f32');
     if (opts.bias.size !== g.Cout) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${g.Cout} output channels`);

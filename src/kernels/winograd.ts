@@ -26,6 +26,11 @@ import { ShapeError, type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry, foldGrid } from './conv2d';
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
+import { chosenVariant } from '../gpu/choices';
+
+/** Tuner family (src/tune/) switching the transforms' texture reads (textures.ts): 'on' (default) or 'off'. */
+export const TEXTURES_FAMILY = 'image-textures';
+export const TEXTURES_SHAPE = 'winograd transforms';
 
 export const WG = 64;
 const MAX_GROUPS = 65535;
@@ -158,7 +163,7 @@ export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output
   const L = isInput ? MATRICES[m].BT : transposed(MATRICES[m].AT);
   const I = [...Array(a).keys()];
   // The image as a [W * C/4, N * H] texture where it can be staged (textures.ts: vectorised gathers).
-  const image = gpu.canStageImage(W * C4, N * H);
+  const image = gpu.canStageImage(W * C4, N * H) && chosenVariant(gpu, TEXTURES_FAMILY, TEXTURES_SHAPE) !== 'off';
   gpu.dispatch({
     name: `winograd.${kind}`,
     key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
