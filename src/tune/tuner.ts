@@ -146,7 +146,7 @@ export async function useTuning(gpu: Gpu, mode: TuneMode, store: TuneStore, opts
   const batch = opts.batch ?? DEFAULT_BATCH;
   if (mode === 'auto') {
     const have = new Set(record && record.batch === batch ? record.entries.map(entryId) : []);
-    const missing = tuneCases(gpu, batch).filter((c) => !have.has(entryId(c))).length;
+    const missing = tuneCases(gpu, batch).filter((c) => !have.has(entryId(c)) && (!opts.filter || opts.filter.test(`${c.family} ${c.shape}`))).length;
     if (missing > 0) {
       log(`tune: measuring ${missing} kernel variant case(s) for this adapter once (${store.where}; SER_TUNE=off or --no-tune skips)`);
       record = await tuneAdapter(gpu, store, { ...opts, missingOnly: true });
