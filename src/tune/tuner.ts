@@ -6,7 +6,8 @@
 // sync overhead do not decide small kernels); then samples alternate between candidates (a machine
 // whose load drifts treats them alike) and the median per candidate is kept. A candidate that fails
 // (a GPU error) is left out. The budget is checked between cases: cases not reached keep the kernels'
-// defaults and are measured on the next use. Progress goes to `log` (stderr on node). Browser-safe.
+// defaults and are measured on the next use; a case whose candidates are still compiling when the budget
+// runs out is dropped, so a run overshoots its budget by at most one candidate's compile and two runs. Progress goes to `log` (stderr on node). Browser-safe.
 
 import type { Gpu } from '../gpu';
 import { choiceKey, setChoices } from '../gpu/choices';
@@ -56,13 +57,17 @@ async function timed(gpu: Gpu, clock: Clock, fn: () => void, reps = 1): Promise<
   return (clock.now() - t0) / reps;
 }
 
-/** Time every candidate of one case; the entry with the chosen variant. */
-export async function measureCase(gpu: Gpu, c: TuneCase, samples: number, deadline: number, clock: Clock = WALL_CLOCK): Promise<TuneEntry> {
+/**
+ * Time every candidate of one case; the entry with the chosen variant, or null when the deadline passed
+ * before every candidate was compiled (the case is then left for a later run).
+ */
+export async function measureCase(gpu: Gpu, c: TuneCase, samples: number, deadline: number, clock: Clock = WALL_CLOCK): Promise<TuneEntry | null> {
   const work = c.setup(gpu);
   const times = new Map<string, number[]>();
   const reps = new Map<string, number>();
   try {
     for (const v of c.variants) {
+      if (now() > deadline) return null;
       const run = () => runVariant(gpu, c, work.run, v);
       try {
         await timed(gpu, clock, run);
@@ -114,6 +119,10 @@ export async function tuneAdapter(gpu: Gpu, store: TuneStore, opts: TuneOptions 
       break;
     }
     const entry = await measureCase(gpu, c, opts.samples ?? 5, deadline, opts.clock);
+    if (!entry) {
+      log(`tune: time budget spent while compiling ${c.family} ${c.shape}; ${cases.length - i} case(s) keep the built-in defaults until the next run`);
+      break;
+    }
     log(`tune: [${i + 1}/${cases.length}] ${describeEntry(entry)}`);
     const doc = store.load();
     const prev = doc.adapters[key];
