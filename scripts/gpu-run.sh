@@ -3,16 +3,24 @@
 # installed but the driver. Uses only the bundle's Node and Vulkan loader and the system's NVIDIA
 # Vulkan driver (ICD), found in the usual places or given as VK_DRIVER_FILES.
 #
-#   ./run.sh [info|bench|guard|train|all]...     (default: all = info bench train)
+#   ./run.sh [info|tune|bench|guard|train|torch|summary|all]...
+#   (default: all = info tune bench train torch summary)
 #
-# Environment: RESULTS (default ./results), DATA (default ./data/ravdess), EPOCHS (default 50),
-# BENCH_ARGS (extra `ser bench` options, e.g. "--quick"), TRAIN_ARGS (extra `ser train` options),
+# tune: `ser tune` measures the kernel variants on this GPU (tune.json, tune.md; the cache file is
+# RESULTS/tuning.json, which bench and train then use); torch: the same model in PyTorch eager where
+# python3 has torch (scripts/torch-step.py -> torch.json); summary: scripts/gpu-summary.mjs checks the
+# targets (summary.json). Every JSON names the adapter (or sits beside info.json, which does).
+#
+# Environment: RESULTS (default ./app/bench/results/gpu-DATE), DATA (default ./data/ravdess), EPOCHS
+# (default 50), TUNE_ARGS (extra `ser tune` options), BENCH_ARGS (extra `ser bench` options, e.g.
+# "--quick"), TRAIN_ARGS (extra `ser train` options), TORCH_ARGS (extra torch-step.py options),
+# FP32_PEAK_TFLOPS (the GPU's nominal FP32 peak when gpu-summary.mjs does not know it),
 # VK_DRIVER_FILES (the ICD JSON; searched when unset), ALLOW_SOFTWARE=1 (accept a software adapter,
 # e.g. to try the bundle on lavapipe).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-results=${RESULTS:-$here/results}
+results=${RESULTS:-$here/app/bench/results/gpu-$(date -u +%Y-%m-%d)}
 data=${DATA:-$here/data/ravdess}
 epochs=${EPOCHS:-50}
 mkdir -p "$results"
@@ -30,6 +38,8 @@ if [ -z "${VK_DRIVER_FILES:-}" ]; then
 fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 export PATH="$here/node/bin:$PATH"
+# The tuner's cache travels with the results; bench and train use its choices.
+export SER_TUNE_CACHE=${SER_TUNE_CACHE:-$results/tuning.json}
 echo "run.sh: node $("$node" --version), loader $loader, VK_DRIVER_FILES=${VK_DRIVER_FILES:-none found, so the loader defaults}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$results/nvidia-smi.txt" || true
 
@@ -44,9 +54,15 @@ info() {
     exit 3
   fi
 }
+tune() {
+  # shellcheck disable=SC2086
+  ser tune --json ${TUNE_ARGS:-} > "$results/tune.json" 2> "$results/tune.log"
+  # shellcheck disable=SC2086
+  ser tune --missing ${TUNE_ARGS:-} 2>/dev/null | tee "$results/tune.md"
+}
 bench() {
   # shellcheck disable=SC2086
-  ser bench --data "$data" --json "$results/bench.json" ${BENCH_ARGS:-} 2>&1 | tee "$results/bench.md"
+  SER_TUNE=${SER_TUNE:-cached} ser bench --data "$data" --json "$results/bench.json" ${BENCH_ARGS:-} 2>&1 | tee "$results/bench.md"
 }
 guard() {
   ser bench --guard --json "$results/guard.json" 2>&1 | tee "$results/guard.md" || true
@@ -59,7 +75,15 @@ train() {
   ser train --data "$data" --split speaker --epochs "$epochs" --patience 0 --out "$results/train-run" \
     --cache "$results/cache" --json ${TRAIN_ARGS:-} > "$results/train.json" 2> "$results/train.log"
   t1=$(date +%s%N)
-  echo "{\"epochs\": $epochs, \"wall_s\": $(( (t1 - t0) / 1000000 ))e-3, \"data\": \"$data\", \"includes\": \"decode, features (cold cache), training, evaluation, reports\"}" | tee "$results/train-time.json"
+  echo "{\"epochs\": $epochs, \"wall_s\": $(( (t1 - t0) / 1000000 ))e-3, \"data\": \"$data\", \"tuning\": \"${SER_TUNE:-auto}\", \"includes\": \"decode, features (cold cache), training, evaluation, reports\"}" | tee "$results/train-time.json"
+}
+torch() {
+  if ! python3 -c 'import torch' 2>/dev/null; then echo "run.sh: no PyTorch here (python3 -c 'import torch' fails); torch step skipped"; return 0; fi
+  # shellcheck disable=SC2086
+  python3 scripts/torch-step.py ${TORCH_ARGS:-} | tee "$results/torch.json"
+}
+summary() {
+  "$node" scripts/gpu-summary.mjs "$results"
 }
 
 steps=("$@")
@@ -69,9 +93,12 @@ for s in "${steps[@]}"; do
     info) info ;;
     bench) bench ;;
     guard) guard ;;
+    tune) tune ;;
     train) train ;;
-    all) info; bench; train ;;
-    *) echo "run.sh: unknown step $s (info|bench|guard|train|all)" >&2; exit 2 ;;
+    torch) torch ;;
+    summary) summary ;;
+    all) info; tune; bench; train; torch; summary ;;
+    *) echo "run.sh: unknown step $s (info|tune|bench|guard|train|torch|summary|all)" >&2; exit 2 ;;
   esac
 done
 echo "run.sh: results in $results"

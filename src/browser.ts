@@ -22,6 +22,7 @@ export { CheckpointError, decodeSafetensors } from './train/safetensors';
 export { loadModelFromBytes, type LoadedModel, type ModelFiles, type ModelMeta } from './train/saved-model';
 export { predictFeatures, softmax, type ClassProbabilities } from './train/predict';
 export { Recogniser, type AudioPrediction, type StageTimings } from './train/recogniser';
+export { useBrowserTuning, type BrowserTuning } from './tune/browser';
 
 async function fetchBytes(url: string): Promise<Response> {
   let response: Response;

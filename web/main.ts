@@ -7,7 +7,7 @@
 // (or error) is also left in window.__ser for automated checks.
 
 import {
-  CheckpointError, DecodeError, FeatureError, NoAdapterError, Recogniser, createBrowserGpu, loadModelFromBytes, loadModelFromUrl,
+  CheckpointError, DecodeError, FeatureError, NoAdapterError, Recogniser, createBrowserGpu, useBrowserTuning, type BrowserTuning, loadModelFromBytes, loadModelFromUrl,
   type AudioPrediction, type Gpu,
 } from '../src/browser';
 import { LiveSession } from './live';
@@ -17,6 +17,8 @@ import { $, painted, showClasses, showFeatures, showPrediction, showTimings, sho
 interface PageState {
   state: 'starting' | 'ready' | 'model' | 'busy' | 'recording' | 'done' | 'error';
   adapter?: Record<string, unknown>;
+  /** The tuner's choices in use on this adapter (localStorage; ?tune=auto measures the missing ones first, ?tune=off ignores them). */
+  tuning?: BrowserTuning;
   warmUpMs?: number;
   result?: { label: string; probabilities: Record<string, number>; timings: Record<string, number>; frames: number; source: 'file' | 'microphone' };
   /** Live previews shown during the last recording. */
@@ -177,6 +179,11 @@ async function main(): Promise<void> {
     return fail(e);
   }
   page.adapter = { ...gpu.adapter };
+  const tuneParam = new URLSearchParams(location.search).get('tune');
+  const tuneMode = tuneParam === 'auto' || tuneParam === 'off' ? tuneParam : 'cached';
+  if (tuneMode === 'auto') status('Measuring kernel variants on this GPU (once per adapter)…');
+  // Inference runs the forward convs: those (at batch 1) and the device-wide switches are measured.
+  page.tuning = await useBrowserTuning(gpu, tuneMode, { batch: 1, budgetMs: 60_000, filter: /^(conv2d\.forward|subgroups|image-textures) /, log: (l) => console.log(l) }).catch(() => undefined);
   const a = gpu.adapter;
   $('adapter').textContent = `WebGPU adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')}${a.isFallbackAdapter ? ' (software fallback)' : ''}`;
   page.state = 'ready';

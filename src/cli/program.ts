@@ -10,6 +10,7 @@ import { registerEvaluate } from './evaluate';
 import { registerInfo } from './info';
 import { registerPredict } from './predict';
 import { registerTrain } from './train';
+import { registerTune } from './tune';
 
 export interface ProgramOptions {
   /** Help text width and no colours, whatever the terminal (for the generated docs); default: the terminal's. */
@@ -33,5 +34,6 @@ export function createProgram(opts: ProgramOptions = {}): Command {
   registerTrain(program);
   registerEvaluate(program);
   registerPredict(program);
+  registerTune(program);
   return program;
 }

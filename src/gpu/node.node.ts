@@ -3,6 +3,7 @@
 // With quietDawnWarnings (the CLI's default; `--verbose` turns it off) the instance's first adapter
 // request, where Dawn prints its limit-clamping warnings from native code, runs with those lines
 // filtered out of stderr (native-stderr.node.ts); later requests enumerate nothing and print nothing.
+// `tune` installs the per-adapter kernel choices (src/tune/; default SER_TUNE, else off).
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,13 @@ import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { withNativeStderrFiltered } from './native-stderr.node.ts';
 import { Gpu, type GpuOptions } from './runtime';
+import { resolveTuneMode } from '../tune/mode.node.ts';
+import type { TuneMode } from '../tune/tuner';
+
+export interface NodeGpuOptions extends GpuOptions {
+  /** 'off': built-in kernel defaults; 'cached': this adapter's stored choices; 'auto': measure what is missing first. */
+  tune?: TuneMode;
+}
 
 let globalsInstalled = false;
 let quiet = false;
@@ -19,14 +27,20 @@ export function quietDawnWarnings(on: boolean): void {
   quiet = on;
 }
 
-export async function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
+export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> {
   if (!globalsInstalled) {
     Object.assign(globalThis, globals);
     globalsInstalled = true;
   }
   // Dawn's Vulkan loader warns when this is unset; a private folder silences it.
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'ser-xdg-'));
+  const mode = resolveTuneMode(options.tune);
   const instance = create([]);
   if (quiet) await withNativeStderrFiltered(() => instance.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
-  return Gpu.create(instance, options, instance);
+  const gpu = await Gpu.create(instance, options, instance);
+  if (mode !== 'off') {
+    const { applyNodeTuning } = await import('../tune/node.node.ts');
+    await applyNodeTuning(gpu, mode);
+  }
+  return gpu;
 }

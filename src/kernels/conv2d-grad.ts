@@ -21,6 +21,7 @@ import { foldGrid } from './grid';
 import { DEFAULT_TILE, batchedGemm, inputGradPass, winogradConv, winogradFilter } from './winograd';
 import { winogradFilterGrad } from './winograd-filter-grad';
 import { transpose } from './transpose';
+import { tunedConvOptions } from './conv-variants';
 
 const WG = 64;
 // Split K until about this many invocations run (enough for a real GPU; harmless on a CPU adapter).
@@ -41,6 +42,7 @@ export function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, inputShape:
   expectRank(op, w, 4);
   const g = conv2dGeometry(op, inputShape, w.shape, opts);
   expectGradShape(op, dy, g);
+  opts = tunedConvOptions(gpu, 'input-grad', g, opts);
   if (usePointwiseGemm(gpu, g, opts.algorithm)) {
     // dx [NHW, Cin] = dy [NHW, Cout] · wᵀ [Cout, Cin].
     const M = g.N * g.H * g.W;
@@ -92,6 +94,7 @@ export function conv2dBackwardFilter(gpu: Gpu, x: Tensor, dy: Tensor, filterShap
   expectRank(op, x, 4);
   const g = conv2dGeometry(op, x.shape, filterShape, opts);
   expectGradShape(op, dy, g);
+  opts = tunedConvOptions(gpu, 'filter-grad', g, opts);
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) return winogradFilterGrad(gpu, g, x, dy, opts.winogradTile ?? DEFAULT_TILE);
   const M = g.KH * g.KW * g.Cin;
   const xVec = g.Cin % 4 === 0;

@@ -20,6 +20,7 @@ import { forwardPass, winogradConv, winogradFilter, winogradFits } from './winog
 import { DEFAULT_TILE, type WinogradTile } from './winograd-matrices';
 import { type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, geometryKey } from './conv-geometry';
 import { foldGrid } from './grid';
+import { tunedConvOptions } from './conv-variants';
 
 // The geometry is part of conv2d's interface: callers keep importing it from here.
 export { type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dGeometryOptions, type Conv2dPadding, conv2dGeometry, geometryKey } from './conv-geometry';
@@ -225,6 +226,7 @@ export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {})
   expectRank(op, x, 4);
   expectRank(op, w, 4);
   const g = conv2dGeometry(op, x.shape, w.shape, opts);
+  opts = tunedConvOptions(gpu, 'forward', g, opts);
   if (opts.bias) {
     expectDtype(op, opts.bias, 'f32');
     if (opts.bias.size !== g.Cout) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${g.Cout} output channels`);

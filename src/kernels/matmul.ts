@@ -4,11 +4,32 @@
 // k loop unrolled by 4; workgroups of 8x8 invocations cover 32x32 of C. Operands are read as vec4
 // where they are contiguous and aligned (A along k when !transA and K%4==0; B along n when !transB and
 // N%4==0), else as scalars with bounds checks, so any M, N, K >= 1 work. Software adapters (lavapipe, SwiftShader) reward exactly this
-// (see bench/RESULTS.md); real GPUs would prefer workgroup-memory tiles, measured in the benchmark.
+// (see bench/RESULTS.md); real GPUs would prefer workgroup-memory tiles: matmul-tiled.ts, chosen per
+// adapter and shape by the tuner (src/tune/, family 'matmul') or by the `variant` option.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
+import { chosenVariant } from '../gpu/choices';
 import { expectDtype, expectRank } from './checks';
+import { matmulTiled } from './matmul-tiled';
+
+/** The kernels a matmul can run on: the register-blocked one below (default) or matmul-tiled.ts. */
+export const MATMUL_VARIANTS = ['register', 'tiled8', 'tiled16'] as const;
+export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
+export const MATMUL_FAMILY = 'matmul';
+
+/** The tuner's shape key of a product: "MxNxK" and the transposes, e.g. "32x256x128 NN". */
+export const matmulShapeKey = (M: number, N: number, K: number, transA: boolean, transB: boolean): string =>
+  `${M}x${N}x${K} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
+
+function pickVariant(gpu: Gpu, opts: MatmulOptions, key: string): MatmulVariant {
+  if (opts.variant !== undefined) {
+    if (!MATMUL_VARIANTS.includes(opts.variant)) throw new ShapeError(`matmul: variant ${JSON.stringify(opts.variant)} must be one of ${MATMUL_VARIANTS.join(', ')}`);
+    return opts.variant;
+  }
+  const tuned = chosenVariant(gpu, MATMUL_FAMILY, key);
+  return MATMUL_VARIANTS.find((v) => v === tuned) ?? 'register';
+}
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -16,6 +37,8 @@ export interface MatmulOptions {
   /** [N] added to every row of C. */
   bias?: Tensor;
   activation?: 'none' | 'relu';
+  /** Force a kernel (tests, benchmarks); default: the tuner's choice for this shape, else 'register'. */
+  variant?: MatmulVariant;
 }
 
 const TILE = 4;
@@ -46,6 +69,10 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   if (opts.bias) {
     expectDtype(op, opts.bias, 'f32');
     if (opts.bias.size !== N) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${N} output columns`);
+  }
+  const variant = pickVariant(gpu, opts, matmulShapeKey(M, N, K, transA, transB));
+  if (variant !== 'register') {
+    return matmulTiled(gpu, a, b, { M, N, K, transA, transB, bias: opts.bias, relu: act === 'relu' }, variant === 'tiled8' ? 8 : 16);
   }
   const aVec = !transA && K % 4 === 0;
   const bVec = !transB && N % 4 === 0;

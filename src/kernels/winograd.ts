@@ -28,6 +28,11 @@ import { foldGrid } from './grid';
 import { DEFAULT_TILE, MATRICES, WG, type Pass, type WinogradTile, sandwich, transposed } from './winograd-matrices';
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
+import { chosenVariant } from '../gpu/choices';
+
+/** Tuner family (src/tune/) switching the transforms' texture reads (textures.ts): 'on' (default) or 'off'. */
+export const TEXTURES_FAMILY = 'image-textures';
+export const TEXTURES_SHAPE = 'winograd transforms';
 
 // The tile size is part of the Winograd interface: callers keep importing it from here.
 export { DEFAULT_TILE, type Pass, type WinogradTile } from './winograd-matrices';
@@ -102,7 +107,7 @@ export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output
   const L = isInput ? MATRICES[m].BT : transposed(MATRICES[m].AT);
   const I = [...Array(a).keys()];
   // The image as a [W * C/4, N * H] texture where it can be staged (textures.ts: vectorised gathers).
-  const image = gpu.canStageImage(W * C4, N * H);
+  const image = gpu.canStageImage(W * C4, N * H) && chosenVariant(gpu, TEXTURES_FAMILY, TEXTURES_SHAPE) !== 'off';
   gpu.dispatch({
     name: `winograd.${kind}`,
     key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,

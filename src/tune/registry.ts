@@ -1,0 +1,140 @@
+// The tuner's registry: every kernel family with more than one implementation, its candidates (only
+// variants the kernel tests cover: test/kernels/conv2d.test.ts, winograd.test.ts, subgroups.test.ts,
+// image-textures.test.ts, matmul-tiled.test.ts, tuner-dispatch.test.ts) and the shapes the SER model
+// runs them at for a given batch (SEED_MODEL: 82x64x1 inputs, blocks halving H and W, dense head).
+// Each case sets up inputs once and records one run of the work that family's choice affects:
+//   conv2d.forward / .input-grad / .filter-grad  per 3x3 layer: winograd4 (default), winograd2, direct
+//   subgroups        (where the device has them)  the Winograd block convs, all passes: on (default), off
+//   image-textures                                 the Winograd block convs, all passes: on (default), off
+//   matmul           per dense product:  register (default) only, for now: the tiled8 and tiled16
+//                    kernels (matmul-tiled.ts) pass their own tests but gave wrong results once in a
+//                    process that had run the conv variants first (not understood yet), so the tuner
+//                    may not choose them until that is explained
+// Browser-safe.
+
+import type { Gpu, Tensor } from '../gpu';
+import { withVariant } from '../gpu/choices';
+import { type ModelConfig, SEED_MODEL } from '../nn/model';
+import { conv2d, conv2dGeometry } from '../kernels/conv2d';
+import { conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-grad';
+import { CONV_FAMILY, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, convShapeKey } from '../kernels/conv-variants';
+import { MATMUL_FAMILY, matmul, matmulShapeKey } from '../kernels/matmul';
+
+/** The matmul variants the tuner may choose (see the header: the tiled ones are held back). */
+const SELECTABLE_MATMUL_VARIANTS = ['register'] as const;
+import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../kernels/subgroups';
+import { TEXTURES_FAMILY, TEXTURES_SHAPE, winogradFits } from '../kernels/winograd';
+
+export interface TuneCase {
+  family: string;
+  shape: string;
+  /** Candidate variants, the built-in default first. */
+  variants: readonly string[];
+  /** Inputs for the case; `run` records one run with the variant in force (the runtime's choice table). */
+  setup(gpu: Gpu): { run: () => void; dispose: () => void };
+}
+
+/** Every variant name each family accepts (a cached choice outside these lists is dropped). */
+export const FAMILY_VARIANTS: Readonly<Record<string, readonly string[]>> = {
+  [CONV_FAMILY.forward]: Object.keys(CONV_VARIANTS),
+  [CONV_FAMILY['input-grad']]: Object.keys(CONV_VARIANTS),
+  [CONV_FAMILY['filter-grad']]: Object.keys(CONV_VARIANTS),
+  [SUBGROUPS_FAMILY]: ['on', 'off'],
+  [TEXTURES_FAMILY]: ['on', 'off'],
+  [MATMUL_FAMILY]: SELECTABLE_MATMUL_VARIANTS,
+};
+
+interface Conv3x3 { H: number; W: number; cin: number; cout: number }
+
+/** The model's 3x3 convs after the stem (stride 1, 'same'), in order: two per block. */
+export function modelConvs(c: ModelConfig = SEED_MODEL): Conv3x3[] {
+  let H = Math.floor(c.inputRows / 2);
+  let W = Math.floor(c.inputFrames / 2);
+  let cin = c.stem.filters;
+  const out: Conv3x3[] = [];
+  for (const b of c.blocks) {
+    out.push({ H, W, cin, cout: b.filters }, { H, W, cin: b.filters, cout: b.filters });
+    cin = b.filters;
+    H = Math.floor(H / 2);
+    W = Math.floor(W / 2);
+  }
+  return out;
+}
+
+/** The dense head's products at batch n: forward, dX = dY·Wᵀ and dW = Xᵀ·dY per layer (M, N, K, transA, transB). */
+export function modelMatmuls(n: number, c: ModelConfig = SEED_MODEL): [number, number, number, boolean, boolean][] {
+  const widths = [c.blocks.at(-1)?.filters ?? c.stem.filters, ...c.dense.map((d) => d.units), c.classes];
+  const out: [number, number, number, boolean, boolean][] = [];
+  for (let i = 0; i + 1 < widths.length; i++) {
+    const [fin, fout] = [widths[i]!, widths[i + 1]!];
+    out.push([n, fout, fin, false, false], [n, fin, fout, false, true], [fin, fout, n, true, false]);
+  }
+  return out;
+}
+
+function random(gpu: Gpu, shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 12.9898) * 0.5;
+  return gpu.upload(data, shape, 'f32', 'tune.input');
+}
+
+/** Inputs for one conv layer and a recorder of its passes (the model's calls: 'same', bias on forward). */
+function convWork(gpu: Gpu, n: number, l: Conv3x3) {
+  const xShape = [n, l.H, l.W, l.cin];
+  const wShape = [3, 3, l.cin, l.cout];
+  const t = { x: random(gpu, xShape), w: random(gpu, wShape), bias: random(gpu, [l.cout]), dy: random(gpu, [n, l.H, l.W, l.cout]) };
+  const opts = { padding: 'same' as const };
+  const passes: Record<ConvPass, () => Tensor> = {
+    forward: () => conv2d(gpu, t.x, t.w, { ...opts, bias: t.bias }),
+    'input-grad': () => conv2dBackwardInput(gpu, t.dy, t.w, xShape, opts),
+    'filter-grad': () => conv2dBackwardFilter(gpu, t.x, t.dy, wShape, opts),
+  };
+  return { run: (p: ConvPass) => passes[p]().dispose(), dispose: () => Object.values(t).forEach((x) => x.dispose()) };
+}
+
+function forced(family: string, shape: string, variants: readonly string[], work: TuneCase['setup']): TuneCase {
+  return { family, shape, variants, setup: work };
+}
+
+/** Every case for this runtime at batch `n` (candidates the device cannot run are left out). */
+export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL): TuneCase[] {
+  const cases: TuneCase[] = [];
+  const maxBinding = gpu.limits.maxStorageBufferBindingSize;
+  const convs = modelConvs(config);
+  for (const l of convs) {
+    const g = conv2dGeometry('tune', [n, l.H, l.W, l.cin], [3, 3, l.cin, l.cout], { padding: 'same' });
+    const variants = Object.keys(CONV_VARIANTS).filter((v) => v === 'direct' || winogradFits(g, maxBinding, CONV_VARIANTS[v]!.winogradTile ?? 4));
+    if (variants.length < 2) continue;
+    for (const pass of ['forward', 'input-grad', 'filter-grad'] as const) {
+      cases.push(forced(CONV_FAMILY[pass], convShapeKey(g), variants, (gpu) => {
+        const w = convWork(gpu, n, l);
+        return { run: () => w.run(pass), dispose: w.dispose };
+      }));
+    }
+  }
+  // Device-wide switches, timed on every pass of the block convs that run as Winograd.
+  const blockWork = (gpu: Gpu) => {
+    const works = convs.map((l) => convWork(gpu, n, l));
+    const passes = ['forward', 'input-grad', 'filter-grad'] as const;
+    return { run: () => works.forEach((w) => passes.forEach((p) => w.run(p))), dispose: () => works.forEach((w) => w.dispose()) };
+  };
+  if (gpu.subgroups && convs.length > 0) cases.push(forced(SUBGROUPS_FAMILY, SUBGROUPS_SHAPE, ['on', 'off'], blockWork));
+  if (gpu.options.imageTextures !== false && convs.length > 0) cases.push(forced(TEXTURES_FAMILY, TEXTURES_SHAPE, ['on', 'off'], blockWork));
+  for (const [M, N, K, transA, transB] of modelMatmuls(n, config)) {
+    cases.push(forced(MATMUL_FAMILY, matmulShapeKey(M, N, K, transA, transB), SELECTABLE_MATMUL_VARIANTS, (gpu) => {
+      const a = random(gpu, transA ? [K, M] : [M, K]);
+      const b = random(gpu, transB ? [N, K] : [K, N]);
+      return { run: () => matmul(gpu, a, b, { transA, transB }).dispose(), dispose: () => [a, b].forEach((t) => t.dispose()) };
+    }));
+  }
+  return cases;
+}
+
+/** Record one run of `c` with `variant` in force. */
+export function runVariant(gpu: Gpu, c: TuneCase, run: () => void, variant: string): void {
+  withVariant(gpu, c.family, c.shape, variant, run);
+}
+
+/** The default of a family (the first candidate of its variant list). */
+export const defaultVariant = (family: string): string => FAMILY_VARIANTS[family]?.[0] ?? DEFAULT_CONV_VARIANT;

@@ -1,0 +1,154 @@
+// Every variant the tuner can choose (FAMILY_VARIANTS, the registry's closed lists) reaches its kernel
+// and stays correct: with the choice in the runtime's table, the 'auto' calls the model makes compile
+// that variant's pipeline (checked by pipeline key) and match the float64 references (relative L2,
+// NaN-poisoned outputs, fresh random inputs). A variant added to a family without a case here fails
+// the first test. Also: a cached record installed by useTuning('cached') steers the kernels.
+
+import { describe, expect, it, vi } from 'vitest';
+import { setChoices, withVariant } from '../../src/gpu/choices';
+import { conv2d } from '../../src/kernels/conv2d';
+import { conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
+import { CONV_FAMILY, convShapeKey } from '../../src/kernels/conv-variants';
+import { conv2dGeometry } from '../../src/kernels/conv2d';
+import { MATMUL_FAMILY, matmul, matmulShapeKey } from '../../src/kernels/matmul';
+import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../../src/kernels/subgroups';
+import { TEXTURES_FAMILY, TEXTURES_SHAPE } from '../../src/kernels/winograd';
+import { adapterKey } from '../../src/tune/key';
+import { FAMILY_VARIANTS } from '../../src/tune/registry';
+import { emptyDocument, localStore } from '../../src/tune/store';
+import { useTuning } from '../../src/tune/tuner';
+import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
+import { conv2dBackward, conv2dForward } from '../ref/conv';
+import { matmulRef } from '../ref/linalg';
+import { tensor } from '../ref/tensor';
+
+const gpu = useGpu();
+
+// 8 lanes of destination channels per Winograd workgroup (Cout 32): subgroup sharing applies on lavapipe;
+// rows of 4 x 32 channels are 512 bytes, a multiple of 256: the image can be staged as a texture.
+const COUT = 32;
+const W_SHAPE = [3, 3, 32, COUT];
+const CONV_SHAPE = convShapeKey(conv2dGeometry('t', [2, 7, 4, 32], W_SHAPE, { padding: 'same' }));
+const CONV_FAMILIES = Object.values(CONV_FAMILY);
+
+/** The pipeline-key prefix each conv variant's forward compiles. */
+const CONV_KEY: Record<string, RegExp> = { winograd4: /^winograd\.input:4:\d+:7:4:32:/, winograd2: /^winograd\.input:2:\d+:7:4:32:/, direct: /^conv2d:forward:\d+:7:4:32:/ };
+const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
+const ON_OFF = { on: 'true', off: 'false' } as const;
+/** The flag each device-wide family sets in its kernel's key: subgroup sharing (gemm), texture reads (input transform). */
+const FLAG: Record<string, { key: RegExp; field: (k: string) => string | undefined }> = {
+  [SUBGROUPS_FAMILY]: { key: /^winograd\.gemm:/, field: (k) => k.split(':').at(-2) },
+  [TEXTURES_FAMILY]: { key: /^winograd\.input:4:/, field: (k) => k.split(':').at(-1) },
+};
+
+/** The model's conv passes under 'auto' (all three, or the forward only) against the references; the pipeline keys dispatched. */
+async function convPasses(n: number, seed: number, forwardOnly = false): Promise<string[]> {
+  const g = gpu();
+  const X = [n, 7, 4, 32];
+  const Y_SHAPE = [n, 7, 4, COUT];
+  const used: string[] = [];
+  const get = g.pipelines.get.bind(g.pipelines);
+  const spy = vi.spyOn(g.pipelines, 'get').mockImplementation((key, source, entry) => (used.push(key), get(key, source, entry)));
+  try {
+    const r = rng(seed);
+    const x = Float32Array.from(randn(X.reduce((a, b) => a * b), r));
+    const w = Float32Array.from(randn(W_SHAPE.reduce((a, b) => a * b), r));
+    const bias = Float32Array.from(randn(COUT, r));
+    const dy = Float32Array.from(randn(Y_SHAPE.reduce((a, b) => a * b), r));
+    const [xT, wT, dyT] = [g.upload(x, X), g.upload(w, W_SHAPE), g.upload(dy, Y_SHAPE)];
+    const opts = { padding: 'same' as const };
+    const y = conv2d(g, xT, wT, { ...opts, bias: g.upload(bias, [COUT]) });
+    const yRef = conv2dForward(tensor(X, x), tensor(W_SHAPE, w), tensor([COUT], bias), opts).data;
+    if (forwardOnly) {
+      expectClose(await y.read(), yRef, TOL_F32, 'y');
+      return used;
+    }
+    const dx = conv2dBackwardInput(g, dyT, wT, X, opts);
+    const dw = conv2dBackwardFilter(g, xT, dyT, W_SHAPE, opts);
+    const [yv, dxv, dwv] = await g.readMany([y, dx, dw]);
+    const ref = conv2dBackward(tensor(Y_SHAPE, dy), tensor(X, x), tensor(W_SHAPE, w), opts);
+    expectClose(yv!, yRef, TOL_F32, 'y');
+    expectClose(dxv!, ref.dx.data, TOL_F32, 'dx');
+    expectClose(dwv!, ref.dw.data, TOL_F32, 'dw');
+    return used;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('every variant the tuner can choose runs and is correct', () => {
+  it('has a case here for every variant of every family', () => {
+    const covered: Record<string, Record<string, unknown>> = {
+      ...Object.fromEntries(CONV_FAMILIES.map((f) => [f, CONV_KEY])),
+      [MATMUL_FAMILY]: MATMUL_KEY,
+      [SUBGROUPS_FAMILY]: ON_OFF,
+      [TEXTURES_FAMILY]: ON_OFF,
+    };
+    for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
+      expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
+    }
+  });
+
+  for (const variant of FAMILY_VARIANTS[CONV_FAMILY.forward]!) {
+    it(`conv2d passes as ${variant}`, async () => {
+      const g = gpu();
+      setChoices(g, new Map(CONV_FAMILIES.map((f) => [`${f}|${CONV_SHAPE}`, variant])));
+      try {
+        const keys = await convPasses(2, 100 + variant.length);
+        expect(keys.some((k) => CONV_KEY[variant]!.test(k)), keys.join(' ')).toBe(true);
+        const other = Object.entries(CONV_KEY).filter(([v]) => v !== variant);
+        expect(keys.some((k) => other.some(([, re]) => re.test(k))), keys.join(' ')).toBe(false);
+      } finally {
+        setChoices(g, new Map());
+      }
+    });
+  }
+
+  for (const [family, shape] of [[SUBGROUPS_FAMILY, SUBGROUPS_SHAPE], [TEXTURES_FAMILY, TEXTURES_SHAPE]] as const) {
+    for (const variant of FAMILY_VARIANTS[family]! as ('on' | 'off')[]) {
+      it(`${family} ${variant}`, async ({ skip }) => {
+        const g = gpu();
+        if (family === SUBGROUPS_FAMILY && !g.subgroups && variant === 'on') skip('no subgroups on this adapter');
+        setChoices(g, new Map([[`${family}|${shape}`, variant]]));
+        try {
+          const mine = (await convPasses(2, 7 + variant.length, true)).filter((k) => FLAG[family]!.key.test(k));
+          expect(mine.length).toBeGreaterThan(0);
+          expect(mine.map(FLAG[family]!.field), mine.join(' ')).toEqual(mine.map(() => ON_OFF[variant]));
+        } finally {
+          setChoices(g, new Map());
+        }
+      });
+    }
+  }
+
+  for (const variant of FAMILY_VARIANTS[MATMUL_FAMILY]!) {
+    it(`matmul as ${variant}`, async () => {
+      const g = gpu();
+      const [M, N, K] = [12, 20, 36];
+      const r = rng(3);
+      const a = Float32Array.from(randn(M * K, r));
+      const b = Float32Array.from(randn(K * N, r));
+      const c = withVariant(g, MATMUL_FAMILY, matmulShapeKey(M, N, K, false, false), variant, () => matmul(g, g.upload(a, [M, K]), g.upload(b, [K, N])));
+      expectClose(await c.read(), matmulRef(a, b, M, N, K, false, false), TOL_F32, `matmul ${variant}`);
+      expect(g.pipelines.keys().some((k) => MATMUL_KEY[variant]!.test(k))).toBe(true);
+    });
+  }
+});
+
+describe('a cached record steers the kernels', () => {
+  it("useTuning('cached') installs this adapter's choices", async () => {
+    const g = gpu();
+    const area = new Map<string, string>();
+    const store = localStore({ getItem: (k) => area.get(k) ?? null, setItem: (k, v) => void area.set(k, v) });
+    const [M, N, K] = [5, 7, 9];
+    const entry = { family: MATMUL_FAMILY, shape: matmulShapeKey(M, N, K, false, false), default: 'register', chosen: 'tiled8', candidates: [] };
+    store.save({ ...emptyDocument(), adapters: { [adapterKey(g)]: { key: adapterKey(g), adapter: g.adapter, batch: 32, updated: '', entries: [entry] } } });
+    expect(await useTuning(g, 'cached', store)).toBe(1);
+    try {
+      matmul(g, g.zeros([M, K]), g.zeros([K, N])).dispose();
+      expect(g.pipelines.keys()).toContain(`matmul.tiled8:${M}:${N}:${K}:false:false:false:false`);
+    } finally {
+      setChoices(g, new Map());
+    }
+  });
+});
