@@ -1,9 +1,10 @@
-// Row gather: out[b, :] = src[idx[b], :] for a [N, ...] tensor and u32 indices [B]. The training loop
-// keeps the whole data set on the GPU and builds each batch with this (features and labels), so a step
-// uploads only B indices. Layout: rows of D = size/N contiguous 32-bit elements; one invocation per
-// output element on a grid1d grid (vec4 when D % 4 == 0). An index past N writes NaN bits (f32) or
-// 0xffffffff, never reading out of bounds. gatherWindows (below) gathers a window of frames per row;
-// mixRows blends each row with a partner row of the same batch (mixup's inputs).
+// Row gather: out[b, :] = src[idx[b], :] for a [N, ...] tensor and u32 indices [B], for data held on
+// the GPU. (The training loop no longer keeps its data set there: batches.ts assembles each batch on
+// the host and uploads it, so GPU memory does not grow with the corpus.) Layout: rows of D = size/N
+// contiguous 32-bit elements; one invocation per output element on a grid1d grid (vec4 when
+// D % 4 == 0). An index past N writes NaN bits (f32) or 0xffffffff, never reading out of bounds.
+// gatherWindows (below) gathers a window of frames per row; mixRows blends each row with a partner row
+// of the same batch (mixup's inputs, used by every mixup batch).
 
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype } from './checks';
