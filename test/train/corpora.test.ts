@@ -12,25 +12,16 @@ import { describe, expect, it } from 'vitest';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { classMaskOf, corpusReports, maskedArgmaxRows, maskedMeanCrossEntropy, maskRows, parseCorpusSpecs } from '../../src/train/corpora';
 import { corpusKFold, valCorpusSplit, type CorpusData } from '../../src/train/corpus-splits';
-import type { Emotion } from '../../src/train/labels';
 import { meanCrossEntropy } from '../../src/train/loop';
 import { writeReport } from '../../src/train/report.node.ts';
 import { trainRun } from '../../src/train/run.node.ts';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
 import { readValidationLogits } from '../../src/train/val-logits.node.ts';
 import { useGpu } from '../harness';
+import { writeCorpus } from './corpora-fixtures';
 import { tinyRunOptions } from './tiny-run';
 
 const gpu = useGpu();
 const BIN = join(__dirname, '../../bin/ser.mjs');
-
-/** A generated corpus of `speakers` speakers and `classes`, written as RAVDESS names or a CSV manifest. */
-export function writeCorpus(classes: Emotion[], speakers: number, layout: 'ravdess' | 'csv', seed = 3): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ser-corpora-'));
-  const { manifest } = writeSynthCorpus(dir, synthCorpus({ speakers, clipsPerClassPerSpeaker: 2, seed, classes }), { layout });
-  return manifest ?? dir;
-}
 
 describe('--data values', () => {
   it('name corpora by base name or NAME=DIR and refuse duplicates', () => {
