@@ -7,6 +7,7 @@ import type { Tensor } from '../../src/gpu';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import type { LossMix } from '../../src/nn/layers';
 import { Trainer } from '../../src/nn/train-step';
+import { exampleMaps } from '../../src/train/batches';
 import { classMaskOf, maskRows } from '../../src/train/corpora';
 import { defaultLoopOptions, epochOrder, trainLoop } from '../../src/train/loop';
 import { drawMixup } from '../../src/train/mixup';
@@ -41,12 +42,11 @@ describe('trainLoop with a class mask', () => {
       const corpusOf = Array.from({ length: n }, (_, i) => i % 2);
       const labels = Uint32Array.from({ length: n }, (_, i) => (i % 2 ? i % 4 === 1 ? 0 : 1 : (i / 2) % 3));
       const mask = classMaskOf([['a', 'b', 'c'], ['a', 'b']], ['a', 'b', 'c'], corpusOf)!;
-      const x = g.upload(Float32Array.from(randn(n * 48, rng(4))), [n, 6, 8, 1]);
-      const y = g.upload(labels, [n], 'u32');
+      const x = exampleMaps(Float32Array.from(randn(n * 48, rng(4))), n);
       const train = [...Array(12).keys()];
       const opts = { ...defaultLoopOptions, epochs: 2, batch: 5, seed: 9, patience: 0, readEvery: 1, bnRecalibration: 0, ...(mixup ? { mixup: { alpha: 0.4 } } : {}) };
       try {
-        const state = await trainLoop(g, trainer, { x, y, labels }, { train, val: [12, 13, 14, 15], classMask: mask }, opts);
+        const state = await trainLoop(g, trainer, { x, rows: 6, frames: 8, labels }, { train, val: [12, 13, 14, 15], classMask: mask }, opts);
         expect(trainer.masks).toHaveLength(6);
         for (const [k, kept] of trainer.masks.entries()) {
           const epoch = Math.floor(k / 3);
@@ -58,7 +58,7 @@ describe('trainLoop with a class mask', () => {
         }
         expect(state.history.every((h) => Number.isFinite(h.trainLoss) && Number.isFinite(h.valLoss!))).toBe(true);
       } finally {
-        for (const t of [x, y, ...trainer.masks]) t?.dispose();
+        for (const t of trainer.masks) t?.dispose();
         trainer.dispose();
         model.dispose();
       }
