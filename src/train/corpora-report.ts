@@ -2,6 +2,7 @@
 // of one run, and the per-corpus tables of folds.md and seeds.md. Browser-safe text and numbers.
 
 import type { CorpusRecord, CorpusReport } from './corpora';
+import { EMOTIONS } from './labels';
 import { spread, type Spread } from './folds';
 import { formatReport, reportFromConfusion, type ClassificationReport } from './metrics';
 import type { SplitDescription } from './splits';
@@ -95,7 +96,9 @@ export function summariseCorpora(runs: readonly (readonly CorpusEntry[])[]): Cor
 /** The per-corpus section of folds.md / seeds.md (`what`: 'folds' or 'seeds'). */
 export function corporaSummaryMarkdown(s: readonly CorpusSpreads[], what: string): string {
   const sp = (x: Spread) => `${pct(x.mean)} ± ${pct(x.std)}`;
-  const classes = [...new Set(s.flatMap((c) => c.classes))];
+  // Columns in the vocabulary's order (labels.ts), whichever corpus names a class first.
+  const rank = (k: string) => { const i = (EMOTIONS as readonly string[]).indexOf(k); return i < 0 ? EMOTIONS.length : i; };
+  const classes = [...new Set(s.flatMap((c) => c.classes))].sort((a, b) => rank(a) - rank(b));
   return `## Per corpus (mean ± sample std over ${what}; each corpus scored over its own classes)
 
 | corpus | ${what} | accuracy % | UAR % | macro F1 % | pooled clips | pooled accuracy % | pooled UAR % |
