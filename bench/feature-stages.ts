@@ -3,7 +3,7 @@
 // row FFT), stft (framing, Hann window, real FFT, power), spectralFrames (mel 128, centroid,
 // bandwidth, roll-off, zcr, piptrack peaks), contrastExtremes, clipStats (top_db maxima, tuning),
 // postFrames (MFCC 20, chroma 12, contrast dB) and assemble (deltas, stacking, padding to 64 frames),
-// then all six in one submit. The clips are the project's synthetic voice (src/train/synth.ts),
+// then all six in one submit. The clips are the project's synthetic voice (src/train/data/synth.ts),
 // concatenated per clip up to the target length, so pitch tracking and contrast see speech-like
 // spectra. FFT GFLOP/s uses the conventional 2.5 N log2 N flops of a real transform of length N.
 // A stage's earlier stages run once in setup; run() records only that stage and frees its outputs.
@@ -18,7 +18,7 @@ import { assemble, postColumns, postFrames, type PostFrameOptions } from '../src
 import { rfft } from '../src/kernels/fft';
 import { spectralFrames, type SpectralConstants } from '../src/kernels/spectral';
 import { stft } from '../src/kernels/stft';
-import { synthCorpus } from '../src/train/synth';
+import { synthCorpus } from '../src/train/data/synth';
 import type { BenchCase } from './harness';
 import { BATCH, randomTensor } from './util';
 

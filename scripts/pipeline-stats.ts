@@ -2,7 +2,7 @@
 // figures of bench/RESULTS.md. Stages: features (the GPU feature pipeline on one synthetic clip), one
 // training step per batch size, BN recalibration and validation (inference) batches, for the default
 // `npm run train` shapes unless flags say otherwise. With --ahead the model's pipelines are compiled
-// first, all at once, as `ser train` does (train/warmup.ts), and the stages then find them cached.
+// first, all at once, as `ser train` does (train/loop/warmup.ts), and the stages then find them cached.
 //
 //   MESA_SHADER_CACHE_DIR=$(mktemp -d) npx tsx scripts/pipeline-stats.ts [--ahead] [--batch 8]
 //       [--train 152] [--val 40] [--recalibrate 256] [--json]
@@ -18,8 +18,8 @@ import { describeStats, type PipelineStats } from '../src/gpu/pipelines';
 import { modelConfig } from '../src/nn/model';
 import { predictLogits, Trainer } from '../src/nn/train-step';
 import { SerModel } from '../src/nn/model';
-import { synthesizeClip, makeSpeakers } from '../src/train/synth';
-import { precompileTraining, trainingBatchSizes } from '../src/train/warmup';
+import { synthesizeClip, makeSpeakers } from '../src/train/data/synth';
+import { precompileTraining, trainingBatchSizes } from '../src/train/loop/warmup';
 
 const { values: f } = parseArgs({
   options: {
@@ -57,7 +57,7 @@ try {
   const model = new SerModel(gpu, mc, 0);
   const trainer = new Trainer(model);
   const input = (b: number) => gpu.empty([b, mc.inputRows, mc.inputFrames, 1], 'f32', 'x');
-  if (f.ahead) await stage('ahead of use (train/warmup.ts)', async () => void (await precompileTraining(gpu, mc, sizes)));
+  if (f.ahead) await stage('ahead of use (train/loop/warmup.ts)', async () => void (await precompileTraining(gpu, mc, sizes)));
   await stage(`training step (batch ${sizes.train.join(', ')})`, () =>
     gpu.scope(() => {
       for (const b of sizes.train) trainer.step(input(b), gpu.zeros([b], 'u32', 'y'));

@@ -14,8 +14,8 @@ import { GpuFeatureExtractor } from '../src/dsp/gpu-features';
 import { FeaturePipeline } from '../src/dsp/pipeline';
 import type { Gpu } from '../src/gpu';
 import { SEED_MODEL, SerModel } from '../src/nn/model';
-import { saveModel } from '../src/train/saved-model.node.ts';
-import { fitScaler } from '../src/train/scaler';
+import { saveModel } from '../src/train/model-files/saved-model.node.ts';
+import { fitScaler } from '../src/train/data/scaler';
 
 export const RAVDESS_CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
 const CLIPS = ['speech_a_m3_22050_mono.wav', 'speech_b_f2_16000_mono_padded.wav', 'speech_c_m1_44100_stereo.wav', 'speech_d_f4_48000_mono.wav'];

@@ -1,4 +1,4 @@
-// Re-scores finished runs as snapshot ensembles of their last K epochs (src/train/snapshots.ts), from
+// Re-scores finished runs as snapshot ensembles of their last K epochs (src/train/scores/snapshots.ts), from
 // the per-epoch validation records every run keeps (OUT/val-logits.jsonl.gz, or .jsonl while it
 // trains), without retraining.
 //
@@ -10,7 +10,7 @@
 // choice made on the validation clips), then mean and sample std over the runs, and per-class recall
 // of each K over the runs pooled as a mean. Runs without records are listed and left out.
 // --train-counts (the training clips of each class, in class order) re-scores everything under logit
-// adjustment (src/train/logit-adjust.ts): the best epoch is picked again on the adjusted accuracy,
+// adjustment (src/train/loop/logit-adjust.ts): the best epoch is picked again on the adjusted accuracy,
 // exactly what `ser train --logit-adjust` would report for the same run (its training is the same).
 // The records hold the raw outputs, so a run trained with --logit-adjust needs --train-counts here too
 // (without it, its report's best-epoch figure is adjusted but the last-epoch and ensemble ones are not).
@@ -18,11 +18,11 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
-import { spread } from '../src/train/folds';
-import { classificationReport } from '../src/train/metrics';
-import { lastEpochsEnsemble, type EpochValidation } from '../src/train/snapshots';
-import { adjustedEpochs, countsAdjustment } from '../src/train/logit-adjust';
-import { hasValidationLogits, readValidationLogits } from '../src/train/val-logits.node.ts';
+import { spread } from '../src/train/protocols/folds';
+import { classificationReport } from '../src/train/scores/metrics';
+import { lastEpochsEnsemble, type EpochValidation } from '../src/train/scores/snapshots';
+import { adjustedEpochs, countsAdjustment } from '../src/train/loop/logit-adjust';
+import { hasValidationLogits, readValidationLogits } from '../src/train/scores/val-logits.node.ts';
 
 const program = new Command('snapshot-scores')
   .argument('<dirs...>', 'run folders, or --seeds / --folds OUT folders')

@@ -5,9 +5,9 @@
 
 import { createBrowserGpu } from './gpu/browser';
 import type { Gpu, GpuOptions } from './gpu';
-import { CheckpointError } from './train/safetensors';
-import { loadModelFromBytes, type LoadedModel } from './train/saved-model';
-import { Recogniser } from './train/recogniser';
+import { CheckpointError } from './train/model-files/safetensors';
+import { loadModelFromBytes, type LoadedModel } from './train/model-files/saved-model';
+import { Recogniser } from './train/inference/recogniser';
 
 export * from './gpu';
 export { createBrowserGpu } from './gpu/browser';
@@ -18,10 +18,10 @@ export { GpuFeatureExtractor } from './dsp/gpu-features';
 export { StreamingPreparer } from './dsp/stream';
 export { StreamingGpuFeatures } from './dsp/gpu-stream';
 export { featureRowNames } from './dsp/reference/features82';
-export { CheckpointError, decodeSafetensors } from './train/safetensors';
-export { loadModelFromBytes, type LoadedModel, type ModelFiles, type ModelMeta } from './train/saved-model';
-export { predictFeatures, softmax, type ClassProbabilities } from './train/predict';
-export { Recogniser, type AudioPrediction, type StageTimings } from './train/recogniser';
+export { CheckpointError, decodeSafetensors } from './train/model-files/safetensors';
+export { loadModelFromBytes, type LoadedModel, type ModelFiles, type ModelMeta } from './train/model-files/saved-model';
+export { predictFeatures, softmax, type ClassProbabilities } from './train/inference/predict';
+export { Recogniser, type AudioPrediction, type StageTimings } from './train/inference/recogniser';
 export { useBrowserTuning, type BrowserTuning } from './tune/browser';
 
 async function fetchBytes(url: string): Promise<Response> {

@@ -3,5 +3,5 @@
 
 export * from './browser';
 export { createNodeGpu } from './gpu/node.node.ts';
-export { loadModel, saveModel } from './train/saved-model.node.ts';
-export { predictFiles, type Prediction } from './train/infer.node.ts';
+export { loadModel, saveModel } from './train/model-files/saved-model.node.ts';
+export { predictFiles, type Prediction } from './train/inference/infer.node.ts';

@@ -1,10 +1,10 @@
 // The corpus flags of `ser train` and `ser evaluate`: `--data` given more than once (or `--data
-// NAME=DIR`) makes a several-corpora run (train/corpora.ts); `--val-corpus NAME` and `--fold-corpus
-// NAME` choose the protocols of train/corpus-splits.ts; `--balance corpus` balances classes within
+// NAME=DIR`) makes a several-corpora run (train/scores/corpora.ts); `--val-corpus NAME` and `--fold-corpus
+// NAME` choose the protocols of train/data/corpus-splits.ts; `--balance corpus` balances classes within
 // each corpus and the corpora against each other (train/corpus-balance.ts). A single unnamed `--data`
 // is exactly the single-corpus run it always was.
 
-import { parseCorpusSpecs, type CorpusSpec } from '../train/corpora';
+import { parseCorpusSpecs, type CorpusSpec } from '../train/scores/corpora';
 
 /** Commander's collector for a repeatable option. */
 export function collect(value: string, previous: string[] | undefined): string[] {

@@ -9,20 +9,20 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createNodeGpu } from '../gpu/node.node.ts';
 import type { Gpu } from '../gpu';
-import type { CorpusSpec } from '../train/corpora';
-import { perCorpusJson } from '../train/corpora-report';
-import type { LoadedModel } from '../train/saved-model';
-import { clipsToPredict, heldOutIndices } from '../train/data.node.ts';
-import { loadDataset } from '../train/datasets.node.ts';
-import { predictFiles } from '../train/infer.node.ts';
-import { classificationReport, formatReport } from '../train/metrics';
-import { loadModel } from '../train/saved-model.node.ts';
-import { withEvalWindows } from '../train/saved-model';
-import { clipSpeakers, speakerGroups } from '../train/speaker-norm';
+import type { CorpusSpec } from '../train/scores/corpora';
+import { perCorpusJson } from '../train/protocols/corpora-report';
+import type { LoadedModel } from '../train/model-files/saved-model';
+import { clipsToPredict, heldOutIndices } from '../train/data/data.node.ts';
+import { loadDataset } from '../train/data/datasets.node.ts';
+import { predictFiles } from '../train/inference/infer.node.ts';
+import { classificationReport, formatReport } from '../train/scores/metrics';
+import { loadModel } from '../train/model-files/saved-model.node.ts';
+import { withEvalWindows } from '../train/model-files/saved-model';
+import { clipSpeakers, speakerGroups } from '../train/data/speaker-norm';
 import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
 import { collect, dataFlags } from './corpora-flags';
-import { evaluationCorpora, heldOutOfCorpora, scoreCorpora } from '../train/evaluate-corpora.node.ts';
+import { evaluationCorpora, heldOutOfCorpora, scoreCorpora } from '../train/inference/evaluate-corpora.node.ts';
 
 export function registerEvaluate(program: Command): void {
   program

@@ -1,7 +1,7 @@
 // Parsers for numeric command-line options: each failure names the flag and the value.
 
 import { InvalidArgumentError } from 'commander';
-import { validSeeds } from '../train/seeds';
+import { validSeeds } from '../train/protocols/seeds';
 
 export function positiveInt(value: string): number {
   const n = Number(value);

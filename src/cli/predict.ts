@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createNodeGpu } from '../gpu/node.node.ts';
-import { predictFiles } from '../train/infer.node.ts';
-import { loadModel } from '../train/saved-model.node.ts';
-import { withEvalWindows } from '../train/saved-model';
+import { predictFiles } from '../train/inference/infer.node.ts';
+import { loadModel } from '../train/model-files/saved-model.node.ts';
+import { withEvalWindows } from '../train/model-files/saved-model';
 import { numberWithin } from './options';
 import { makeExtractor } from './extractor';
 

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
-import { dataList, isRunSettings, RUN_SETTINGS_FORMAT, type RunSettings } from '../train/run-settings';
+import { dataList, isRunSettings, RUN_SETTINGS_FORMAT, type RunSettings } from '../train/model-files/run-settings';
 
 /** Options that are not settings of the run (where it writes, how it prints). */
 const NOT_RECORDED = new Set(['resume', 'out', 'json']);

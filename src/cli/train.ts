@@ -4,10 +4,10 @@
 // (then the mean and spread); `--augment` adds augmented copies of the training clips; `--clip-frames`
 // trains on random windows of longer feature maps; `--time-masks` / `--row-masks` mask bands of every
 // training example; `--lr-schedule cosine`, `--balance` and `--class-weights` change the rate schedule,
-// class frequencies and loss weights (train/schedule.ts); `--swa-from` averages weights
-// (train/average.ts); `--mixup` blends training batches and their labels (train/mixup.ts);
+// class frequencies and loss weights (train/loop/schedule.ts); `--swa-from` averages weights
+// (train/loop/average.ts); `--mixup` blends training batches and their labels (train/loop/mixup.ts);
 // `--weight-decay` makes the optimiser AdamW (kernels/adam.ts); `--logit-adjust` divides the
-// decisions by the training prior (train/logit-adjust.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
+// decisions by the training prior (train/loop/logit-adjust.ts). Ctrl-C stops cleanly: the last completed epoch stays checkpointed and `--resume
 // DIR` alone continues from it with the settings the run started with (train-settings.ts; single runs;
 // --seeds and --folds runs continue when the same command is repeated).
 
@@ -17,16 +17,16 @@ import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp
 import type { FeatureConfig } from '../dsp/config';
 import { createNodeGpu } from '../gpu/node.node.ts';
 import { SEED_MODEL, type ModelConfig } from '../nn/model';
-import { foldsRun } from '../train/folds.node.ts';
-import { defaultLoopOptions, type LoopOptions } from '../train/loop';
-import { MIXUP_ALPHA_RANGE } from '../train/mixup';
-import { writeReport } from '../train/report.node.ts';
-import { trainRun, type TrainRunOptions } from '../train/run.node.ts';
-import { seedsRun } from '../train/seeds.node.ts';
+import { foldsRun } from '../train/protocols/folds.node.ts';
+import { defaultLoopOptions, type LoopOptions } from '../train/loop/loop';
+import { MIXUP_ALPHA_RANGE } from '../train/loop/mixup';
+import { writeReport } from '../train/protocols/report.node.ts';
+import { trainRun, type TrainRunOptions } from '../train/protocols/run.node.ts';
+import { seedsRun } from '../train/protocols/seeds.node.ts';
 import { makeExtractor } from './extractor';
 import { checkCorpusFlags, collect, dataFlags } from './corpora-flags';
 import { recordSettings, restoreSettings } from './train-settings';
-import { MASK_LIMITS, type MaskSettings } from '../train/masks';
+import { MASK_LIMITS, type MaskSettings } from '../train/loop/masks';
 import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
 interface TrainFlags {

@@ -7,7 +7,7 @@
 
 import { chosenVariant } from '../gpu/choices';
 import type { Gpu } from '../gpu';
-import type { Conv2dGeometry, Conv2dGeometryOptions } from './conv2d';
+import type { Conv2dGeometry, Conv2dGeometryOptions } from './conv-geometry';
 
 export type ConvPass = 'forward' | 'input-grad' | 'filter-grad';
 

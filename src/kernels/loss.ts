@@ -9,11 +9,11 @@
 // NaN, so a bad batch poisons training visibly instead of silently.
 // With classWeights w [K] f32 (Keras' class_weight: a per-example weight w[label], mean still over N),
 // loss_n and dz_n are both multiplied by w[label]; stats[0] is then sum_n w[label_n] loss_n / N.
-// With mix (mixup; src/train/mixup.ts) — partner labels [N] and a share w ([1] f32, read on the GPU so
+// With mix (mixup; src/train/loop/mixup.ts) — partner labels [N] and a share w ([1] f32, read on the GPU so
 // each batch's draw reuses one pipeline) — the target is w * t(label) + (1 - w) * t(partner): loss_n =
 // w CE(label) + (1 - w) CE(partner), dz = (softmax - target) / N; a hit is argmax == label (the caller
 // gives the larger share to label). Not with class weights.
-// With classMask ([N, K] u32, nonzero: allowed; several corpora, src/train/corpora.ts) example n's
+// With classMask ([N, K] u32, nonzero: allowed; several corpora, src/train/scores/corpora.ts) example n's
 // softmax, targets and argmax span only its allowed classes A_n: smoothing spreads s / |A_n| over them,
 // loss_n = -sum_{k in A_n} t_k log softmax_A(z_n)_k, dz is 0 on the other classes. A label (or mixup
 // partner) outside A_n, or an empty A_n, makes the example NaN, as a label outside [0, K) does.

@@ -5,7 +5,7 @@
 // holding per example nt time spans then nr row spans as [start, end) pairs (an empty span has
 // end <= start). One invocation per output element on a grid1d grid; a span's loop is over at most
 // nt + nr pairs, read from storage (small: a few masks per example). Out-of-range spans simply mask
-// nothing beyond the map. Training only: the masks are drawn on the CPU (train/masks.ts).
+// nothing beyond the map. Training only: the masks are drawn on the CPU (train/loop/masks.ts).
 
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype } from './checks';

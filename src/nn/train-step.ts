@@ -4,7 +4,7 @@
 // (the caller reads them back every N steps, not each step). Every intermediate is freed at the end, also
 // when a kernel throws. Batch shapes and dtypes are checked before any GPU work; label ranges and NaN
 // features cannot be seen without a readback, so they are checked once per data set
-// (src/train/validate.ts).
+// (src/train/data/validate.ts).
 
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { Adam, type AdamOptions } from '../kernels/adam';

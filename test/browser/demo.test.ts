@@ -19,9 +19,9 @@ import { startStaticServer, type StaticServer } from '../../scripts/static-serve
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { Gpu } from '../../src/gpu';
 import { createNodeGpu } from '../../src/gpu/node.node.ts';
-import { predictFiles } from '../../src/train/infer.node.ts';
-import { Recogniser } from '../../src/train/recogniser';
-import { loadModel } from '../../src/train/saved-model.node.ts';
+import { predictFiles } from '../../src/train/inference/infer.node.ts';
+import { Recogniser } from '../../src/train/inference/recogniser';
+import { loadModel } from '../../src/train/model-files/saved-model.node.ts';
 import { relL2 } from '../harness';
 import { chromiumUnavailable, openBrowser, type Browser } from './chromium';
 import { trainTinyModel } from './tiny-model';

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { Gpu } from '../../src/gpu';
-import { defaultLoopOptions } from '../../src/train/loop';
-import { trainRun } from '../../src/train/run.node.ts';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { defaultLoopOptions } from '../../src/train/loop/loop';
+import { trainRun } from '../../src/train/protocols/run.node.ts';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 import { TINY_MODEL } from '../train/tiny-run';
 
 /** Trains the tiny model and returns the folder holding model.json and model.safetensors. */

@@ -10,7 +10,7 @@ import type { Gpu, Tensor } from '../../src/gpu';
 import { SerModel, modelConfig, type ModelConfig } from '../../src/nn/model';
 import { Tape } from '../../src/nn/tape';
 import { Trainer } from '../../src/nn/train-step';
-import { exampleMaps, recalibrateBatchNorm } from '../../src/train/batches';
+import { exampleMaps, recalibrateBatchNorm } from '../../src/train/loop/batches';
 import { expectClose, randn, rng, useGpu } from '../harness';
 
 const gpu = useGpu();

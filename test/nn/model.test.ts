@@ -9,9 +9,9 @@ import { SEED_MODEL, SerModel, modelConfig, type ModelConfig } from '../../src/n
 import { softmaxCrossEntropy } from '../../src/nn/layers';
 import { Tape } from '../../src/nn/tape';
 import { Trainer } from '../../src/nn/train-step';
-import { validateTrainingData } from '../../src/train/validate';
-import { NonFiniteLossError, defaultLoopOptions, trainLoop } from '../../src/train/loop';
-import { exampleMaps } from '../../src/train/batches';
+import { validateTrainingData } from '../../src/train/data/validate';
+import { NonFiniteLossError, defaultLoopOptions, trainLoop } from '../../src/train/loop/loop';
+import { exampleMaps } from '../../src/train/loop/batches';
 import { expectClose, randn, rng, useGpu } from '../harness';
 import { gradCheck } from '../ref/gradcheck';
 import { maxAbs, tensor } from '../ref/tensor';

@@ -14,13 +14,13 @@ import { featureConfig } from '../../src/dsp/config';
 import { featuresOfFiles } from '../../src/dsp/files.node.ts';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { FeaturePipeline } from '../../src/dsp/pipeline';
-import { augmentVariant } from '../../src/train/data.node.ts';
-import { foldsRun } from '../../src/train/folds.node.ts';
-import type { Emotion } from '../../src/train/labels';
-import { defaultLoopOptions } from '../../src/train/loop';
-import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { augmentVariant } from '../../src/train/data/data.node.ts';
+import { foldsRun } from '../../src/train/protocols/folds.node.ts';
+import type { Emotion } from '../../src/train/data/labels';
+import { defaultLoopOptions } from '../../src/train/loop/loop';
+import { trainRun, type TrainRunOptions } from '../../src/train/protocols/run.node.ts';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 import { useGpu } from '../harness';
 import { TINY_MODEL } from './tiny-run';
 
@@ -78,7 +78,7 @@ describe('ser train --augment on a tiny config', () => {
     expect(r.report.total).toBe(r.split.val.length);
     const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
     expect(model.augment).toEqual(AUG);
-    const { writeReport } = await import('../../src/train/report.node.ts');
+    const { writeReport } = await import('../../src/train/protocols/report.node.ts');
     await writeReport(r);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ trainExamples: 16, augmentedExamples: 32, valExamples: 8 });
@@ -100,7 +100,7 @@ describe('ser train --augment on a tiny config', () => {
     expect(seen).toEqual([2]); // 16 training clips / batch 8; with the copies added it would be 48 / 8
     expect(r.augmentedSources).toHaveLength(2 * r.split.train.length);
     expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training).toEqual({ schedule: 'plateau', balance: false, augmentSwap: 1 });
-    const { writeReport } = await import('../../src/train/report.node.ts');
+    const { writeReport } = await import('../../src/train/protocols/report.node.ts');
     await writeReport(r);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/- Augmentation: 32 augmented copies \(.*\), each epoch standing in for their clips with probability 1;/);

@@ -1,4 +1,4 @@
-// Stochastic weight averaging (src/train/average.ts, `ser train --swa-from`): the running mean against
+// Stochastic weight averaging (src/train/loop/average.ts, `ser train --swa-from`): the running mean against
 // a plain mean, its checkpoint form; the loop validates the mean of the raw weights of the epochs since
 // swaFrom and trains on from the raw ones; a tiny run averaging from epoch 1 saves as its model the mean of
 // the raw weights of the epochs up to its best one, checkpoints the raw weights with the average, and
@@ -11,16 +11,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { FeatureConfig } from '../../src/dsp/config';
-import { accumulateAverage, averageFromTensors, averageTensors } from '../../src/train/average';
-import { exampleMaps } from '../../src/train/batches';
-import { readCheckpoint } from '../../src/train/checkpoint.node.ts';
+import { accumulateAverage, averageFromTensors, averageTensors } from '../../src/train/loop/average';
+import { exampleMaps } from '../../src/train/loop/batches';
+import { readCheckpoint } from '../../src/train/model-files/checkpoint.node.ts';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import { Trainer } from '../../src/nn/train-step';
-import { defaultLoopOptions, trainLoop, type LoopOptions } from '../../src/train/loop';
-import { trainRun } from '../../src/train/run.node.ts';
-import type { NamedTensors } from '../../src/train/safetensors';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { defaultLoopOptions, trainLoop, type LoopOptions } from '../../src/train/loop/loop';
+import { trainRun } from '../../src/train/protocols/run.node.ts';
+import type { NamedTensors } from '../../src/train/model-files/safetensors';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 import { randn, rng, useGpu } from '../harness';
 import { tinyRunOptions } from './tiny-run';
 

@@ -3,7 +3,7 @@
 // past the map are refused with the example named.
 
 import { describe, expect, it } from 'vitest';
-import { batchFeatures, exampleMaps, type ExampleFeatures } from '../../src/train/batches';
+import { batchFeatures, exampleMaps, type ExampleFeatures } from '../../src/train/loop/batches';
 import { randn, rng } from '../harness';
 
 const [N, H, S] = [5, 3, 10];

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectTensors, readCheckpoint, writeCheckpoint } from '../../src/train/checkpoint.node.ts';
-import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensors } from '../../src/train/safetensors';
+import { expectTensors, readCheckpoint, writeCheckpoint } from '../../src/train/model-files/checkpoint.node.ts';
+import { CheckpointError, decodeSafetensors, encodeSafetensors, type NamedTensors } from '../../src/train/model-files/safetensors';
 
 function sample(): NamedTensors {
   return new Map([

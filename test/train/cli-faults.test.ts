@@ -12,8 +12,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 
 const BIN = join(__dirname, '../../bin/ser.mjs');
 const root = mkdtempSync(join(tmpdir(), 'ser-faults-'));

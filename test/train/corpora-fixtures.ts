@@ -3,9 +3,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Emotion } from '../../src/train/labels';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import type { Emotion } from '../../src/train/data/labels';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 
 /** A generated corpus of `speakers` speakers and `classes`, written as RAVDESS names (a folder) or a CSV manifest (its path). */
 export function writeCorpus(classes: Emotion[], speakers: number, layout: 'ravdess' | 'csv', seed = 3): string {

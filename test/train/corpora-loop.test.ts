@@ -7,10 +7,10 @@ import type { Tensor } from '../../src/gpu';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import type { LossMix } from '../../src/nn/layers';
 import { Trainer } from '../../src/nn/train-step';
-import { exampleMaps } from '../../src/train/batches';
-import { classMaskOf, maskRows } from '../../src/train/corpora';
-import { defaultLoopOptions, epochOrder, trainLoop } from '../../src/train/loop';
-import { drawMixup } from '../../src/train/mixup';
+import { exampleMaps } from '../../src/train/loop/batches';
+import { classMaskOf, maskRows } from '../../src/train/scores/corpora';
+import { defaultLoopOptions, epochOrder, trainLoop } from '../../src/train/loop/loop';
+import { drawMixup } from '../../src/train/loop/mixup';
 import { randn, rng, useGpu } from '../harness';
 
 const gpu = useGpu();

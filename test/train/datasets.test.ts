@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DatasetError, type Dataset } from '../../src/train/datasets';
-import { loadDataset } from '../../src/train/datasets.node.ts';
+import { DatasetError, type Dataset } from '../../src/train/data/datasets';
+import { loadDataset } from '../../src/train/data/datasets.node.ts';
 import { writeWav } from '../../src/dsp/wav';
 
 const EMPTY_WAV = writeWav([new Float32Array(0)], 22050);

@@ -1,4 +1,4 @@
-// Logit adjustment (src/train/logit-adjust.ts, `ser train --logit-adjust`): the adjustment is -log of
+// Logit adjustment (src/train/loop/logit-adjust.ts, `ser train --logit-adjust`): the adjustment is -log of
 // the training prior and refuses an empty class; re-scoring picks the loop's best epoch; a tiny run
 // trains exactly as without it (same weights), reports the adjusted accuracy of the re-scored
 // per-epoch records, saves the adjustment, and its saved model predicts p(c | x) / prior(c)
@@ -12,14 +12,14 @@ import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { FeatureConfig } from '../../src/dsp/config';
 import { featuresOfFiles } from '../../src/dsp/files.node.ts';
 import { FeaturePipeline } from '../../src/dsp/pipeline';
-import { readCheckpoint } from '../../src/train/checkpoint.node.ts';
-import { adjustRows, adjustedEpochs, adjustmentProblem, countsAdjustment, logPriorAdjustment } from '../../src/train/logit-adjust';
-import { predictFeatures } from '../../src/train/predict';
-import { trainRun } from '../../src/train/run.node.ts';
-import { loadModel } from '../../src/train/saved-model.node.ts';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
-import { readValidationLogits } from '../../src/train/val-logits.node.ts';
+import { readCheckpoint } from '../../src/train/model-files/checkpoint.node.ts';
+import { adjustRows, adjustedEpochs, adjustmentProblem, countsAdjustment, logPriorAdjustment } from '../../src/train/loop/logit-adjust';
+import { predictFeatures } from '../../src/train/inference/predict';
+import { trainRun } from '../../src/train/protocols/run.node.ts';
+import { loadModel } from '../../src/train/model-files/saved-model.node.ts';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
+import { readValidationLogits } from '../../src/train/scores/val-logits.node.ts';
 import { relL2, useGpu } from '../harness';
 import { tinyRunOptions } from './tiny-run';
 

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { featureConfig } from '../../src/dsp/config';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
-import type { Emotion } from '../../src/train/labels';
-import { applyMasks, checkMasks, drawSpans, type MaskSettings } from '../../src/train/masks';
-import { writeReport } from '../../src/train/report.node.ts';
-import { trainRun, type TrainRunOptions } from '../../src/train/run.node.ts';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import type { Emotion } from '../../src/train/data/labels';
+import { applyMasks, checkMasks, drawSpans, type MaskSettings } from '../../src/train/loop/masks';
+import { writeReport } from '../../src/train/protocols/report.node.ts';
+import { trainRun, type TrainRunOptions } from '../../src/train/protocols/run.node.ts';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 import { useGpu } from '../harness';
 import { tinyRunOptions } from './tiny-run';
 

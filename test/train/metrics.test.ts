@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classificationReport, confusionMatrix, formatReport, topConfusions } from '../../src/train/metrics';
+import { classificationReport, confusionMatrix, formatReport, topConfusions } from '../../src/train/scores/metrics';
 
 const TOL = 1e-12;
 

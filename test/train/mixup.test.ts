@@ -1,4 +1,4 @@
-// Mixup (src/train/mixup.ts, `ser train --mixup`): the Gamma and Beta samplers against their moments;
+// Mixup (src/train/loop/mixup.ts, `ser train --mixup`): the Gamma and Beta samplers against their moments;
 // the per-step draw is a pure function of (seed, epoch, step) with the own label's share >= 0.5 and a
 // permutation of partners; the loop hands the trainer exactly w * x_i + (1 - w) * x_partner with the
 // partners' labels (checked on the CPU against the epoch order); a tiny run records mixup in its
@@ -17,13 +17,13 @@ import type { Tensor } from '../../src/gpu';
 import type { LossMix } from '../../src/nn/layers';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import { Trainer } from '../../src/nn/train-step';
-import { exampleMaps } from '../../src/train/batches';
-import { readCheckpoint } from '../../src/train/checkpoint.node.ts';
-import { defaultLoopOptions, epochOrder, trainLoop } from '../../src/train/loop';
-import { checkMixup, drawMixup, sampleBeta, sampleGamma } from '../../src/train/mixup';
-import { trainRun } from '../../src/train/run.node.ts';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { exampleMaps } from '../../src/train/loop/batches';
+import { readCheckpoint } from '../../src/train/model-files/checkpoint.node.ts';
+import { defaultLoopOptions, epochOrder, trainLoop } from '../../src/train/loop/loop';
+import { checkMixup, drawMixup, sampleBeta, sampleGamma } from '../../src/train/loop/mixup';
+import { trainRun } from '../../src/train/protocols/run.node.ts';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 import { randn, relL2, rng, useGpu } from '../harness';
 import { tinyRunOptions } from './tiny-run';
 

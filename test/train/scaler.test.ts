@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/common/random';
-import { fitScaler, scalerFromJSON, scalerToJSON, transform } from '../../src/train/scaler';
+import { fitScaler, scalerFromJSON, scalerToJSON, transform } from '../../src/train/data/scaler';
 
 const ROWS = 82;
 const FRAMES = 64;

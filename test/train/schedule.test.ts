@@ -5,9 +5,9 @@
 // of repeated clips; balanced class weights; swapped augmentation.
 
 import { describe, expect, it } from 'vitest';
-import { randomStarts } from '../../src/train/batches';
-import { type LoopState, scheduleAfterEpoch } from '../../src/train/loop';
-import { balancedClassWeights, balancedExamples, cosineRate, swappedExamples } from '../../src/train/schedule';
+import { randomStarts } from '../../src/train/loop/batches';
+import { type LoopState, scheduleAfterEpoch } from '../../src/train/loop/loop';
+import { balancedClassWeights, balancedExamples, cosineRate, swappedExamples } from '../../src/train/loop/schedule';
 
 const opts = { lrPatience: 2, lrFactor: 0.5, minLr: 1e-4 };
 const fresh = (): LoopState => ({ epoch: 0, history: [], bestEpoch: -1, bestValAccuracy: -Infinity, bestValLoss: null, sinceBest: 0, sinceLrChange: 0 });

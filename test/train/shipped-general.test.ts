@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { SHIPPED_MODEL } from '../../src/cli/predict';
 import { scaledDropout } from '../../src/cli/train';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
-import { predictFiles } from '../../src/train/infer.node.ts';
-import { loadModel } from '../../src/train/saved-model.node.ts';
+import { predictFiles } from '../../src/train/inference/infer.node.ts';
+import { loadModel } from '../../src/train/model-files/saved-model.node.ts';
 import { useGpu } from '../harness';
 import { BIN, RAVDESS_CLASSES, ROOT, truth as ravdessTruth } from './ravdess-fixtures';
 

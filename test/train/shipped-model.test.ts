@@ -13,9 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { SHIPPED_RAVDESS_MODEL as SHIPPED_MODEL, SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
 import { scaledDropout } from '../../src/cli/train';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
-import { predictFiles } from '../../src/train/infer.node.ts';
-import { loadModel } from '../../src/train/saved-model.node.ts';
-import { withEvalWindows } from '../../src/train/saved-model';
+import { predictFiles } from '../../src/train/inference/infer.node.ts';
+import { loadModel } from '../../src/train/model-files/saved-model.node.ts';
+import { withEvalWindows } from '../../src/train/model-files/saved-model';
 import { useGpu } from '../harness';
 import { BIN, fixtureClips, RAVDESS_CLASSES as CLASSES, ROOT, truth } from './ravdess-fixtures';
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
-import { predictFiles } from '../../src/train/infer.node.ts';
-import { loadModel } from '../../src/train/saved-model.node.ts';
+import { predictFiles } from '../../src/train/inference/infer.node.ts';
+import { loadModel } from '../../src/train/model-files/saved-model.node.ts';
 import { useGpu } from '../harness';
 import { BIN, fixtureClips, RAVDESS_CLASSES as CLASSES, ROOT, truth } from './ravdess-fixtures';
 

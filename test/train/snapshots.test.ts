@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensembleOf, lastEpochsEnsemble, type EpochValidation } from '../../src/train/snapshots';
-import { VAL_LOGITS_FILE, appendValidationLogits, readValidationLogits } from '../../src/train/val-logits.node.ts';
+import { ensembleOf, lastEpochsEnsemble, type EpochValidation } from '../../src/train/scores/snapshots';
+import { VAL_LOGITS_FILE, appendValidationLogits, readValidationLogits } from '../../src/train/scores/val-logits.node.ts';
 
 const K = 4;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SplitError, speakerKFold, speakerSplit, stratifiedSplit, withAugmented, type SplitExample } from '../../src/train/splits';
+import { SplitError, speakerKFold, speakerSplit, stratifiedSplit, withAugmented, type SplitExample } from '../../src/train/data/splits';
 import { createRng } from '../../src/common/random';
 
 const CLASSES = ['neutral', 'calm', 'happy', 'sad', 'angry'];

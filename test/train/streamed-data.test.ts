@@ -13,11 +13,11 @@ import { describe, expect, it } from 'vitest';
 import { featureConfig } from '../../src/dsp/config';
 import { FeaturePipeline, ReferenceExtractor } from '../../src/dsp/pipeline';
 import type { Gpu } from '../../src/gpu';
-import type { TrainingData } from '../../src/train/data.node.ts';
-import { predictFeatures } from '../../src/train/predict';
-import { trainOnSplit, type TrainRunResult } from '../../src/train/run.node.ts';
-import { loadModel } from '../../src/train/saved-model.node.ts';
-import { stratifiedSplit } from '../../src/train/splits';
+import type { TrainingData } from '../../src/train/data/data.node.ts';
+import { predictFeatures } from '../../src/train/inference/predict';
+import { trainOnSplit, type TrainRunResult } from '../../src/train/protocols/run.node.ts';
+import { loadModel } from '../../src/train/model-files/saved-model.node.ts';
+import { stratifiedSplit } from '../../src/train/data/splits';
 import { randn, rng, useGpus } from '../harness';
 import { tinyRunOptions } from './tiny-run';
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../../src/train/datasets.node.ts';
-import { RAVDESS_CLASSES, type Emotion } from '../../src/train/labels';
-import { SYNTH_SAMPLE_RATE, makeSpeakers, synthCorpus, synthesizeClip, type SynthClip } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { loadDataset } from '../../src/train/data/datasets.node.ts';
+import { RAVDESS_CLASSES, type Emotion } from '../../src/train/data/labels';
+import { SYNTH_SAMPLE_RATE, makeSpeakers, synthCorpus, synthesizeClip, type SynthClip } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 
 /** Mean F0 (Hz) over frames whose normalised autocorrelation peak (70-500 Hz) exceeds 0.5. */
 function meanF0(x: Float32Array): number {

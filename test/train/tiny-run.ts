@@ -4,8 +4,8 @@
 
 import { join } from 'node:path';
 import type { ModelConfig } from '../../src/nn/model';
-import { defaultLoopOptions, type LoopOptions } from '../../src/train/loop';
-import type { TrainRunOptions } from '../../src/train/run.node.ts';
+import { defaultLoopOptions, type LoopOptions } from '../../src/train/loop/loop';
+import type { TrainRunOptions } from '../../src/train/protocols/run.node.ts';
 
 export const TINY_MODEL: Partial<ModelConfig> = {
   stem: { filters: 4, dropout: 0.1 },

@@ -1,4 +1,4 @@
-// The training record (src/train/training-settings.ts) and its one description: every field of the
+// The training record (src/train/loop/training-settings.ts) and its one description: every field of the
 // record is named by every line that prints it (the seeds summary line, report.md's Schedule line,
 // `ser train`'s start-up line), so a field added to the record cannot be silently dropped (run 37's
 // seeds summary once left out its weight decay). `everything` is a Required<TrainingSettings>: a new
@@ -6,9 +6,9 @@
 // phrase that every line prints.
 
 import { describe, expect, it } from 'vitest';
-import { defaultLoopOptions, type LoopOptions } from '../../src/train/loop';
-import { seedsSettings } from '../../src/train/seeds';
-import { describeTraining, recordedTraining, trainingLine, trainingSentence, trainingSettings, type TrainingSettings } from '../../src/train/training-settings';
+import { defaultLoopOptions, type LoopOptions } from '../../src/train/loop/loop';
+import { seedsSettings } from '../../src/train/protocols/seeds';
+import { describeTraining, recordedTraining, trainingLine, trainingSentence, trainingSettings, type TrainingSettings } from '../../src/train/loop/training-settings';
 
 /** Loop options that switch on every recorded setting (some are refused together by `ser train`; the description does not care). */
 const loop: LoopOptions = {

@@ -1,4 +1,4 @@
-// The compact form of the per-epoch validation record (src/train/val-logits.node.ts): a finished run's
+// The compact form of the per-epoch validation record (src/train/scores/val-logits.node.ts): a finished run's
 // val-logits.jsonl is folded into val-logits.jsonl.gz, which reads back as the plain file did; a run
 // resumed after that appends a new plain file, read after the .gz (its repeated epochs win).
 
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { VAL_LOGITS_FILE, VAL_LOGITS_GZ, appendValidationLogits, compactValidationLogits, hasValidationLogits, readValidationLogits } from '../../src/train/val-logits.node.ts';
+import { VAL_LOGITS_FILE, VAL_LOGITS_GZ, appendValidationLogits, compactValidationLogits, hasValidationLogits, readValidationLogits } from '../../src/train/scores/val-logits.node.ts';
 
 const K = 3;
 const val = [4, 0, 7, 2];

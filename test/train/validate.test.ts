@@ -1,7 +1,7 @@
 // Device-fit checks of a training run (pure arithmetic on the model config and the device limits).
 import { describe, expect, it } from 'vitest';
 import { modelConfig } from '../../src/nn/model';
-import { checkFitsDevice, largestActivationBytesPerExample } from '../../src/train/validate';
+import { checkFitsDevice, largestActivationBytesPerExample } from '../../src/train/data/validate';
 
 const limits = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 256 * 2 ** 20 };
 

@@ -1,4 +1,4 @@
-// Compiling pipelines ahead of use (gpu.precompile, PipelineCache.prepare, train/warmup.ts): tracing
+// Compiling pipelines ahead of use (gpu.precompile, PipelineCache.prepare, train/loop/warmup.ts): tracing
 // runs nothing and compiles every kernel the traced code dispatches; a training step, a BN
 // recalibration and an inference batch of the precompiled sizes then compile nothing; BN blend weights
 // (momentum) no longer make one pipeline each; the batch sizes of an epoch are listed exactly.
@@ -8,7 +8,7 @@ import { GpuError } from '../../src/gpu';
 import { add } from '../../src/kernels/elementwise';
 import { modelConfig, SerModel, type ModelConfig } from '../../src/nn/model';
 import { predictLogits, Trainer } from '../../src/nn/train-step';
-import { chunkSizes, precompileTraining, trainingBatchSizes } from '../../src/train/warmup';
+import { chunkSizes, precompileTraining, trainingBatchSizes } from '../../src/train/loop/warmup';
 import { useGpu } from '../harness';
 
 const gpu = useGpu();

@@ -11,10 +11,10 @@ import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import type { FeatureConfig } from '../../src/dsp/config';
 import { modelConfig, SerModel } from '../../src/nn/model';
 import { Trainer } from '../../src/nn/train-step';
-import { readCheckpoint } from '../../src/train/checkpoint.node.ts';
-import { trainRun } from '../../src/train/run.node.ts';
-import { synthCorpus } from '../../src/train/synth';
-import { writeSynthCorpus } from '../../src/train/synth.node.ts';
+import { readCheckpoint } from '../../src/train/model-files/checkpoint.node.ts';
+import { trainRun } from '../../src/train/protocols/run.node.ts';
+import { synthCorpus } from '../../src/train/data/synth';
+import { writeSynthCorpus } from '../../src/train/data/synth.node.ts';
 import { relL2, useGpu } from '../harness';
 import { tinyRunOptions } from './tiny-run';
 

@@ -1,0 +1,81 @@
+// Compiling a run's pipelines ahead of use. Kernels bake their shapes into the WGSL (one pipeline per
+// batch size and layer), and on a software adapter with a cold shader cache compiling them one at a
+// time on first use costs more than the first epoch's work. trainingBatchSizes() lists the batch sizes
+// an epoch will see (full batches, the last partial one, BN recalibration and validation batches);
+// precompileTraining() traces one training step, one recalibration batch and one inference batch of
+// each size on a throwaway model of the same config (nothing runs, gpu.precompile) and compiles every
+// pipeline they use concurrently, so Dawn's worker threads compile them in parallel before the loop
+// starts. The loop's own small kernels (gathers, loss sums) still compile on first use. Browser-safe.
+
+import type { Gpu, Tensor } from '../../gpu';
+import { add, mul } from '../../kernels/elementwise';
+import { squaredNorms } from '../../kernels/optim';
+import { SerModel, type ModelConfig } from '../../nn/model';
+import { predictLogits, Trainer } from '../../nn/train-step';
+
+export interface BatchSizes {
+  /** Training steps' batch sizes (full, and the last partial one). */
+  train: number[];
+  /** BN recalibration batches (training-mode forward without gradients). */
+  recalibrate: number[];
+  /** Inference batches (validation). */
+  evaluate: number[];
+}
+
+/** The distinct sizes of the chunks of `count` items taken `batch` at a time. */
+export function chunkSizes(count: number, batch: number): number[] {
+  if (count <= 0) return [];
+  const sizes = [Math.min(batch, count)];
+  if (count > batch && count % batch !== 0) sizes.push(count % batch);
+  return sizes;
+}
+
+/**
+ * The batch sizes of one epoch: `trainCount` examples per epoch in batches of `batch`, BN recalibration
+ * on the first `recalibrate` of them, validation of `evalRows` forward rows (clips x evaluation windows).
+ */
+export function trainingBatchSizes(trainCount: number, batch: number, recalibrate: number, evalRows: number): BatchSizes {
+  return {
+    train: chunkSizes(trainCount, batch),
+    recalibrate: chunkSizes(Math.min(recalibrate, trainCount), batch),
+    evaluate: chunkSizes(evalRows, batch),
+  };
+}
+
+export interface PrecompileOptions {
+  /** AdamW's decay (a different optimiser kernel). */
+  weightDecay?: number;
+  /** A class-weighted loss (a different loss kernel). */
+  classWeights?: boolean;
+}
+
+/**
+ * Compile, in parallel, the pipelines that training a model of `config` with these batch sizes will
+ * use; resolves to the number compiled (0 when all are cached already) and the seconds it took.
+ */
+export async function precompileTraining(gpu: Gpu, config: ModelConfig, sizes: BatchSizes, opts: PrecompileOptions = {}): Promise<{ pipelines: number; seconds: number }> {
+  const t0 = performance.now();
+  const model = new SerModel(gpu, config, 0);
+  const trainer = new Trainer(model, { learningRate: 1e-3, clipnorm: 1.0, ...(opts.weightDecay ? { weightDecay: opts.weightDecay } : {}) });
+  const weights = [...model.params.values()].map((p) => p.value);
+  const input = (b: number): Tensor => gpu.empty([b, config.inputRows, config.inputFrames, 1], 'f32', 'precompile.x');
+  try {
+    const pipelines = await gpu.precompile(() =>
+      gpu.scope(() => {
+        const cw = opts.classWeights ? gpu.empty([config.classes], 'f32', 'precompile.classWeights') : undefined;
+        for (const b of sizes.train) {
+          const stats = trainer.step(input(b), gpu.empty([b], 'u32', 'precompile.y'), cw);
+          const w = mul(gpu, stats, gpu.empty([2], 'f32', 'precompile.weight'));
+          add(gpu, w, w);
+        }
+        squaredNorms(gpu, weights);
+        sizes.recalibrate.forEach((b, i) => trainer.refreshBatchNorm(input(b), i / (i + 1)));
+        for (const b of sizes.evaluate) predictLogits(model, input(b));
+      }),
+    );
+    return { pipelines, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,64 @@
+// Plots as SVG, drawn with Vega-Lite (compiled to Vega and rendered headless): the confusion matrix as
+// a heat map with row percentages, and the loss and accuracy curves per epoch.
+
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { EpochMetrics } from '../loop/loop';
+import type { ClassificationReport } from '../scores/metrics';
+
+async function render(spec: vl.TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+export function confusionSvg(report: ClassificationReport, classes: readonly string[], title: string): Promise<string> {
+  const values = report.confusion.flatMap((row, t) =>
+    row.map((count, p) => ({ true: classes[t], predicted: classes[p], count, percent: report.confusionRowPercent[t]![p]! })),
+  );
+  return render({
+    title,
+    data: { values },
+    width: 40 * classes.length,
+    height: 40 * classes.length,
+    encoding: {
+      x: { field: 'predicted', type: 'nominal', sort: [...classes], title: 'predicted' },
+      y: { field: 'true', type: 'nominal', sort: [...classes], title: 'true class' },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'percent', type: 'quantitative', title: 'row %', scale: { scheme: 'blues', domain: [0, 100] } } } },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' },
+          color: { condition: { test: 'datum.percent > 60', value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+  });
+}
+
+export function curvesSvg(history: readonly EpochMetrics[]): Promise<string> {
+  const rows = history.flatMap((h) => [
+    { epoch: h.epoch, metric: 'loss', split: 'train', value: h.trainLoss },
+    ...(h.valLoss === null ? [] : [{ epoch: h.epoch, metric: 'loss', split: 'validation', value: h.valLoss }]),
+    { epoch: h.epoch, metric: 'accuracy', split: 'train', value: h.trainAccuracy },
+    ...(h.valAccuracy === null ? [] : [{ epoch: h.epoch, metric: 'accuracy', split: 'validation', value: h.valAccuracy }]),
+  ]);
+  return render({
+    data: { values: rows },
+    facet: { column: { field: 'metric', type: 'nominal', title: null } },
+    spec: {
+      width: 300,
+      height: 200,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative' },
+        y: { field: 'value', type: 'quantitative', title: null },
+        color: { field: 'split', type: 'nominal' },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  });
+}
