@@ -204,6 +204,9 @@ export function registerTrain(program: Command): void {
     .option('--speaker-norm', "standardise each clip's feature rows with the mean and std of all its speaker's clips (labels unused; validation speakers with their own clips) before the scaler; the model then needs a speaker's clips together at inference")
     .option('--json', 'print the final report (with --folds or --seeds: the summary) as JSON')
     .action(async (given: TrainFlags, cmd: Command) => {
+      // --folds and --seeds runs continue by repeating their command, never with --resume: refused
+      // before any folder is read.
+      if (given.resume && (given.folds !== undefined || given.seeds !== undefined)) checkCombinations(given, cmd);
       // --resume DIR: the run's recorded settings fill in every option not given (train-settings.ts).
       const restored = given.resume ? restoreSettings(given.resume, cmd) : null;
       const flags = restored ? (cmd.opts() as TrainFlags) : given;

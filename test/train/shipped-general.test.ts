@@ -33,7 +33,11 @@ describe('the shipped general model', () => {
     expect(card).toMatch(/CC BY-NC-SA 4\.0/);
     expect(card).toMatch(/Open Database License/);
     const split = JSON.parse(readFileSync(join(SHIPPED_MODEL, 'split.json'), 'utf8'));
-    for (const f of files) expect(split.valFiles.some((v: string) => v.endsWith(f.split('/').pop()!))).toBe(true);
+    // A several-corpora split: each corpus's validation files relative to its own folder.
+    expect(split.corpora.map((c: { name: string }) => c.name)).toEqual(['ravdess', 'crema-d']);
+    const valFiles = split.corpora.flatMap((c: { valFiles: string[] }) => c.valFiles) as string[];
+    expect(valFiles).toHaveLength(600);
+    for (const f of files) expect(valFiles.some((v) => v.endsWith(f.split('/').pop()!))).toBe(true);
   });
 
   it("the recipe of `npm run train:general` is the one model.json records", async () => {
