@@ -29,7 +29,7 @@ import { makeExtractor } from './extractor';
 import { MASK_LIMITS, type MaskSettings } from '../train/masks';
 import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
-interface TrainFlags {
+export interface TrainFlags {
   data?: string;
   split: 'random' | 'speaker';
   val: number;
@@ -151,7 +151,8 @@ function featureOptions(flags: TrainFlags): Partial<FeatureConfig> | undefined {
   return Object.keys(f).length ? f : undefined;
 }
 
-function augmentConfig(flags: TrainFlags): AugmentConfig | undefined {
+/** The --augment flags as an AugmentConfig (undefined without --augment). */
+export function augmentConfig(flags: TrainFlags): AugmentConfig | undefined {
   if (!flags.augment) return undefined;
   // The optional transforms join the config only when on, so configs (and cached copies) without them stay as they were.
   return {
