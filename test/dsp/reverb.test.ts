@@ -1,6 +1,6 @@
 // Synthetic room reverberation: the generated impulse response decays 60 dB in RT60 (measured by
 // Schroeder backward integration of its energy, as T30 is measured on real rooms), has the drawn
-// direct-to-reverberant ratio and one velvet pulse per cell, is a function of the seed; the sparse
+// direct-to-reverberant ratio and one velvet pulse per cell, is a function of the seed; the FFT
 // convolution equals a plain float64 dense convolution, keeps the clip's length and RMS.
 
 import { describe, expect, it } from 'vitest';
