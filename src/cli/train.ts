@@ -14,6 +14,8 @@
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp/augment';
+import { LOWPASS_ORDER } from '../dsp/eq';
+import { REVERB_DRR_DB } from '../dsp/reverb';
 import type { FeatureConfig } from '../dsp/config';
 import { createNodeGpu } from '../gpu/node.node.ts';
 import { SEED_MODEL, type ModelConfig } from '../nn/model';
@@ -29,7 +31,7 @@ import { recordSettings, restoreSettings } from './train-settings';
 import { MASK_LIMITS, type MaskSettings } from '../train/loop/masks';
 import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
-interface TrainFlags {
+export interface TrainFlags {
   data?: string[];
   valCorpus?: string;
   foldCorpus?: string;
@@ -57,6 +59,9 @@ interface TrainFlags {
   augmentShift: number;
   augmentSpeed: [number, number];
   augmentGain: number;
+  augmentReverb?: [number, number];
+  augmentLowpass?: [number, number];
+  augmentTilt?: number;
   augmentSwap?: number;
   clipFrames?: number;
   evalWindows: number;
@@ -77,7 +82,7 @@ interface TrainFlags {
 /** Frames the model reads (the seed's input width); --clip-frames keeps more and trains on windows of this many. */
 const WINDOW = SEED_MODEL.inputFrames;
 
-const AUGMENT_FLAGS = ['augmentCopies', 'augmentSnr', 'augmentShift', 'augmentSpeed', 'augmentGain', 'augmentSwap'] as const;
+const AUGMENT_FLAGS = ['augmentCopies', 'augmentSnr', 'augmentShift', 'augmentSpeed', 'augmentGain', 'augmentReverb', 'augmentLowpass', 'augmentTilt', 'augmentSwap'] as const;
 const L = AUGMENT_LIMITS;
 const D = defaultAugmentConfig;
 
@@ -152,9 +157,16 @@ function featureOptions(flags: TrainFlags): Partial<FeatureConfig> | undefined {
   return Object.keys(f).length ? f : undefined;
 }
 
-function augmentConfig(flags: TrainFlags): AugmentConfig | undefined {
+/** The --augment flags as an AugmentConfig (undefined without --augment). */
+export function augmentConfig(flags: TrainFlags): AugmentConfig | undefined {
   if (!flags.augment) return undefined;
-  return { copies: flags.augmentCopies, snrDb: flags.augmentSnr || null, shiftMs: flags.augmentShift, speed: flags.augmentSpeed, gainDb: flags.augmentGain };
+  // The optional transforms join the config only when on, so configs (and cached copies) without them stay as they were.
+  return {
+    copies: flags.augmentCopies, snrDb: flags.augmentSnr || null, shiftMs: flags.augmentShift, speed: flags.augmentSpeed, gainDb: flags.augmentGain,
+    ...(flags.augmentReverb ? { reverbRt60: flags.augmentReverb } : {}),
+    ...(flags.augmentLowpass ? { lowpassHz: flags.augmentLowpass } : {}),
+    ...(flags.augmentTilt ? { tiltDb: flags.augmentTilt } : {}),
+  };
 }
 
 export function registerTrain(program: Command): void {
@@ -188,12 +200,15 @@ export function registerTrain(program: Command): void {
     .option('--bn-recalibrate <n>', 'before each validation, set BN statistics from this many training clips without dropout (0: Keras moving averages)', nonNegativeInt, 256)
     .option('--label-smoothing <s>', 'label smoothing of the cross-entropy', (v) => (v === '0' ? 0 : fraction(v)), 0.1)
     .option('--dropout-scale <f>', 'multiply every dropout rate of the seed architecture (0.2/0.3/0.3/0.4/0.3) by f (0..2; 0: no dropout)', numberWithin(0, 2), 1)
-    .option('--augment', 'add augmented copies of the training clips (never of validation clips): speed, shift, gain, noise')
+    .option('--augment', 'add augmented copies of the training clips (never of validation clips): speed, shift, gain, noise; optionally reverberation, low-pass, tilt')
     .option('--augment-copies <m>', `augmented copies per training clip (${L.copies.join('..')})`, numberWithin(L.copies[0], L.copies[1], true), D.copies)
     .addOption(new Option('--augment-snr <lo:hi>', `white-noise SNR range in dB (${L.snrDb.join('..')}), or 'off'`).argParser((v) => (v === 'off' ? false : rangeWithin(L.snrDb[0], L.snrDb[1])(v))).default(D.snrDb, D.snrDb!.join(':')))
     .option('--augment-shift <ms>', `largest time shift either way in ms (${L.shiftMs.join('..')}; 0: none)`, numberWithin(L.shiftMs[0], L.shiftMs[1]), D.shiftMs)
     .addOption(new Option('--augment-speed <lo:hi>', `speed factor range (${L.speed.join('..')}; changes pitch too; 1:1: none)`).argParser(rangeWithin(L.speed[0], L.speed[1])).default(D.speed, D.speed.join(':')))
     .option('--augment-gain <dB>', `largest gain change either way in dB (${L.gainDb.join('..')}; 0: none)`, numberWithin(L.gainDb[0], L.gainDb[1]), D.gainDb)
+    .addOption(new Option('--augment-reverb <lo:hi>', `reverberate the copies with generated room impulse responses, RT60 drawn from lo..hi s (${L.reverbRt60.join('..')}; direct-to-reverberant ratio ${REVERB_DRR_DB.join('..')} dB); default: none`).argParser(rangeWithin(L.reverbRt60[0], L.reverbRt60[1])))
+    .addOption(new Option('--augment-lowpass <lo:hi>', `low-pass the copies (Butterworth, order ${LOWPASS_ORDER}) at a cutoff drawn from lo..hi Hz (${L.lowpassHz.join('..')}; 3400: telephone); default: none`).argParser(rangeWithin(L.lowpassHz[0], L.lowpassHz[1])))
+    .option('--augment-tilt <dB>', `tilt the copies' spectra by up to this many dB either way, low against high frequencies (${L.tiltDb.join('..')}; 0: none, the default)`, numberWithin(L.tiltDb[0], L.tiltDb[1]))
     .option('--augment-swap <p>', "instead of adding the copies to every epoch, draw each training clip every epoch as one of its augmented copies with probability p (0..1], else as itself: epochs keep their length and time", probability)
     .option('--clip-frames <n>', `keep this many feature frames per clip (more than ${WINDOW}) and train on a random ${WINDOW}-frame window of each clip every epoch; validation and inference average --eval-windows windows (default: the first ${WINDOW} frames, as the seed)`, numberWithin(WINDOW + 1, 1024, true))
     .option('--eval-windows <k>', 'windows averaged per clip at validation and inference with --clip-frames (1..32)', numberWithin(1, 32, true), 3)

@@ -1,13 +1,18 @@
 // Waveform augmentation: each transform does what its definition says (SNR achieved, shift,
 // gain, speed changes length and pitch by the factor), the random draws stay within the configured
 // ranges, the same seed gives the same samples, nothing turns into NaN, and bad settings are refused.
+// The optional room and microphone transforms (reverb, low-pass, tilt) leave the copies of configs
+// without them bit-identical to those made before they existed, add their draws after the first four,
+// and do what their draws say.
 
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/common/random';
 import {
-  addNoise, applyGain, augmentWaveform, checkAugmentConfig, defaultAugmentConfig, drawAugmentation, speedPerturb, timeShift,
+  addNoise, applyGain, augmentWaveform, checkAugmentConfig, defaultAugmentConfig, describeAugmentConfig, drawAugmentation, speedPerturb, timeShift,
   type AugmentConfig,
 } from '../../src/dsp/augment';
+import { REVERB_DRR_DB } from '../../src/dsp/reverb';
 
 const RATE = 22050;
 
@@ -147,5 +152,79 @@ describe('augmentWaveform', () => {
       [{ shiftMs: -1 }, /shiftMs/], [{ speed: [0.2, 1] }, /speed/], [{ gainDb: Number.NaN }, /gainDb/],
     ];
     for (const [patch, msg] of bad) expect(() => checkAugmentConfig({ ...defaultAugmentConfig, ...patch })).toThrow(msg);
+  });
+});
+
+describe('augmentWaveform with reverberation, low-pass and tilt', () => {
+  const base: AugmentConfig = { copies: 2, snrDb: [10, 30], shiftMs: 100, speed: [0.9, 1.1], gainDb: 6 };
+  const twoTones = (): Float32Array => Float32Array.from({ length: 30000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 150 * i) / RATE) + 0.1 * Math.sin((2 * Math.PI * 450 * i) / RATE));
+  const sha = (x: Float32Array): string => createHash('sha256').update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest('hex');
+
+  it('gives configs without them the copies made before they existed, bit for bit', () => {
+    // SHA-256 of the samples made by the code before the optional transforms were added (commit 33e40a0).
+    const x = twoTones();
+    expect(sha(augmentWaveform(x, RATE, base, createRng(42)).samples)).toBe('e68dfaeb4dc1a96d6dc3f95c55f73ec898860a979926527bf3d1b7130b51ca9a');
+    expect(sha(augmentWaveform(x, RATE, base, createRng(7)).samples)).toBe('d47b524b1320b84331934219bcf8d4e849ec17b65dd99ae640e5c687660e6705');
+    expect(describeAugmentConfig(base)).toBe('2 copies per training clip: speed 0.9..1.1, shift up to ±100 ms, gain up to ±6 dB, white noise at 10..30 dB SNR');
+  });
+
+  it('draws the first four parameters as without them, then theirs within range', () => {
+    const on: AugmentConfig = { ...base, reverbRt60: [0.2, 0.8], lowpassHz: [3400, 8000], tiltDb: 6 };
+    const draws = Array.from({ length: 300 }, (_, seed) => {
+      const d = drawAugmentation(on, RATE, createRng(seed));
+      const plain = drawAugmentation(base, RATE, createRng(seed));
+      expect({ speed: d.speed, shiftSamples: d.shiftSamples, gainDb: d.gainDb, snrDb: d.snrDb }).toEqual(plain);
+      return d;
+    });
+    for (const d of draws) {
+      expect(d.reverb!.rt60).toBeGreaterThanOrEqual(0.2);
+      expect(d.reverb!.rt60).toBeLessThanOrEqual(0.8);
+      expect(d.reverb!.drrDb).toBeGreaterThanOrEqual(REVERB_DRR_DB[0]);
+      expect(d.reverb!.drrDb).toBeLessThanOrEqual(REVERB_DRR_DB[1]);
+      expect(Number.isInteger(d.reverb!.seed)).toBe(true);
+      expect(d.lowpassHz!).toBeGreaterThanOrEqual(3400);
+      expect(d.lowpassHz!).toBeLessThanOrEqual(8000);
+      expect(Math.abs(d.tiltDb!)).toBeLessThanOrEqual(6);
+    }
+    expect(Math.max(...draws.map((d) => d.tiltDb!)) - Math.min(...draws.map((d) => d.tiltDb!))).toBeGreaterThan(10);
+    expect(drawAugmentation(base, RATE, createRng(1))).not.toHaveProperty('reverb');
+    expect(describeAugmentConfig(on)).toBe('2 copies per training clip: speed 0.9..1.1, shift up to ±100 ms, reverberation RT60 0.2..0.8 s (DRR -3..12 dB), low-pass at 3400..8000 Hz, spectral tilt up to ±6 dB, gain up to ±6 dB, white noise at 10..30 dB SNR');
+  });
+
+  it('reverberates keeping length and RMS, reproducibly from the seed', () => {
+    const only: AugmentConfig = { copies: 1, snrDb: null, shiftMs: 0, speed: [1, 1], gainDb: 0, reverbRt60: [0.3, 0.6] };
+    const x = signal(20000);
+    const a = augmentWaveform(x, RATE, only, createRng(8));
+    expect(a.samples.length).toBe(x.length);
+    expect(Math.sqrt(meanSquare(a.samples) / meanSquare(x))).toBeCloseTo(1, 5);
+    expect(a.samples).not.toEqual(x);
+    expect(allFinite(a.samples)).toBe(true);
+    expect(augmentWaveform(x, RATE, only, createRng(8)).samples).toEqual(a.samples);
+    expect(augmentWaveform(x, RATE, only, createRng(9)).samples).not.toEqual(a.samples);
+  });
+
+  it('tilts low against high by the drawn dB, and low-passes at the drawn cutoff', () => {
+    const gainDb = (x: Float32Array, y: Float32Array) => 10 * Math.log10(meanSquare(y.subarray(x.length / 2)) / meanSquare(x.subarray(x.length / 2)));
+    const tone = (hz: number) => Float32Array.from({ length: RATE }, (_, i) => 0.4 * Math.sin((2 * Math.PI * hz * i) / RATE));
+    const [low, high] = [tone(60), tone(10000)];
+    const tiltOnly: AugmentConfig = { copies: 1, snrDb: null, shiftMs: 0, speed: [1, 1], gainDb: 0, tiltDb: 10 };
+    for (const seed of [1, 2, 3]) {
+      const a = augmentWaveform(low, RATE, tiltOnly, createRng(seed));
+      const b = augmentWaveform(high, RATE, tiltOnly, createRng(seed));
+      expect(Math.abs(gainDb(high, b.samples) - gainDb(low, a.samples) - a.draw.tiltDb!)).toBeLessThan(0.25);
+    }
+    const lowpassOnly: AugmentConfig = { copies: 1, snrDb: null, shiftMs: 0, speed: [1, 1], gainDb: 0, lowpassHz: [3400, 3400] };
+    expect(gainDb(tone(500), augmentWaveform(tone(500), RATE, lowpassOnly, createRng(1)).samples)).toBeCloseTo(0, 2);
+    expect(gainDb(tone(6800), augmentWaveform(tone(6800), RATE, lowpassOnly, createRng(1)).samples)).toBeLessThan(-30);
+  });
+
+  it('refuses their settings outside the limits, naming the field and the values', () => {
+    const bad: [Partial<AugmentConfig>, RegExp][] = [
+      [{ reverbRt60: [0.8, 0.2] }, /reverbRt60 must be lo:hi with 0.05 <= lo <= hi <= 2, got 0.8:0.2/], [{ reverbRt60: [0.5, 3] }, /reverbRt60.*got 0.5:3/],
+      [{ lowpassHz: [100, 3000] }, /lowpassHz must be lo:hi with 300 <= lo <= hi <= 10000, got 100:3000/], [{ tiltDb: 30 }, /tiltDb must be in 0..24, got 30/],
+      [{ tiltDb: -1 }, /tiltDb/],
+    ];
+    for (const [patch, msg] of bad) expect(() => checkAugmentConfig({ ...defaultAugmentConfig, ...patch })).toThrow(msg);
+    expect(() => checkAugmentConfig({ ...defaultAugmentConfig, reverbRt60: [0.2, 0.8], lowpassHz: [3400, 8000], tiltDb: 6 })).not.toThrow();
   });
 });

@@ -2,7 +2,9 @@
 // the file's name) and are cached; they join the training side only, in single runs and in every
 // fold; the scaler is the one fitted on the original training clips; a checkpoint made with other
 // augmentation settings is not resumed; with --augment-swap the copies stand in for their clips
-// instead of lengthening the epoch; bad augmentation flags fail clearly.
+// instead of lengthening the epoch; bad augmentation flags fail clearly. The optional room and
+// microphone transforms (--augment-reverb, --augment-lowpass, --augment-tilt) leave the cache key of
+// configs without them unchanged, change the copies when on, and run end to end through the CLI.
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { featureConfig } from '../../src/dsp/config';
 import { featuresOfFiles } from '../../src/dsp/files.node.ts';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { FeaturePipeline } from '../../src/dsp/pipeline';
+import { augmentConfig, type TrainFlags } from '../../src/cli/train';
 import { augmentVariant } from '../../src/train/data/data.node.ts';
 import { foldsRun } from '../../src/train/protocols/folds.node.ts';
 import type { Emotion } from '../../src/train/data/labels';
@@ -65,6 +68,22 @@ describe('augmented features', () => {
     const again = await run(0, 1, cacheDir);
     expect(again.cacheHits).toBe(2);
     expect(again.clips[0]!.features).toEqual(a);
+  });
+
+  it('keep the cache key of a config without reverb, low-pass or tilt; with them the copy differs', async () => {
+    const fc = featureConfig({ frames: 16 });
+    // The key as it was before the optional transforms existed: copies cached then are still found.
+    expect(augmentVariant(AUG, fc, 1, 0).key).toBe('{"augment":1,"params":{"snrDb":[10,30],"shiftMs":100,"speed":[0.9,1.1],"gainDb":6},"seed":1,"copy":0}');
+    const pipeline = new FeaturePipeline(fc, extractor(fc));
+    const actor = join(data, 'Actor_01');
+    const file = join(actor, readdirSync(actor).sort()[0]!);
+    const features = async (c: AugmentConfig) => (await featuresOfFiles(pipeline, [file], { variant: augmentVariant(c, fc, 1, 0) })).clips[0]!.features;
+    const plain = await features(AUG);
+    for (const extra of [{ reverbRt60: [0.3, 0.6] }, { lowpassHz: [3400, 3400] }, { tiltDb: 12 }] as Partial<AugmentConfig>[]) {
+      const f = await features({ ...AUG, ...extra });
+      expect(f.every(Number.isFinite)).toBe(true);
+      expect(f, JSON.stringify(extra)).not.toEqual(plain);
+    }
   });
 });
 
@@ -139,10 +158,37 @@ describe('ser train --augment on a tiny config', () => {
       [['--augment', '--augment-gain', 'loud'], /from 0 to 24/],
       [['--augment-swap', '0.5'], /--augment-swap apply only with --augment/],
       [['--augment', '--augment-swap', '0'], /expected a probability above 0 and at most 1, got '0'/],
+      [['--augment-reverb', '0.2:0.8'], /--augment-reverb apply only with --augment/],
+      [['--augment-lowpass', '3400:8000', '--augment-tilt', '6'], /--augment-lowpass, --augment-tilt apply only with --augment/],
+      [['--augment', '--augment-reverb', '0.8:0.2'], /'--augment-reverb <lo:hi>' argument '0.8:0.2' is invalid. expected lo:hi with 0.05 <= lo <= hi <= 2, got '0.8:0.2'/],
+      [['--augment', '--augment-reverb', '0.5:3'], /'--augment-reverb <lo:hi>' argument '0.5:3' is invalid/],
+      [['--augment', '--augment-lowpass', '100:3000'], /'--augment-lowpass <lo:hi>' argument '100:3000' is invalid. expected lo:hi with 300 <= lo <= hi <= 10000/],
+      [['--augment', '--augment-tilt', '30'], /'--augment-tilt <dB>' argument '30' is invalid. expected a number from 0 to 24, got '30'/],
     ] as const) {
       const r = run(...args);
       expect(r.status, args.join(' ')).not.toBe(0);
       expect(r.stderr).toMatch(msg);
     }
+  });
+});
+
+describe('ser train --augment with reverberation, low-pass and tilt', () => {
+  const ROOM: AugmentConfig = { ...AUG, copies: 1, reverbRt60: [0.2, 0.8], lowpassHz: [3400, 8000], tiltDb: 6 };
+
+  it('the flags become the optional fields, present only when on', () => {
+    const flags = { augment: true, augmentCopies: 1, augmentSnr: [10, 30], augmentShift: 100, augmentSpeed: [0.9, 1.1], augmentGain: 6 } as const;
+    expect(augmentConfig({ ...flags, augmentReverb: [0.2, 0.8], augmentLowpass: [3400, 8000], augmentTilt: 6 } as unknown as TrainFlags)).toEqual(ROOM);
+    expect(augmentConfig(flags as unknown as TrainFlags)).toStrictEqual({ ...AUG, copies: 1 });
+    expect(augmentConfig({ ...flags, augmentTilt: 0 } as unknown as TrainFlags)).toStrictEqual({ ...AUG, copies: 1 });
+  });
+
+  it('trains a tiny run, records the settings in the model and describes them in the report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-aug-room-'));
+    const r = await trainRun(gpu(), extractor, options(out, { augment: ROOM }));
+    expect(r.augmentedSources).toHaveLength(r.split.train.length);
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).augment).toEqual(ROOM);
+    const { writeReport } = await import('../../src/train/protocols/report.node.ts');
+    await writeReport(r);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/16 augmented copies \(1 copy per training clip: speed 0.9..1.1, shift up to ±100 ms, reverberation RT60 0.2..0.8 s \(DRR -3..12 dB\), low-pass at 3400..8000 Hz, spectral tilt up to ±6 dB, gain up to ±6 dB/);
   });
 });
