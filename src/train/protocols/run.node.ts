@@ -242,5 +242,6 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
 async function precompileRun(gpu: Gpu, mc: ModelConfig, trainCount: number, evalRows: number, opts: TrainRunOptions, log: (l: string) => void): Promise<void> {
   const sizes = trainingBatchSizes(trainCount, opts.loop.batch, opts.loop.bnRecalibration, evalRows);
   const { pipelines, seconds } = await precompileTraining(gpu, mc, sizes, { weightDecay: opts.loop.weightDecay, classWeights: opts.loop.classWeights === 'balanced' });
-  if (pipelines > 0) log(`compiled ${pipelines} GPU pipelines ahead of training in ${seconds.toFixed(1)} s (batch sizes: train ${sizes.train.join(', ')}; validation ${sizes.evaluate.join(', ') || '-'})`);
+  // "created": the driver may still defer the machine-code compile to first use (lavapipe does: a cold epoch 1 stays ~9x a warm one, bench/RESULTS.md).
+  if (pipelines > 0) log(`created ${pipelines} GPU pipelines ahead of training in ${seconds.toFixed(1)} s (createComputePipelineAsync; batch sizes: train ${sizes.train.join(", ")}; validation ${sizes.evaluate.join(", ") || "-"})`);
 }
