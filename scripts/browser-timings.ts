@@ -9,7 +9,7 @@
 // With --tune auto the page first measures its kernel variants (in a fresh browser profile) and the
 // script prints what it measured and chose for the adapter, from the page's localStorage.
 //
-//   npx tsx scripts/browser-timings.ts [--model DIR] [--clip NAME] [--runs 3] [--seconds 3,9] [--tune auto] [--screenshot docs/demo.png]
+//   npx tsx scripts/browser-timings.ts [--model DIR] [--clip NAME] [--runs 3] [--seconds 3,9] [--tune auto [--tune-budget 60]] [--screenshot docs/demo.png]
 
 import { Command } from 'commander';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -40,10 +40,15 @@ const opts = new Command()
   .option('--seconds <list>', 'recording lengths in seconds', '3,9')
   .option('--screenshot <png>', 'save a screenshot of the page after the last recording (e.g. docs/demo.png)')
   .option('--tune <mode>', "the page's kernel tuning: cached (its default: choices already in the browser profile's localStorage), auto (measure the missing ones first), off", 'cached')
+  .option('--tune-budget <seconds>', "with --tune auto: the page's time budget for measuring (its default: 60)")
   .parse()
-  .opts<{ model?: string; clip: string; runs: number; seconds: string; screenshot?: string; tune: string }>();
+  .opts<{ model?: string; clip: string; runs: number; seconds: string; screenshot?: string; tune: string; tuneBudget?: string }>();
 if (!['cached', 'auto', 'off'].includes(opts.tune)) {
   console.error(`--tune must be cached, auto or off, got ${opts.tune}`);
+  process.exit(2);
+}
+if (opts.tuneBudget !== undefined && !(Number(opts.tuneBudget) > 0)) {
+  console.error(`--tune-budget must be a positive number of seconds, got ${opts.tuneBudget}`);
   process.exit(2);
 }
 
@@ -78,7 +83,7 @@ const checked = async (): Promise<PageState> => {
   return s;
 };
 
-await page.goto(`${server.url}?model=/models/m/&tune=${opts.tune}`);
+await page.goto(`${server.url}?model=/models/m/&tune=${opts.tune}${opts.tuneBudget ? `&tune-budget=${opts.tuneBudget}` : ''}`);
 await until(['model', 'error']);
 const ready = await checked();
 
@@ -100,7 +105,7 @@ for (let run = 0; run < opts.runs; run++) {
 for (const seconds of opts.seconds.split(',').map(Number)) {
   for (let run = 0; run < opts.runs; run++) {
     console.error(`recording ${seconds} s, run ${run + 1}/${opts.runs}`);
-    await page.click('#record');
+    await page.click('#record', { timeout: 120_000 }); // a loaded machine can starve the page's frames for long
     await until(['recording', 'error']);
     await checked();
     await page.waitForFunction(
@@ -108,7 +113,7 @@ for (const seconds of opts.seconds.split(',').map(Number)) {
       seconds,
       { timeout: 120_000 },
     );
-    await page.click('#record');
+    await page.click('#record', { timeout: 120_000 }); // a loaded machine can starve the page's frames for long
     await until(['done', 'error']);
     const s = await checked();
     const t = s.result!.timings;
@@ -152,7 +157,7 @@ const labels: Record<string, string> = {
 };
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
 const a = ready.adapter ?? {};
-console.log(`Measured ${new Date().toISOString().slice(0, 10)} with \`npx tsx scripts/browser-timings.ts --runs ${opts.runs} --seconds ${opts.seconds} --tune ${opts.tune}\``);
+console.log(`Measured ${new Date().toISOString().slice(0, 10)} with \`npx tsx scripts/browser-timings.ts --runs ${opts.runs} --seconds ${opts.seconds} --tune ${opts.tune}${opts.tuneBudget ? ` --tune-budget ${opts.tuneBudget}` : ''}\``);
 console.log(`on ${cpus().length} cores (${cpus()[0]?.model}), load average ${load0[0]!.toFixed(1)} before, ${load1[0]!.toFixed(1)} after; headless Chromium, adapter ${a.vendor ?? ''} / ${a.architecture ?? ''} / ${a.description ?? ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''};`);
 console.log(`model: ${modelNote}; clip ${opts.clip}; GPU pipelines compiled at model load in ${ready.warmUpMs?.toFixed(0)} ms.`);
 const tuned = ready.tuning?.choices ?? [];
