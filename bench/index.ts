@@ -9,7 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu';
-import { createNodeGpu } from '../src/gpu/node.node.ts';
+import { createTunedNodeGpu } from '../src/tune/runtime.node.ts';
 import { conv2dCases } from './conv2d';
 import { featureStageCases } from './feature-stages';
 import { DEFAULT_DATA, featureCases } from './features';
@@ -138,7 +138,7 @@ export async function runBench(opts: BenchOptions): Promise<{ results: BenchResu
     return { results: [], exitCode: 0 };
   }
 
-  const gpu: Gpu = await createNodeGpu();
+  const gpu: Gpu = await createTunedNodeGpu();
   const machine = describeMachine(gpu);
   for (const [k, v] of Object.entries(machine)) log(`${k}: ${Array.isArray(v) ? v.join(' ') : String(v)}`);
   const results: BenchResult[] = [];

@@ -7,7 +7,7 @@
 
 import { GpuFeatureExtractor } from '../src/dsp/gpu-features';
 import { summarise, type Gpu } from '../src/gpu';
-import { createNodeGpu } from '../src/gpu/node.node.ts';
+import { createTunedNodeGpu } from '../src/tune/runtime.node.ts';
 import { SerModel, modelConfig } from '../src/nn/model';
 import { Trainer } from '../src/nn/train-step';
 import { benchClips } from './feature-stages';
@@ -66,7 +66,7 @@ export function profileTable(r: ProfileReport): string {
 export async function profileSection(log: (s: string) => void): Promise<ProfileReport[] | null> {
   let gpu: Gpu;
   try {
-    gpu = await createNodeGpu({ profile: true });
+    gpu = await createTunedNodeGpu({ profile: true });
   } catch (e) {
     log(`profile: skipped (${e instanceof Error ? e.message : String(e)})`);
     return null;

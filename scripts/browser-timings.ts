@@ -6,7 +6,10 @@
 // for docs/BROWSER.md, and optionally a screenshot of the page after the last recording. Uses
 // models/ravdess-8/ when present (or --model DIR), else a seed-size model.
 //
-//   npx tsx scripts/browser-timings.ts [--model DIR] [--clip NAME] [--runs 3] [--seconds 3,9] [--screenshot docs/demo.png]
+// With --tune auto the page first measures its kernel variants (in a fresh browser profile) and the
+// script prints what it measured and chose for the adapter, from the page's localStorage.
+//
+//   npx tsx scripts/browser-timings.ts [--model DIR] [--clip NAME] [--runs 3] [--seconds 3,9] [--tune auto [--tune-budget 60]] [--screenshot docs/demo.png]
 
 import { Command } from 'commander';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -24,7 +27,8 @@ interface PageState {
   warmUpMs?: number;
   previews?: number;
   adapter?: Record<string, unknown>;
-  tuning?: { mode: string; choices: { family: string; shape: string; chosen: string }[] };
+  tuning?: { mode: string; key: string; choices: { family: string; shape: string; chosen: string }[] };
+  tuningError?: string;
   result?: { timings: Record<string, number> };
 }
 
@@ -36,10 +40,15 @@ const opts = new Command()
   .option('--seconds <list>', 'recording lengths in seconds', '3,9')
   .option('--screenshot <png>', 'save a screenshot of the page after the last recording (e.g. docs/demo.png)')
   .option('--tune <mode>', "the page's kernel tuning: cached (its default: choices already in the browser profile's localStorage), auto (measure the missing ones first), off", 'cached')
+  .option('--tune-budget <seconds>', "with --tune auto: the page's time budget for measuring (its default: 60)")
   .parse()
-  .opts<{ model?: string; clip: string; runs: number; seconds: string; screenshot?: string; tune: string }>();
+  .opts<{ model?: string; clip: string; runs: number; seconds: string; screenshot?: string; tune: string; tuneBudget?: string }>();
 if (!['cached', 'auto', 'off'].includes(opts.tune)) {
   console.error(`--tune must be cached, auto or off, got ${opts.tune}`);
+  process.exit(2);
+}
+if (opts.tuneBudget !== undefined && !(Number(opts.tuneBudget) > 0)) {
+  console.error(`--tune-budget must be a positive number of seconds, got ${opts.tuneBudget}`);
   process.exit(2);
 }
 
@@ -74,7 +83,7 @@ const checked = async (): Promise<PageState> => {
   return s;
 };
 
-await page.goto(`${server.url}?model=/models/m/&tune=${opts.tune}`);
+await page.goto(`${server.url}?model=/models/m/&tune=${opts.tune}${opts.tuneBudget ? `&tune-budget=${opts.tuneBudget}` : ''}`);
 await until(['model', 'error']);
 const ready = await checked();
 
@@ -96,7 +105,7 @@ for (let run = 0; run < opts.runs; run++) {
 for (const seconds of opts.seconds.split(',').map(Number)) {
   for (let run = 0; run < opts.runs; run++) {
     console.error(`recording ${seconds} s, run ${run + 1}/${opts.runs}`);
-    await page.click('#record');
+    await page.click('#record', { timeout: 120_000 }); // a loaded machine can starve the page's frames for long
     await until(['recording', 'error']);
     await checked();
     await page.waitForFunction(
@@ -104,7 +113,7 @@ for (const seconds of opts.seconds.split(',').map(Number)) {
       seconds,
       { timeout: 120_000 },
     );
-    await page.click('#record');
+    await page.click('#record', { timeout: 120_000 }); // a loaded machine can starve the page's frames for long
     await until(['done', 'error']);
     const s = await checked();
     const t = s.result!.timings;
@@ -126,6 +135,11 @@ for (const seconds of opts.seconds.split(',').map(Number)) {
   }
 }
 const load1 = loadavg();
+interface StoredEntry { family: string; shape: string; chosen: string; default: string; candidates: { variant: string; medianMs: number | null }[] }
+const tuningRecord = await page.evaluate((key) => {
+  const doc = JSON.parse(localStorage.getItem('ser-webgpu.tuning') ?? '{}') as { adapters?: Record<string, { entries: unknown[] }> };
+  return key ? (doc.adapters?.[key]?.entries ?? []) : [];
+}, ready.tuning?.key ?? '') as StoredEntry[];
 if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true });
 await browser.close();
 await server.close();
@@ -143,12 +157,24 @@ const labels: Record<string, string> = {
 };
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
 const a = ready.adapter ?? {};
-console.log(`Measured ${new Date().toISOString().slice(0, 10)} with \`npx tsx scripts/browser-timings.ts --runs ${opts.runs} --seconds ${opts.seconds}\``);
+console.log(`Measured ${new Date().toISOString().slice(0, 10)} with \`npx tsx scripts/browser-timings.ts --runs ${opts.runs} --seconds ${opts.seconds} --tune ${opts.tune}${opts.tuneBudget ? ` --tune-budget ${opts.tuneBudget}` : ''}\``);
 console.log(`on ${cpus().length} cores (${cpus()[0]?.model}), load average ${load0[0]!.toFixed(1)} before, ${load1[0]!.toFixed(1)} after; headless Chromium, adapter ${a.vendor ?? ''} / ${a.architecture ?? ''} / ${a.description ?? ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''};`);
 console.log(`model: ${modelNote}; clip ${opts.clip}; GPU pipelines compiled at model load in ${ready.warmUpMs?.toFixed(0)} ms.`);
 const tuned = ready.tuning?.choices ?? [];
 const variants = tuned.length ? tuned.map((c) => `${c.family} ${c.shape} = ${c.chosen}`).join('; ') : 'built-in defaults (no tuned choices for this adapter)';
-console.log(`kernel variants (tuning ${ready.tuning?.mode ?? 'off'}): ${variants}.\n`);
+// What the page measured on this adapter, from its localStorage (a fresh browser profile: only --tune auto has any).
+const stored = tuningRecord;
+const failed = ready.tuningError ? ` (tuning failed: ${ready.tuningError})` : '';
+console.log(`kernel variants (tuning ${ready.tuning?.mode ?? 'off'}${failed}): ${variants}.\n`);
+if (stored.length) {
+  console.log('| family | shape | median ms per candidate (wall) | chosen |');
+  console.log('|---|---|---|---|');
+  for (const e of stored) {
+    const ms = e.candidates.map((c) => `${c.variant} ${typeof c.medianMs === 'number' && Number.isFinite(c.medianMs) ? c.medianMs.toFixed(2) : 'failed'}`).join(', ');
+    console.log(`| ${e.family} | ${e.shape} | ${ms} | ${e.chosen}${e.chosen === e.default ? '' : ' *'} |`);
+  }
+  console.log('');
+}
 console.log('| measurement | stage | median | min – max |');
 console.log('|---|---|---:|---:|');
 for (const [group, stages] of rows) {

@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { makeExtractor } from '../src/cli/extractor';
 import { defaultFeatureConfig } from '../src/dsp/config';
-import { createNodeGpu } from '../src/gpu/node.node.ts';
+import { createTunedNodeGpu } from '../src/tune/runtime.node.ts';
 import { describeStats, type PipelineStats } from '../src/gpu/pipelines';
 import { modelConfig } from '../src/nn/model';
 import { predictLogits, Trainer } from '../src/nn/train-step';
@@ -39,7 +39,7 @@ const int = (name: string, v: string): number => {
 const batch = int('batch', f.batch!);
 const sizes = trainingBatchSizes(int('train', f.train!), batch, int('recalibrate', f.recalibrate!), int('val', f.val!));
 
-const gpu = await createNodeGpu();
+const gpu = await createTunedNodeGpu();
 const rows: { stage: string; stats: PipelineStats; seconds: number }[] = [];
 async function stage(name: string, run: () => Promise<void> | void): Promise<void> {
   gpu.pipelines.resetStats();

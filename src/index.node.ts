@@ -3,5 +3,6 @@
 
 export * from './browser';
 export { createNodeGpu } from './gpu/node.node.ts';
+export { createTunedNodeGpu } from './tune/runtime.node.ts';
 export { loadModel, saveModel } from './train/model-files/saved-model.node.ts';
 export { predictFiles, type Prediction } from './train/inference/infer.node.ts';

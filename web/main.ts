@@ -19,6 +19,8 @@ interface PageState {
   adapter?: Record<string, unknown>;
   /** The tuner's choices in use on this adapter (localStorage; ?tune=auto measures the missing ones first, ?tune=off ignores them). */
   tuning?: BrowserTuning;
+  /** Why tuning failed (the built-in kernels are used then). */
+  tuningError?: string;
   warmUpMs?: number;
   result?: { label: string; probabilities: Record<string, number>; timings: Record<string, number>; frames: number; source: 'file' | 'microphone' };
   /** Live previews shown during the last recording. */
@@ -172,6 +174,27 @@ async function defaultModelUrl(): Promise<string | null> {
   return head?.ok ? fallback : null;
 }
 
+/**
+ * The tuner's choices for this adapter (?tune=cached, the default | auto | off). Inference runs the
+ * forward convs: those (at batch 1) and the device-wide switches are measured, within 60 s;
+ * ?tune-filter=REGEX narrows the cases further and ?tune-budget=SECONDS changes the budget (tests). A
+ * failure leaves the built-in kernels and is shown in page.tuningError; the page goes on.
+ */
+async function tune(g: Gpu): Promise<void> {
+  const q = new URLSearchParams(location.search);
+  const mode = q.get('tune') === 'auto' || q.get('tune') === 'off' ? (q.get('tune') as 'auto' | 'off') : 'cached';
+  if (mode === 'auto') status('Measuring kernel variants on this GPU (once per adapter)…');
+  try {
+    const only = q.get('tune-filter');
+    const filter = new RegExp(`^(conv2d\\.forward|subgroups|image-textures) ${only ? `.*(?:${only})` : ''}`);
+    const budgetS = Number(q.get('tune-budget') ?? 60);
+    page.tuning = await useBrowserTuning(g, mode, { batch: 1, budgetMs: (budgetS > 0 ? budgetS : 60) * 1000, filter, log: (l) => console.log(l) });
+  } catch (e) {
+    page.tuningError = (e as Error)?.message ?? String(e);
+    console.warn(`kernel tuning failed, using the built-in kernels: ${page.tuningError}`);
+  }
+}
+
 async function main(): Promise<void> {
   try {
     gpu = await createBrowserGpu();
@@ -179,11 +202,7 @@ async function main(): Promise<void> {
     return fail(e);
   }
   page.adapter = { ...gpu.adapter };
-  const tuneParam = new URLSearchParams(location.search).get('tune');
-  const tuneMode = tuneParam === 'auto' || tuneParam === 'off' ? tuneParam : 'cached';
-  if (tuneMode === 'auto') status('Measuring kernel variants on this GPU (once per adapter)…');
-  // Inference runs the forward convs: those (at batch 1) and the device-wide switches are measured.
-  page.tuning = await useBrowserTuning(gpu, tuneMode, { batch: 1, budgetMs: 60_000, filter: /^(conv2d\.forward|subgroups|image-textures) /, log: (l) => console.log(l) }).catch(() => undefined);
+  await tune(gpu);
   const a = gpu.adapter;
   $('adapter').textContent = `WebGPU adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')}${a.isFallbackAdapter ? ' (software fallback)' : ''}`;
   page.state = 'ready';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createNodeGpu } from '../gpu/node.node.ts';
+import { createTunedNodeGpu } from '../tune/runtime.node.ts';
 import type { Gpu } from '../gpu';
 import type { CorpusSpec } from '../train/scores/corpora';
 import { perCorpusJson } from '../train/protocols/corpora-report';
@@ -37,7 +37,7 @@ export function registerEvaluate(program: Command): void {
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
     .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; seed: number; heldOut?: boolean }) => {
-      const gpu = await createNodeGpu();
+      const gpu = await createTunedNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
         const loaded = opts.evalWindows === undefined ? saved : withEvalWindows(saved, opts.evalWindows);

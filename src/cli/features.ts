@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { featureConfig } from '../dsp/config';
 import { featuresOfFiles } from '../dsp/files.node.ts';
 import { FeaturePipeline, type Skipped } from '../dsp/pipeline';
-import { createNodeGpu } from '../gpu/node.node.ts';
+import { createTunedNodeGpu } from '../tune/runtime.node.ts';
 import { makeExtractor } from './extractor';
 
 /** Files read, featurised and printed together (the feature pipeline's GPU batch). */
@@ -39,7 +39,7 @@ export function registerFeatures(program: Command): void {
         throw new Error(`--tuning must be 'estimate' or a number in [-0.5, 0.5], got '${opts.tuning}'`);
       }
       const config = featureConfig({ frames, pad: true, tuning });
-      const gpu = await createNodeGpu();
+      const gpu = await createTunedNodeGpu();
       try {
         const pipeline = new FeaturePipeline(config, makeExtractor(gpu, config));
         const skipped: Skipped[] = [];

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { WANTED_LIMITS } from '../gpu/adapter';
-import { createNodeGpu } from '../gpu/node.node.ts';
+import { createTunedNodeGpu } from '../tune/runtime.node.ts';
 
 // The limits the runtime raises to the adapter's maximum, and the dispatch size every kernel checks.
 const SHOWN_LIMITS = [...WANTED_LIMITS, 'maxComputeWorkgroupsPerDimension'] as const;
@@ -13,7 +13,7 @@ export function registerInfo(program: Command): void {
     .description('print the WebGPU adapter, its features and the device limits in use')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      const gpu = await createNodeGpu();
+      const gpu = await createTunedNodeGpu();
       try {
         const limits = Object.fromEntries(SHOWN_LIMITS.map((k) => [k, gpu.limits[k]]));
         const features = gpu.adapter.features;

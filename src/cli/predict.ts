@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createNodeGpu } from '../gpu/node.node.ts';
+import { createTunedNodeGpu } from '../tune/runtime.node.ts';
 import { predictFiles } from '../train/inference/infer.node.ts';
 import { loadModel } from '../train/model-files/saved-model.node.ts';
 import { withEvalWindows } from '../train/model-files/saved-model';
@@ -38,7 +38,7 @@ export function registerPredict(program: Command): void {
       if (!opts.model && !existsSync(`${modelDir}/model.json`)) {
         throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: ${opts.oneSpeaker ? 'npm run train:ravdess -- --data DIR --variant speaker-norm' : 'npm run train:general -- --data RAVDESS_DIR --data CREMA_D_DIR'})`);
       }
-      const gpu = await createNodeGpu();
+      const gpu = await createTunedNodeGpu();
       try {
         const saved = await loadModel(gpu, modelDir);
         const loaded = opts.evalWindows === undefined ? saved : withEvalWindows(saved, opts.evalWindows);

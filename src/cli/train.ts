@@ -17,7 +17,7 @@ import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp
 import { LOWPASS_ORDER } from '../dsp/eq';
 import { REVERB_DRR_DB } from '../dsp/reverb';
 import type { FeatureConfig } from '../dsp/config';
-import { createNodeGpu } from '../gpu/node.node.ts';
+import { createTunedNodeGpu } from '../tune/runtime.node.ts';
 import { SEED_MODEL, type ModelConfig } from '../nn/model';
 import { foldsRun } from '../train/protocols/folds.node.ts';
 import { defaultLoopOptions, type LoopOptions } from '../train/loop/loop';
@@ -230,7 +230,7 @@ export function registerTrain(program: Command): void {
       if (restored?.finished) return log(restored.finished);
       checkCombinations(flags, cmd);
       const out = flags.resume ?? flags.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      const gpu = await createNodeGpu();
+      const gpu = await createTunedNodeGpu();
       let stop = false;
       const onSigint = () => {
         if (stop) process.exit(130);

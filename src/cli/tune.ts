@@ -53,7 +53,7 @@ export function registerTune(program: Command): void {
       } catch (e) {
         throw new Error(`--filter ${JSON.stringify(f.filter)} is not a valid regular expression: ${e instanceof Error ? e.message : e}`);
       }
-      const gpu = await createNodeGpu({ tune: 'off' });
+      const gpu = await createNodeGpu();
       try {
         const store = fileStore();
         const log = (l: string) => process.stderr.write(`${l}\n`);

@@ -3,7 +3,8 @@
 // With quietDawnWarnings (the CLI's default; `--verbose` turns it off) the instance's first adapter
 // request, where Dawn prints its limit-clamping warnings from native code, runs with those lines
 // filtered out of stderr (native-stderr.node.ts); later requests enumerate nothing and print nothing.
-// `tune` installs the per-adapter kernel choices (src/tune/; default SER_TUNE, else off).
+// The runtime comes with the built-in kernel variants; the per-adapter choices (choices.ts) are installed
+// above this layer by whoever creates it (the CLI, the bench), never from here.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +12,8 @@ import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { withNativeStderrFiltered } from './native-stderr.node.ts';
 import { Gpu, type GpuOptions } from './runtime';
-import { resolveTuneMode } from '../tune/mode.node.ts';
-import type { TuneMode } from '../tune/tuner';
 
-export interface NodeGpuOptions extends GpuOptions {
-  /** 'off': built-in kernel defaults; 'cached': this adapter's stored choices; 'auto': measure what is missing first. */
-  tune?: TuneMode;
-}
+export type NodeGpuOptions = GpuOptions;
 
 let globalsInstalled = false;
 let quiet = false;
@@ -34,13 +30,7 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> 
   }
   // Dawn's Vulkan loader warns when this is unset; a private folder silences it.
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'ser-xdg-'));
-  const mode = resolveTuneMode(options.tune);
   const instance = create([]);
   if (quiet) await withNativeStderrFiltered(() => instance.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
-  const gpu = await Gpu.create(instance, options, instance);
-  if (mode !== 'off') {
-    const { applyNodeTuning } = await import('../tune/node.node.ts');
-    await applyNodeTuning(gpu, mode);
-  }
-  return gpu;
+  return Gpu.create(instance, options, instance);
 }

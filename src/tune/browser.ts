@@ -1,8 +1,10 @@
 // Tuning in a browser: this adapter's choices from localStorage ('cached'), or measured first within
 // a budget ('auto'; the demo page does this with ?tune=auto), then installed on the runtime. Also the
-// choice table as plain rows, for pages that report which variants run. Browser-safe.
+// installed choices as plain rows (read back from the runtime's table, so they are what the kernels
+// will run), for pages that report which variants run. Browser-safe.
 
 import type { Gpu } from '../gpu';
+import { chosenVariant } from '../gpu/choices';
 import { adapterKey } from './key';
 import { localStore } from './store';
 import { type TuneMode, type TuneOptions, useTuning } from './tuner';
@@ -21,6 +23,10 @@ export async function useBrowserTuning(gpu: Gpu, mode: TuneMode, opts: TuneOptio
   if (mode === 'off' || !storage) return { mode: 'off', key, choices: [] };
   const store = localStore(storage);
   await useTuning(gpu, mode, store, opts);
-  const record = store.load().adapters[key];
-  return { mode, key, choices: (record?.entries ?? []).map((e) => ({ family: e.family, shape: e.shape, chosen: e.chosen })) };
+  const choices: BrowserTuning['choices'] = [];
+  for (const e of store.load().adapters[key]?.entries ?? []) {
+    const chosen = chosenVariant(gpu, e.family, e.shape);
+    if (chosen !== undefined) choices.push({ family: e.family, shape: e.shape, chosen });
+  }
+  return { mode, key, choices };
 }

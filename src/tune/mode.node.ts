@@ -1,7 +1,7 @@
 // Which tuning mode a node runtime gets: the caller's, else SER_TUNE (off | cached | auto; on/1/true =
 // auto, 0/false = off), else the process default — 'off' for the library (tests and scripts see the
-// built-in kernels), 'auto' once a `ser` command that trains or infers sets it (cli/tune.ts). Kept
-// apart from the tuner so that the runtime loads the tuner only when a mode other than 'off' asks.
+// built-in kernels), 'cached' once a `ser` command that trains or infers sets it (cli/tune.ts). Kept
+// apart from the tuner so that createTunedNodeGpu (runtime.node.ts) loads it only when a mode other than 'off' asks.
 
 import type { TuneMode } from './tuner';
 
