@@ -9,22 +9,27 @@ import { createNodeGpu } from '../gpu/node.node.ts';
 import { setDefaultTuneMode } from '../tune/mode.node.ts';
 import { fileStore } from '../tune/store.node.ts';
 import { clockFor } from '../tune/node.node.ts';
-import type { TuneEntry } from '../tune/store';
+import type { CandidateTime, TuneEntry } from '../tune/store';
 import { DEFAULT_BATCH, applyRecord, tuneAdapter } from '../tune/tuner';
 import { positiveInt, positiveNumber } from './options';
 
 /** Commands whose kernels follow the tuner's choices by default. */
 const TUNED_COMMANDS = new Set(['train', 'evaluate', 'predict']);
 
-const fmtMs = (t: number): string => (Number.isFinite(t) ? t.toFixed(2) : 'failed');
+const fmtMs = (c: CandidateTime): string => (c.rejected !== undefined ? 'rejected' : Number.isFinite(c.medianMs) ? c.medianMs.toFixed(2) : 'failed');
 
-/** The table `ser tune` prints: one row per family and shape, each candidate's median and the choice. */
+/**
+ * The table `ser tune` prints: one row per family and shape, each candidate's median (or "rejected" by
+ * the correctness gate) and the choice; then one line per rejected candidate with the reason.
+ */
 export function tuneTable(entries: readonly TuneEntry[]): string {
-  const rows = entries.map((e) => [e.family, e.shape, e.candidates.map((c) => `${c.variant} ${fmtMs(c.medianMs)}`).join(' | '), e.chosen + (e.chosen === e.default ? '' : ' *')]);
+  const rows = entries.map((e) => [e.family, e.shape, e.candidates.map((c) => `${c.variant} ${fmtMs(c)}`).join(' | '), e.chosen + (e.chosen === e.default ? '' : ' *')]);
   const head = ['family', 'shape', 'median ms per candidate', 'chosen'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(head), ...rows.map(line), '(* = not the built-in default)'].join('\n');
+  const rejected = entries.flatMap((e) => e.candidates.filter((c) => c.rejected !== undefined).map((c) => `rejected: ${e.family} ${e.shape} ${c.variant}: ${c.rejected}`));
+  const note = rejected.length ? ' rejected = its outputs did not match the default\'s on this adapter; never chosen' : '';
+  return [line(head), ...rows.map(line), `(* = not the built-in default;${note})`, ...rejected].join('\n');
 }
 
 export function registerTune(program: Command): void {
@@ -45,7 +50,7 @@ export function registerTune(program: Command): void {
     .option('--samples <n>', 'timed samples per candidate', positiveInt, 5)
     .option('--filter <regex>', 'only cases whose "family shape" matches (e.g. matmul, conv2d.forward)')
     .option('--missing', 'measure only the cases the cache lacks')
-    .option('--json', 'print {adapter, key, batch, cache, entries: [{family, shape, candidates: [{variant, medianMs, samples}], default, chosen}]}')
+    .option('--json', 'print {adapter, key, batch, cache, entries: [{family, shape, candidates: [{variant, medianMs, samples, relL2, rejected?}], default, chosen}]}')
     .action(async (f: { batch: number; budget: number; samples: number; filter?: string; missing?: boolean; json?: boolean }) => {
       let filter: RegExp | undefined;
       try {

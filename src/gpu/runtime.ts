@@ -48,6 +48,8 @@ export class Gpu implements TensorOwner {
   /** While precompile() traces: the kernels its dispatches would have compiled (nothing is recorded). */
   private tracing: PipelineSpec[] | null = null;
   private lost = false;
+  /** > 0 while poisoned() runs: new tensors start as NaN even when the runtime does not poison. */
+  private poisonDepth = 0;
   /** Counters for benchmarks: submits and dispatches since creation. */
   readonly counters = { submits: 0, dispatches: 0 };
   /** The device's limits, buffer sizes lowered to options.maxBufferBytes when given. */
@@ -105,8 +107,21 @@ export class Gpu implements TensorOwner {
       throw new LimitError(`${label}: ${dtype}${fmtShape(shape)} needs ${bytes} bytes, above this device's storage buffer limit of ${max} bytes`);
     }
     const t = new Tensor(this, new Storage(this.pool.acquire(bytes, label), bytes), [...shape], dtype, label);
-    if (this.options.poison) this.fillBits(t, POISON_BITS);
+    if (this.options.poison || this.poisonDepth > 0) this.fillBits(t, POISON_BITS);
     return t;
+  }
+
+  /**
+   * Run `fn` (synchronous recording) with every tensor it creates NaN-filled first, as a poisoning
+   * runtime does: a check run (the tuner's correctness gate) then shows the elements a kernel left unwritten.
+   */
+  poisoned<T>(fn: () => T): T {
+    this.poisonDepth++;
+    try {
+      return fn();
+    } finally {
+      this.poisonDepth--;
+    }
   }
 
   /** A tensor holding `data`. */

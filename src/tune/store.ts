@@ -12,6 +12,13 @@ export interface CandidateTime {
   /** Fastest sample, ms (load only adds time). */
   minMs?: number;
   samples: number;
+  /**
+   * Why the correctness gate (gate.ts) rejected the candidate on this adapter (then medianMs is NaN and
+   * it is never chosen); absent when it passed or was measured before the gate existed.
+   */
+  rejected?: string;
+  /** Largest relative L2 error of its outputs against the default's on this adapter (the gate's measure). */
+  relL2?: number;
 }
 
 export interface TuneEntry {

@@ -1,19 +1,26 @@
 // The tuner: times every case of the registry (registry.ts) with each candidate variant on this
 // adapter, picks one per case (choose.ts), keeps the results per adapter (store.ts, key.ts) and installs
 // the choices in the runtime's table (src/gpu/choices.ts), which the kernels consult when they build
-// their dispatch. Timing: a first run of each candidate compiles its pipelines and is not counted; a
-// second sets how many runs one sample records (at least MIN_SAMPLE_MS of work, so that submit and
-// sync overhead do not decide small kernels); then samples alternate between candidates (a machine
-// whose load drifts treats them alike) and the median per candidate is kept. A candidate that fails
-// (a GPU error) is left out. The budget is checked between cases: cases not reached keep the kernels'
-// defaults and are measured on the next use; a case whose candidates are still compiling when the budget
-// runs out is dropped, so a run overshoots its budget by at most one candidate's compile and two runs. Progress goes to `log` (stderr on node). Browser-safe.
+// their dispatch. Correctness gate (gate.ts): the first run of each candidate, the default's first, has
+// its outputs NaN-poisoned and read back; a candidate whose outputs are not finite or differ from the
+// default's beyond GATE_TOLERANCE is recorded as rejected (with the reason) and neither timed nor
+// chosen, so only variants that agree with the default on the adapter at hand can be chosen. Timing:
+// that first run also compiles the candidate's pipelines and is not counted; a second sets how many runs
+// one sample records (at least MIN_SAMPLE_MS of work, so that submit and sync overhead do not decide
+// small kernels); then samples alternate between candidates (a machine whose load drifts treats them
+// alike) and the median per candidate is kept. A candidate that fails (a GPU error) is left out. The
+// budget is checked between cases: cases not reached keep the kernels' defaults and are measured on the
+// next use; a case whose candidates are still compiling when the budget runs out is dropped, so a run
+// overshoots its budget by at most one candidate's check and two runs. A stored entry counts as measured
+// only if it has every current candidate (so a family that gains candidates is measured again on first
+// use). Progress goes to `log` (stderr on node). Browser-safe.
 
 import type { Gpu } from '../gpu';
 import { choiceKey, setChoices } from '../gpu/choices';
 import { chooseVariant, median } from './choose';
 import { adapterKey } from './key';
-import { FAMILY_VARIANTS, type TuneCase, runVariant, tuneCases } from './registry';
+import { checkOutputs, fmtErr, referenceProblem } from './gate';
+import { type CaseWork, FAMILY_VARIANTS, type TuneCase, runVariant, tuneCases } from './registry';
 import type { AdapterRecord, CandidateTime, TuneEntry, TuneStore } from './store';
 
 export type TuneMode = 'off' | 'cached' | 'auto';
@@ -57,47 +64,104 @@ async function timed(gpu: Gpu, clock: Clock, fn: () => void, reps = 1): Promise<
   return (clock.now() - t0) / reps;
 }
 
+/** The gate's verdict on one candidate (gate.ts): its error against the default, or why it was rejected. */
+type Gate = { relL2?: number; rejected?: string };
+
+/** One poisoned run of `v` (its outputs start as NaN), read back: what the gate compares. Also compiles its pipelines. */
+async function checkRun(gpu: Gpu, c: TuneCase, work: CaseWork, v: string): Promise<Float32Array[]> {
+  const outs = gpu.poisoned(() => runVariant(gpu, c, work.run, v));
+  try {
+    return (await gpu.readMany(outs)) as Float32Array[];
+  } finally {
+    outs.forEach((t) => t.dispose());
+  }
+}
+
 /**
- * Time every candidate of one case; the entry with the chosen variant, or null when the deadline passed
- * before every candidate was compiled (the case is then left for a later run).
+ * Check, then time, every candidate of one case; the entry with the chosen variant, or null when the
+ * deadline passed before every candidate was compiled (the case is then left for a later run). The
+ * default runs first and its outputs are the reference; a candidate whose outputs differ (gate.ts) is
+ * recorded as rejected and never timed or chosen. With no usable reference (the default failed or
+ * gave non-finite values) no other candidate can be verified, so all are rejected and the default stays.
  */
 export async function measureCase(gpu: Gpu, c: TuneCase, samples: number, deadline: number, clock: Clock = WALL_CLOCK): Promise<TuneEntry | null> {
   const work = c.setup(gpu);
   const times = new Map<string, number[]>();
   const reps = new Map<string, number>();
+  const gates = new Map<string, Gate>();
+  const def = c.variants[0]!;
+  let reference: Float32Array[] | null = null;
+  let noReference = '';
   try {
     for (const v of c.variants) {
       if (now() > deadline) return null;
-      const run = () => runVariant(gpu, c, work.run, v);
+      if (v !== def && !reference) {
+        gates.set(v, { rejected: `not verified: ${noReference}` });
+        continue;
+      }
+      const run = () => runVariant(gpu, c, work.run, v).forEach((t) => t.dispose());
       try {
-        await timed(gpu, clock, run);
+        const outputs = await checkRun(gpu, c, work, v);
+        if (v === def) {
+          const problem = referenceProblem(outputs);
+          if (problem) {
+            noReference = `the default's ${problem}`;
+            gates.set(v, { rejected: problem });
+            continue;
+          }
+          reference = outputs;
+          gates.set(v, { relL2: 0 });
+        } else {
+          const verdict = checkOutputs(outputs, reference!);
+          gates.set(v, verdict.ok ? { relL2: verdict.relL2 } : { rejected: verdict.reason, relL2: verdict.relL2 });
+          if (!verdict.ok) continue;
+        }
         const once = await timed(gpu, clock, run);
         reps.set(v, Math.min(MAX_REPS, Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(once, 1e-3)))));
         times.set(v, []);
-      } catch {
-        // A candidate the device rejects is left out (NaN).
+      } catch (e) {
+        // A candidate the device rejects is left out (NaN); without the default nothing can be verified.
+        if (v === def) noReference = 'the default failed on this device';
+        gates.set(v, { rejected: `failed: ${e instanceof Error ? e.message.slice(0, 200) : String(e)}` });
       }
     }
     for (let s = 0; s < samples && (s < MIN_SAMPLES || now() < deadline); s++) {
-      for (const [v, list] of times) list.push(await timed(gpu, clock, () => runVariant(gpu, c, work.run, v), reps.get(v)));
+      for (const [v, list] of times) list.push(await timed(gpu, clock, () => runVariant(gpu, c, work.run, v).forEach((t) => t.dispose()), reps.get(v)));
     }
   } finally {
     work.dispose();
   }
   const candidates: CandidateTime[] = c.variants.map((v) => {
     const t = times.get(v) ?? [];
-    return { variant: v, medianMs: median(t), minMs: t.length ? Math.min(...t) : NaN, samples: t.length };
+    return { variant: v, medianMs: median(t), minMs: t.length ? Math.min(...t) : NaN, samples: t.length, ...gates.get(v) };
   });
   const medians = Object.fromEntries(candidates.map((t) => [t.variant, t.medianMs]));
-  return { family: c.family, shape: c.shape, clock: clock.name, candidates, default: c.variants[0]!, chosen: chooseVariant(medians, c.variants[0]!) };
+  // Every other candidate is rejected when the default is (no reference), so the default then stays.
+  return { family: c.family, shape: c.shape, clock: clock.name, candidates, default: def, chosen: chooseVariant(medians, def) };
 }
 
 const entryId = (e: { family: string; shape: string }): string => choiceKey(e.family, e.shape);
 
-/** One line per entry, e.g. "conv2d.forward 41x32x32->64 ...: winograd4 12.1 ms, direct 40.2 ms -> winograd4". */
+/** One candidate's result in words: "12.10 ms", "rejected (rel L2 6.6e-1 vs default ...)" or "failed". */
+export function describeCandidate(t: CandidateTime): string {
+  if (t.rejected !== undefined) return `rejected (${t.rejected})`;
+  return Number.isFinite(t.medianMs) ? `${t.medianMs.toFixed(2)} ms` : 'failed';
+}
+
+/** One line per entry, e.g. "conv2d.forward 41x32x32->64 ...: winograd4 12.1 ms, direct 40.2 ms (err 3.1e-7) -> winograd4". */
 export function describeEntry(e: TuneEntry): string {
-  const ms = e.candidates.map((t) => `${t.variant} ${Number.isFinite(t.medianMs) ? `${t.medianMs.toFixed(2)} ms` : 'failed'}`).join(', ');
+  const ms = e.candidates.map((t) => `${t.variant} ${describeCandidate(t)}${t.rejected === undefined && t.relL2 ? ` (err ${fmtErr(t.relL2)})` : ''}`).join(', ');
   return `${e.family} ${e.shape}: ${ms} -> ${e.chosen}`;
+}
+
+/** The cases a record holds an entry for at this batch with every current candidate in it. */
+function measuredIds(record: AdapterRecord | undefined, batch: number, cases: readonly TuneCase[]): Set<string> {
+  const entries = new Map((record && record.batch === batch ? record.entries : []).map((e) => [entryId(e), e]));
+  const complete = (c: TuneCase) => {
+    const e = entries.get(entryId(c));
+    return !!e && c.variants.every((v) => e.candidates.some((t) => t.variant === v));
+  };
+  return new Set(cases.filter(complete).map(entryId));
 }
 
 /**
@@ -110,8 +174,9 @@ export async function tuneAdapter(gpu: Gpu, store: TuneStore, opts: TuneOptions 
   const key = adapterKey(gpu);
   const deadline = now() + (opts.budgetMs ?? Infinity);
   const existing = store.load().adapters[key];
-  const have = new Set(existing && existing.batch === batch ? existing.entries.map(entryId) : []);
-  const cases = tuneCases(gpu, batch).filter((c) => (!opts.filter || opts.filter.test(`${c.family} ${c.shape}`)) && !(opts.missingOnly && have.has(entryId(c))));
+  const all = tuneCases(gpu, batch);
+  const have = measuredIds(existing, batch, all);
+  const cases = all.filter((c) => (!opts.filter || opts.filter.test(`${c.family} ${c.shape}`)) && !(opts.missingOnly && have.has(entryId(c))));
   let record: AdapterRecord = existing && existing.batch === batch ? existing : { key, adapter: gpu.adapter, batch, updated: '', entries: [] };
   for (const [i, c] of cases.entries()) {
     if (now() > deadline) {
@@ -154,8 +219,9 @@ export async function useTuning(gpu: Gpu, mode: TuneMode, store: TuneStore, opts
   let record = store.load().adapters[adapterKey(gpu)];
   const batch = opts.batch ?? DEFAULT_BATCH;
   if (mode === 'auto') {
-    const have = new Set(record && record.batch === batch ? record.entries.map(entryId) : []);
-    const missing = tuneCases(gpu, batch).filter((c) => !have.has(entryId(c)) && (!opts.filter || opts.filter.test(`${c.family} ${c.shape}`))).length;
+    const all = tuneCases(gpu, batch);
+    const have = measuredIds(record, batch, all);
+    const missing = all.filter((c) => !have.has(entryId(c)) && (!opts.filter || opts.filter.test(`${c.family} ${c.shape}`))).length;
     if (missing > 0) {
       log(`tune: measuring ${missing} kernel variant case(s) for this adapter once (${store.where}; SER_TUNE=off or --no-tune skips)`);
       record = await tuneAdapter(gpu, store, { ...opts, missingOnly: true });

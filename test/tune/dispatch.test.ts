@@ -33,8 +33,8 @@ const CONV_FAMILIES = Object.values(CONV_FAMILY);
 
 /** The pipeline-key prefix each conv variant's forward compiles. */
 const CONV_KEY: Record<string, RegExp> = { winograd4: /^winograd\.input:4:\d+:7:4:32:/, winograd2: /^winograd\.input:2:\d+:7:4:32:/, direct: /^conv2d:forward:\d+:7:4:32:/ };
-// The tiled matmul variants are held back from the tuner (src/tune/registry.ts); their kernel's own tests are test/kernels/matmul-tiled.test.ts.
-const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/ };
+// The tiled kernels' own tests (more shapes, transposes, bias, ReLU) are test/kernels/matmul-tiled.test.ts.
+const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
 const ON_OFF = { on: 'true', off: 'false' } as const;
 /** The flag each device-wide family sets in its kernel's key: subgroup sharing (gemm), texture reads (input transform). */
 const FLAG: Record<string, { key: RegExp; field: (k: string) => string | undefined }> = {

@@ -110,14 +110,14 @@ describe('modes and applying choices', () => {
     const gpu = fakeGpu();
     const key = adapterKey(gpu);
     const rec = record(key, [
-      entry('matmul', '32x256x128 NN', 'tiled16', 'register'), // held back from the tuner (registry.ts)
+      entry('matmul', '32x256x128 NN', 'tiled16', 'register'),
       entry('conv2d.forward', '41x32x64->64 k3x3 s1x1 p1,1', 'direct', 'winograd4'),
       entry('conv2d.input-grad', '41x32x64->64 k3x3 s1x1 p1,1', 'winograd2', 'winograd4'),
       entry('matmul', '32x128x256 NT', 'untested-kernel', 'register'),
       entry('no-such-family', 'x', 'a', 'b'),
     ]);
-    expect(applyRecord(gpu, rec)).toBe(2);
-    expect(chosenVariant(gpu, 'matmul', '32x256x128 NN')).toBeUndefined();
+    expect(applyRecord(gpu, rec)).toBe(3);
+    expect(chosenVariant(gpu, 'matmul', '32x256x128 NN')).toBe('tiled16');
     expect(chosenVariant(gpu, 'conv2d.forward', '41x32x64->64 k3x3 s1x1 p1,1')).toBe('direct');
     expect(chosenVariant(gpu, 'conv2d.input-grad', '41x32x64->64 k3x3 s1x1 p1,1')).toBe('winograd2');
     expect(chosenVariant(gpu, 'matmul', '32x128x256 NT')).toBeUndefined();
@@ -127,7 +127,7 @@ describe('modes and applying choices', () => {
     const fresh = fakeGpu();
     expect(await useTuning(fresh, 'off', store)).toBe(0);
     expect(chosenVariant(fresh, 'conv2d.forward', '41x32x64->64 k3x3 s1x1 p1,1')).toBeUndefined();
-    expect(await useTuning(fresh, 'cached', store)).toBe(2);
+    expect(await useTuning(fresh, 'cached', store)).toBe(3);
     expect(chosenVariant(fresh, 'conv2d.forward', '41x32x64->64 k3x3 s1x1 p1,1')).toBe('direct');
     const other = fakeGpu({ description: 'another driver' });
     expect(await useTuning(other, 'cached', store)).toBe(0); // another adapter's choices never apply
