@@ -28,8 +28,8 @@ export function tuneTable(entries: readonly TuneEntry[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const rejected = entries.flatMap((e) => e.candidates.filter((c) => c.rejected !== undefined).map((c) => `rejected: ${e.family} ${e.shape} ${c.variant}: ${c.rejected}`));
-  const note = rejected.length ? ' rejected = its outputs did not match the default\'s on this adapter; never chosen' : '';
-  return [line(head), ...rows.map(line), `(* = not the built-in default;${note})`, ...rejected].join('\n');
+  const note = rejected.length ? "; rejected = its outputs did not match the default's on this adapter, never chosen" : '';
+  return [line(head), ...rows.map(line), `(* = not the built-in default${note})`, ...rejected].join('\n');
 }
 
 export function registerTune(program: Command): void {

@@ -1,12 +1,13 @@
 // The tuning cache's key for an adapter: what makes one adapter's measurements invalid for another —
 // vendor, architecture, device and description (Dawn's description carries the driver, e.g. "llvmpipe:
 // Mesa 25.0.7 (LLVM 15.0.6)"), the limits the tuned kernels depend on, the features and options that
-// change which code runs (subgroup sizes, image textures), and the registry's version, bumped whenever
-// a family's candidates change so that old entries are measured again. Browser-safe.
+// change which code runs (subgroup sizes, image textures), and the registry's version, bumped when old
+// entries must all be measured again (a family gaining candidates needs no bump: the tuner measures
+// again each entry that lacks one of the current candidates). Browser-safe.
 
 import type { Gpu } from '../gpu';
 
-/** Bump when the registry's families, shapes or candidates change. */
+/** Bump when a variant's meaning or the cases' shapes change (not when candidates are only added). */
 export const TUNER_VERSION = 1;
 
 const KEY_LIMITS = ['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBufferBindingSize', 'maxTextureDimension2D'] as const;

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu, Tensor } from '../../src/gpu';
 import { chosenVariant } from '../../src/gpu/choices';
+import { tuneTable } from '../../src/cli/tune';
 import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { matmul, matmulShapeKey } from '../../src/kernels/matmul';
 import { GATE_TOLERANCE, checkOutputs, referenceProblem } from '../../src/tune/gate';
@@ -46,6 +47,21 @@ describe('comparing outputs', () => {
     expect(checkOutputs([ref], [ref, ref]).ok).toBe(false);
     expect(referenceProblem([ref])).toBeNull();
     expect(referenceProblem([ref, nan])).toBe('output 1: 1 of 1000 values not finite');
+  });
+});
+
+describe('showing rejections', () => {
+  it('in `ser tune`\'s table and log line, with the reason', () => {
+    const e: TuneEntry = { family: 'matmul', shape: '32x256x128 NN', default: 'register', chosen: 'register', candidates: [
+      { variant: 'register', medianMs: 0.8, samples: 5, relL2: 0 },
+      { variant: 'tiled8', medianMs: NaN, samples: 0, relL2: 0.66, rejected: 'rel L2 6.6e-1 vs default (tolerance 0.001)' },
+      { variant: 'tiled16', medianMs: 1.5, samples: 5 }, // measured before the gate: no fields
+    ] };
+    expect(describeEntry(e)).toBe('matmul 32x256x128 NN: register 0.80 ms, tiled8 rejected (rel L2 6.6e-1 vs default (tolerance 0.001)), tiled16 1.50 ms -> register');
+    const table = tuneTable([e]).split('\n');
+    expect(table[1]).toMatch(/register 0\.80 \| tiled8 rejected \| tiled16 1\.50\s+register$/);
+    expect(table.at(-1)).toBe('rejected: matmul 32x256x128 NN tiled8: rel L2 6.6e-1 vs default (tolerance 0.001)');
+    expect(tuneTable([{ ...e, candidates: [e.candidates[0]!] }]).split('\n').at(-1)).toBe('(* = not the built-in default)');
   });
 });
 
