@@ -135,7 +135,7 @@ for (const seconds of opts.seconds.split(',').map(Number)) {
   }
 }
 const load1 = loadavg();
-interface StoredEntry { family: string; shape: string; chosen: string; default: string; candidates: { variant: string; medianMs: number | null }[] }
+interface StoredEntry { family: string; shape: string; chosen: string; default: string; candidates: { variant: string; medianMs: number | null; rejected?: string }[] }
 const tuningRecord = await page.evaluate((key) => {
   const doc = JSON.parse(localStorage.getItem('ser-webgpu.tuning') ?? '{}') as { adapters?: Record<string, { entries: unknown[] }> };
   return key ? (doc.adapters?.[key]?.entries ?? []) : [];
@@ -170,7 +170,7 @@ if (stored.length) {
   console.log('| family | shape | median ms per candidate (wall) | chosen |');
   console.log('|---|---|---|---|');
   for (const e of stored) {
-    const ms = e.candidates.map((c) => `${c.variant} ${typeof c.medianMs === 'number' && Number.isFinite(c.medianMs) ? c.medianMs.toFixed(2) : 'failed'}`).join(', ');
+    const ms = e.candidates.map((c) => `${c.variant} ${c.rejected !== undefined ? `rejected (${c.rejected})` : typeof c.medianMs === 'number' && Number.isFinite(c.medianMs) ? c.medianMs.toFixed(2) : 'failed'}`).join(', ');
     console.log(`| ${e.family} | ${e.shape} | ${ms} | ${e.chosen}${e.chosen === e.default ? '' : ' *'} |`);
   }
   console.log('');
