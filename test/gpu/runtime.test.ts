@@ -1,5 +1,6 @@
 // The runtime: real adapter, round trips, tensor lifetime, pool reuse and its submit rule, batching of
-// dispatches into one submit, the pipeline cache, scopes, clear errors, limits and GPU timing.
+// dispatches into one submit, poisoning on demand (poisoned()), the pipeline cache, scopes, clear
+// errors, limits and GPU timing.
 
 import { describe, expect, it } from 'vitest';
 import { DisposedError, GpuError, LimitError, ShapeError, Tensor } from '../../src/gpu';
@@ -41,6 +42,22 @@ describe('tensors', () => {
     const g = gpu();
     const t = g.empty([5]);
     expect(Array.from(await t.read()).every(Number.isNaN)).toBe(true);
+  });
+
+  it('start as NaN inside poisoned() on a runtime that does not poison, and only there', async () => {
+    const g = await createNodeGpu();
+    try {
+      const fills = () => g.counters.dispatches;
+      const before = fills();
+      const t = g.poisoned(() => g.empty([4]));
+      expect(fills()).toBe(before + 1);
+      expect(Array.from(await t.read()).every(Number.isNaN)).toBe(true);
+      const after = fills();
+      g.empty([4]);
+      expect(fills()).toBe(after); // outside poisoned(): no fill
+    } finally {
+      g.destroy();
+    }
   });
 
   it('zeros() really is zero', async () => {
