@@ -9,8 +9,8 @@
 //   image-textures                                 the Winograd block convs, all passes: on (default), off
 //   matmul           per dense product: register (default), tiled8, tiled16 (matmul-tiled.ts). The
 //                    tiled kernels were held back once (a wrong result seen in one shared test process,
-//                    never reproduced); the gate now keeps any variant that disagrees with the default
-//                    on the adapter at hand from being chosen.
+//                    never reproduced); the gate now keeps a variant whose check run disagrees with
+//                    the default on the adapter at hand from being chosen.
 // Browser-safe.
 
 import type { Gpu, Tensor } from '../gpu';
