@@ -72,9 +72,13 @@ describe.skipIf(skip !== null)('the demo page tunes its kernels for its adapter'
     const entry = record.entries[0]!;
     expect(entry.chosen).toBe(choice.chosen);
     expect(entry.candidates.map((c) => c.variant).sort()).toEqual([...variants].sort());
-    // Every candidate ran on SwiftShader: at least 3 samples each, and a positive median (NaN reads as null).
-    for (const c of entry.candidates) expect({ variant: c.variant, ok: c.samples >= 3 && (c.medianMs ?? 0) > 0 }).toEqual({ variant: c.variant, ok: true });
-    console.log(`[browser tuning] ${auto.tuning!.key}\n  ${entry.family} ${entry.shape}: ${entry.candidates.map((c) => `${c.variant} ${c.medianMs?.toFixed(2)} ms`).join(', ')} -> ${entry.chosen}`);
+    // Every candidate passed the correctness gate and ran on SwiftShader: at least 3 samples each, and a
+    // positive median (NaN reads as null).
+    for (const c of entry.candidates) {
+      expect({ variant: c.variant, ok: c.samples >= 3 && (c.medianMs ?? 0) > 0, rejected: c.rejected }).toEqual({ variant: c.variant, ok: true, rejected: undefined });
+      expect(c.relL2, c.variant).toBeLessThanOrEqual(1e-3);
+    }
+    console.log(`[browser tuning] ${auto.tuning!.key}\n  ${entry.family} ${entry.shape}: ${entry.candidates.map((c) => `${c.variant} ${c.medianMs?.toFixed(2)} ms (err ${c.relL2?.toExponential(1)})`).join(', ')} -> ${entry.chosen}`);
 
     // Edit the stored choice: 'cached' must install the edited one (read back, not measured again).
     const edited = variants.find((v) => v !== entry.chosen)!;
