@@ -4,12 +4,16 @@
 // request, where Dawn prints its limit-clamping warnings from native code, runs with those lines
 // filtered out of stderr (native-stderr.node.ts); later requests enumerate nothing and print nothing.
 // `tune` installs the per-adapter kernel choices (src/tune/; default SER_TUNE, else off).
+// SER_PIPELINE_LOG=FILE appends one line per pipeline created, `sha1-of-WGSL<TAB>key`, to FILE (a
+// diagnostic for cold-start work: distinct WGSL is what lavapipe compiles with LLVM on a cold cache).
 
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { withNativeStderrFiltered } from './native-stderr.node.ts';
+import { PipelineCache } from './pipelines';
 import { Gpu, type GpuOptions } from './runtime';
 import { resolveTuneMode } from '../tune/mode.node.ts';
 import type { TuneMode } from '../tune/tuner';
@@ -31,6 +35,8 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> 
   if (!globalsInstalled) {
     Object.assign(globalThis, globals);
     globalsInstalled = true;
+    const log = process.env.SER_PIPELINE_LOG;
+    if (log) PipelineCache.onCompile = (key, code) => appendFileSync(log, `${createHash('sha1').update(code).digest('hex')}\t${key}\n`);
   }
   // Dawn's Vulkan loader warns when this is unset; a private folder silences it.
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'ser-xdg-'));
