@@ -16,6 +16,8 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     env: { GALLIVM_PERF: process.env.GALLIVM_PERF ?? 'nopt' },
+    // SER_PIPELINE_LOG=FILE npm test: which test file compiles which pipelines (scripts/pipeline-log.ts).
+    setupFiles: ['./test/pipeline-log-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

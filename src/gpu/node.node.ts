@@ -4,8 +4,9 @@
 // request, where Dawn prints its limit-clamping warnings from native code, runs with those lines
 // filtered out of stderr (native-stderr.node.ts); later requests enumerate nothing and print nothing.
 // `tune` installs the per-adapter kernel choices (src/tune/; default SER_TUNE, else off).
-// SER_PIPELINE_LOG=FILE appends one line per pipeline created, `sha1-of-WGSL<TAB>key`, to FILE (a
-// diagnostic for cold-start work: distinct WGSL is what lavapipe compiles with LLVM on a cold cache).
+// SER_PIPELINE_LOG=FILE appends one line per pipeline created, `sha1-of-WGSL<TAB>key<TAB>tag`, to FILE
+// (tag: SER_PIPELINE_LOG_TAG, e.g. the test file, or '-'): a diagnostic for cold-start work, since
+// distinct WGSL is what lavapipe compiles with LLVM on a cold cache (scripts/pipeline-log.ts sums it up).
 
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync } from 'node:fs';
@@ -36,7 +37,10 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> 
     Object.assign(globalThis, globals);
     globalsInstalled = true;
     const log = process.env.SER_PIPELINE_LOG;
-    if (log) PipelineCache.onCompile = (key, code) => appendFileSync(log, `${createHash('sha1').update(code).digest('hex')}\t${key}\n`);
+    if (log) {
+      PipelineCache.onCompile = (key, code) =>
+        appendFileSync(log, `${createHash('sha1').update(code).digest('hex')}\t${key}\t${process.env.SER_PIPELINE_LOG_TAG ?? '-'}\n`);
+    }
   }
   // Dawn's Vulkan loader warns when this is unset; a private folder silences it.
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'ser-xdg-'));
