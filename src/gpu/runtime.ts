@@ -16,8 +16,9 @@ import { BufferUsage, MapModeRead } from './usage';
 
 export type { AdapterSummary, GpuOptions, SubgroupInfo } from './adapter';
 
-export type Binding = Tensor | GPUBuffer | GPUTextureView;
-const isBuffer = (b: GPUBuffer | GPUTextureView): b is GPUBuffer => typeof (b as GPUBuffer).mapAsync === 'function';
+/** What a dispatch binds: a whole tensor or buffer, a texture view, or a buffer range ({buffer, offset, size}). */
+export type Binding = Tensor | GPUBuffer | GPUTextureView | GPUBufferBinding;
+const isBuffer = (b: GPUBuffer | GPUTextureView | GPUBufferBinding): b is GPUBuffer => typeof (b as GPUBuffer).mapAsync === 'function';
 
 export interface DispatchSpec {
   /** Kernel family name, used in errors and timings. */

@@ -4,7 +4,10 @@
 //   into their tensor's range of a shared buffer; one workgroup per tensor then sums its range in a
 //   fixed order), so results are deterministic. Few, long-running workgroups: on lavapipe a
 //   workgroup's barriers cost more than its loads (20 tensors of 18k elements: 66 ms with one
-//   element per invocation, 5 ms with 32 and vec4).
+//   element per invocation, 5 ms with 32 and vec4). The first pass is one pipeline per layout (vec4
+//   or scalar), whatever the tensor: its length comes from the binding (arrayLength), its grid stride
+//   from num_workgroups, and its partials range is bound as a slice (each range starts on the
+//   device's storage-offset alignment), so a model's tensors share it rather than each compiling one.
 // - clipScales: [T] factors. clipnorm c: each tensor times c / max(||g_i||, c); global_clipnorm c:
 //   all times c / max(sqrt(sum_i ||g_i||^2), c) (keras 3 base optimizer and tf.clip_by_global_norm).
 // - adamUpdate: keras.optimizers.Adam.update_step: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
@@ -31,31 +34,39 @@ export function squaredNorms(gpu: Gpu, tensors: readonly Tensor[]): Tensor {
     expectDtype(op, t, 'f32');
     return Math.min(MAX_PARTIALS, Math.ceil(t.size / (WG * ELEMS_PER_LANE)));
   });
-  const offsets = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
-  const partials = gpu.empty([offsets[offsets.length - 1]! + counts[counts.length - 1]!], 'f32', `${op}.partials`);
+  // Each tensor's partials start on a storage binding-offset boundary, so its pass binds just its range.
+  const align = Math.max(1, gpu.limits.minStorageBufferOffsetAlignment / 4);
+  const offsets: number[] = [];
+  let end = 0;
+  for (const c of counts) {
+    offsets.push(end);
+    end += Math.ceil(c / align) * align;
+  }
+  const partials = gpu.empty([end], 'f32', `${op}.partials`);
   tensors.forEach((t, i) => {
     const vec = t.size % 4 === 0;
-    const n = vec ? t.size / 4 : t.size;
     const [groups, offset] = [counts[i]!, offsets[i]!];
     gpu.dispatch({
       name: op,
-      key: `${op}.1:${n}:${vec}:${groups}:${offset}`,
+      key: `${op}.1:${vec}`,
       code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<${vec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
 var<workgroup> acc: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
-fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u) {
+fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let n = arrayLength(&x);
   var s = 0.0;
-  for (var i = w.x * ${WG}u + l; i < ${n}u; i += ${groups * WG}u) { s += ${vec ? 'dot(x[i], x[i])' : 'x[i] * x[i]'}; }
+  for (var i = w.x * ${WG}u + l; i < n; i += groups.x * ${WG}u) { s += ${vec ? 'dot(x[i], x[i])' : 'x[i] * x[i]'}; }
   acc[l] = s;
   for (var stride = ${WG / 2}u; stride > 0u; stride >>= 1u) {
     workgroupBarrier();
     if (l < stride) { acc[l] += acc[l + stride]; }
   }
-  if (l == 0u) { partials[${offset}u + w.x] = acc[0]; }
+  if (l == 0u) { partials[w.x] = acc[0]; }
 }`,
-      bindings: [t, partials],
+      // The tensor bound to its own length (a pooled buffer may be longer), the partials to its range.
+      bindings: [{ buffer: t.buffer, size: t.byteLength }, { buffer: partials.buffer, offset: offset * 4, size: groups * 4 }],
       workgroups: [groups],
     });
   });

@@ -28,6 +28,8 @@ describe('gradient norms and clip factors match float64', () => {
     const xs = [1, 3, 256, 257, 5000, 300_001].map((n) => randn(n, r).map((v) => Math.fround(v)));
     const sq = squaredNorms(g, xs.map((x) => g.upload(Float32Array.from(x), [x.length])));
     expectClose(await sq.read(), xs.map((x) => x.reduce((a, v) => a + v * v, 0)), 1e-6, 'squared norms');
+    // The first pass is shared by every tensor of a layout (a model's ~30 gradients: 2 pipelines, not 30).
+    expect(g.pipelines.keys().filter((k) => k.startsWith('squaredNorms.1')).sort()).toEqual(['squaredNorms.1:false', 'squaredNorms.1:true']);
   });
 
   for (const mode of [{ clipnorm: 1.5 }, { globalClipnorm: 2 }]) {
