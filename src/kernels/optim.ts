@@ -153,8 +153,11 @@ export interface AdamTensors {
   learningRate: Tensor;
   /** [1] u32 updates done so far (this update uses t = iterations + 1). */
   iterations: Tensor;
-  /** Clip factors and this tensor's index in them; without, the gradient is used as is. */
-  clip?: { scales: Tensor; index: number };
+  /**
+   * Clip factors and this tensor's index in them, as a u32 [1] tensor (read on the GPU, so that every
+   * parameter shares one pipeline); without, the gradient is used as is.
+   */
+  clip?: { scales: Tensor; index: Tensor };
 }
 
 /** One Adam update of weight, m and v in place. */
@@ -168,16 +171,21 @@ export function adamUpdate(gpu: Gpu, t: AdamTensors, h: AdamHyper): void {
     }
   }
   const clip = t.clip;
-  if (clip && (!Number.isInteger(clip.index) || clip.index < 0 || clip.index >= clip.scales.size)) {
-    throw new ShapeError(`${op}: clip index ${clip.index} is outside the ${clip.scales.size} clip factors`);
+  if (clip) {
+    expectDtype(op, clip.scales, 'f32');
+    expectDtype(op, clip.index, 'u32');
+    if (clip.index.size !== 1) throw new ShapeError(`${op}: clip index '${clip.index.label}' ${fmtShape(clip.index.shape)} should hold one value`);
   }
   const vec = t.weight.size % 4 === 0;
   const T = vec ? 'vec4f' : 'f32';
   const lanes = vec ? t.weight.size / 4 : t.weight.size;
   const [gx, gy] = grid1d(lanes, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  // One pipeline per layout and hyperparameters, whatever the tensor: the length comes from the
+  // weight's binding (bound to its own size; a pooled buffer may be longer), the grid stride from
+  // num_workgroups, the clip factor's index from a buffer.
   gpu.dispatch({
     name: op,
-    key: `${op}:${lanes}:${vec}:${gx}:${clip ? clip.index : -1}:${h.beta1}:${h.beta2}:${h.epsilon}:${h.weightDecay ?? 0}`,
+    key: `${op}:${vec}:${!!clip}:${h.beta1}:${h.beta2}:${h.epsilon}:${h.weightDecay ?? 0}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read_write> w: array<${T}>;
 @group(0) @binding(1) var<storage, read> grad: array<${T}>;
@@ -187,6 +195,7 @@ export function adamUpdate(gpu: Gpu, t: AdamTensors, h: AdamHyper): void {
 @group(0) @binding(5) var<storage, read> iterations: array<u32>;
 #if ${!!clip}
 @group(0) @binding(6) var<storage, read> scales: array<f32>;
+@group(0) @binding(7) var<storage, read> clipIndex: array<u32>;
 #endif
 // 1 - b^t = -expm1(t ln b): a Taylor series where b^t is near 1, else the direct form.
 fn oneMinusPow(lnb: f32, t: f32) -> f32 {
@@ -197,13 +206,13 @@ fn oneMinusPow(lnb: f32, t: f32) -> f32 {
   return 1.0 - exp(x);
 }
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${lanes}u) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * ${WG}u;
+  if (i >= arrayLength(&w)) { return; }
   let t = f32(iterations[0] + 1u);
   let alpha = lr[0] * sqrt(oneMinusPow(${f32Lit(Math.log(h.beta2))}, t)) / oneMinusPow(${f32Lit(Math.log(h.beta1))}, t);
 #if ${!!clip}
-  let g = grad[i] * scales[${clip?.index ?? 0}u];
+  let g = grad[i] * scales[clipIndex[0]];
 #else
   let g = grad[i];
 #endif
@@ -218,7 +227,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   w[i] -= alpha * mi / (sqrt(vi) + ${f32Lit(h.epsilon)});
 #endif
 }`,
-    bindings: clip ? [t.weight, t.grad, t.m, t.v, t.learningRate, t.iterations, clip.scales] : [t.weight, t.grad, t.m, t.v, t.learningRate, t.iterations],
+    bindings: [{ buffer: t.weight.buffer, size: t.weight.byteLength }, t.grad, t.m, t.v, t.learningRate, t.iterations, ...(clip ? [clip.scales, clip.index] : [])],
     workgroups: [gx, gy],
   });
 }

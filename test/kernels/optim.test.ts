@@ -64,6 +64,8 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
   const { w, grads } = setup(7);
   const params: Record<string, Tensor> = Object.fromEntries(Object.entries(w).map(([k, v]) => [k, g.upload(Float32Array.from(v), shapes[k]!)]));
   const gradT: Record<string, Tensor> = Object.fromEntries(Object.keys(shapes).map((k) => [k, g.zeros(shapes[k]!)]));
+  const updateKeys = () => g.pipelines.keys().filter((k) => k.startsWith('adamUpdate:'));
+  const updateKeysBefore = updateKeys().length;
   const adam = new Adam(g, params, opts);
   const names = Object.keys(shapes);
   const refW = names.map((k) => Float64Array.from(w[k]!));
@@ -90,6 +92,8 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
   });
   expect(got[got.length - 1]![0]).toBe(steps);
   expect(g.pipelines.compiled, 'later steps reuse the first step pipelines').toBe(compiledAfterFirst);
+  // One update pipeline per layout (vec4 or scalar) and decay, shared by the five parameters.
+  expect(updateKeys().length - updateKeysBefore).toBeLessThanOrEqual(opts.weightDecay ? 4 : 2);
   adam.dispose();
 }
 
