@@ -5,12 +5,17 @@
 // filtered out of stderr (native-stderr.node.ts); later requests enumerate nothing and print nothing.
 // The runtime comes with the built-in kernel variants; the per-adapter choices (choices.ts) are installed
 // above this layer by whoever creates it (the CLI, the bench), never from here.
+// SER_PIPELINE_LOG=FILE appends one line per pipeline created, `sha1-of-WGSL<TAB>key<TAB>tag`, to FILE
+// (tag: SER_PIPELINE_LOG_TAG, e.g. the test file, or '-'): a diagnostic for cold-start work, since
+// distinct WGSL is what lavapipe compiles with LLVM on a cold cache (scripts/pipeline-log.ts sums it up).
 
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { withNativeStderrFiltered } from './native-stderr.node.ts';
+import { PipelineCache } from './pipelines';
 import { Gpu, type GpuOptions } from './runtime';
 
 export type NodeGpuOptions = GpuOptions;
@@ -27,6 +32,11 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> 
   if (!globalsInstalled) {
     Object.assign(globalThis, globals);
     globalsInstalled = true;
+    const log = process.env.SER_PIPELINE_LOG;
+    if (log) {
+      PipelineCache.onCompile = (key, code) =>
+        appendFileSync(log, `${createHash('sha1').update(code).digest('hex')}\t${key}\t${process.env.SER_PIPELINE_LOG_TAG ?? '-'}\n`);
+    }
   }
   // Dawn's Vulkan loader warns when this is unset; a private folder silences it.
   process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'ser-xdg-'));

@@ -9,6 +9,8 @@
 // get() then finds them. Every compile is timed (wall time on the calling side: for get() the blocking
 // time, for prepare() the batch's elapsed time), so that `ser bench --filter pipelines` and the
 // SER_PIPELINE_STATS report can say how many pipelines a job compiled and what they cost.
+// PipelineCache.onCompile, when set (node: SER_PIPELINE_LOG, see node.node.ts), sees every pipeline
+// created, key and WGSL, so that the distinct pipelines of a whole job (e.g. a test file) can be counted.
 
 import { GpuError } from './errors';
 
@@ -35,6 +37,9 @@ export interface PipelineStats {
 export const familyOf = (key: string): string => key.split(':', 1)[0]!;
 
 export class PipelineCache {
+  /** Called with the key and WGSL of every pipeline created, by any cache in this process (diagnostics). */
+  static onCompile: ((key: string, code: string) => void) | undefined;
+
   private cache = new Map<string, GPUComputePipeline>();
   private pending = new Map<string, Promise<void>>();
   private stats: PipelineStats = emptyStats();
@@ -61,6 +66,7 @@ export class PipelineCache {
     if (hit) return hit;
     const t0 = performance.now();
     const code = source();
+    PipelineCache.onCompile?.(key, code);
     const module = this.device.createShaderModule({ code, label: key });
     const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
     this.stats.syncMs += performance.now() - t0;
@@ -90,7 +96,9 @@ export class PipelineCache {
       // The scope takes a bad module's validation error, which would otherwise surface as an
       // uncaptured error at some later, unrelated readback.
       this.device.pushErrorScope('validation');
-      const module = this.device.createShaderModule({ code: spec.code(), label: spec.key });
+      const code = spec.code();
+      PipelineCache.onCompile?.(spec.key, code);
+      const module = this.device.createShaderModule({ code, label: spec.key });
       const created = this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: spec.key });
       const scope = this.device.popErrorScope();
       const job = Promise.all([created, scope])

@@ -16,8 +16,9 @@ import { BufferUsage, MapModeRead } from './usage';
 
 export type { AdapterSummary, GpuOptions, SubgroupInfo } from './adapter';
 
-export type Binding = Tensor | GPUBuffer | GPUTextureView;
-const isBuffer = (b: GPUBuffer | GPUTextureView): b is GPUBuffer => typeof (b as GPUBuffer).mapAsync === 'function';
+/** What a dispatch binds: a whole tensor or buffer, a texture view, or a buffer range ({buffer, offset, size}). */
+export type Binding = Tensor | GPUBuffer | GPUTextureView | GPUBufferBinding;
+const isBuffer = (b: GPUBuffer | GPUTextureView | GPUBufferBinding): b is GPUBuffer => typeof (b as GPUBuffer).mapAsync === 'function';
 
 export interface DispatchSpec {
   /** Kernel family name, used in errors and timings. */
@@ -151,18 +152,23 @@ export class Gpu implements TensorOwner {
     this.device.queue.writeBuffer(buf, 0, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
-  /** Fill with a raw 32-bit pattern (0 for zeros, NaN bits for poison) with a tiny kernel. */
+  /**
+   * Fill with a raw 32-bit pattern (0 for zeros, NaN bits for poison) with a tiny kernel. One pipeline
+   * per pattern, whatever the size (the row stride comes from num_workgroups, the bound from the
+   * buffer): a poisoned runtime fills every new tensor, and a size baked in would make each distinct
+   * tensor size a pipeline of its own for lavapipe to compile (most of a test file's pipelines).
+   */
   fillBits(t: Tensor, bits: number): void {
     const n = t.size;
     const [x, y] = grid1d(n, 256, this.limits.maxComputeWorkgroupsPerDimension);
     this.dispatch({
       name: 'fill',
-      key: `fill:${bits >>> 0}:${x}`,
+      key: `fill:${bits >>> 0}`,
       code: () => `
 @group(0) @binding(0) var<storage, read_write> out: array<u32>;
 @compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let i = g.x + g.y * ${x * 256}u;
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = g.x + g.y * groups.x * 256u;
   if (i < arrayLength(&out)) { out[i] = ${bits >>> 0}u; }
 }`,
       bindings: [t],

@@ -39,7 +39,7 @@ export class Adam {
   private lr: number;
   private readonly lrTensor: Tensor;
   private readonly names: string[];
-  private readonly slots = new Map<string, { weight: Tensor; m: Tensor; v: Tensor }>();
+  private readonly slots = new Map<string, { weight: Tensor; m: Tensor; v: Tensor; clipIndex: Tensor | null }>();
 
   constructor(private readonly gpu: Gpu, params: Readonly<Record<string, Tensor>>, opts: AdamOptions = {}) {
     const o = { ...ADAM_DEFAULTS, ...opts };
@@ -71,6 +71,8 @@ export class Adam {
         weight,
         m: this.own(gpu.zeros(weight.shape, 'f32', `adam.m.${name}`)),
         v: this.own(gpu.zeros(weight.shape, 'f32', `adam.v.${name}`)),
+        // Its index among the clip factors, on the GPU: one update pipeline serves every parameter.
+        clipIndex: this.clip ? this.own(gpu.upload([this.names.indexOf(name)], [1], 'u32', `adam.clipIndex.${name}`)) : null,
       });
     }
   }
@@ -118,7 +120,7 @@ export class Adam {
       const s = this.slots.get(name)!;
       adamUpdate(
         this.gpu,
-        { weight: s.weight, grad: ordered[index]!, m: s.m, v: s.v, learningRate: this.lrTensor, iterations: this.iterations, clip: scales ? { scales, index } : undefined },
+        { weight: s.weight, grad: ordered[index]!, m: s.m, v: s.v, learningRate: this.lrTensor, iterations: this.iterations, clip: scales && s.clipIndex ? { scales, index: s.clipIndex } : undefined },
         this.decays(name) ? decaying : plain,
       );
     });
@@ -140,6 +142,7 @@ export class Adam {
     for (const s of this.slots.values()) {
       s.m.dispose();
       s.v.dispose();
+      s.clipIndex?.dispose();
     }
     this.lastSquaredNorms?.dispose();
     this.lrTensor.dispose();

@@ -4,7 +4,10 @@
 //   into their tensor's range of a shared buffer; one workgroup per tensor then sums its range in a
 //   fixed order), so results are deterministic. Few, long-running workgroups: on lavapipe a
 //   workgroup's barriers cost more than its loads (20 tensors of 18k elements: 66 ms with one
-//   element per invocation, 5 ms with 32 and vec4).
+//   element per invocation, 5 ms with 32 and vec4). The first pass is one pipeline per layout (vec4
+//   or scalar), whatever the tensor: its length comes from the binding (arrayLength), its grid stride
+//   from num_workgroups, and its partials range is bound as a slice (each range starts on the
+//   device's storage-offset alignment), so a model's tensors share it rather than each compiling one.
 // - clipScales: [T] factors. clipnorm c: each tensor times c / max(||g_i||, c); global_clipnorm c:
 //   all times c / max(sqrt(sum_i ||g_i||^2), c) (keras 3 base optimizer and tf.clip_by_global_norm).
 // - adamUpdate: keras.optimizers.Adam.update_step: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
@@ -31,31 +34,39 @@ export function squaredNorms(gpu: Gpu, tensors: readonly Tensor[]): Tensor {
     expectDtype(op, t, 'f32');
     return Math.min(MAX_PARTIALS, Math.ceil(t.size / (WG * ELEMS_PER_LANE)));
   });
-  const offsets = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
-  const partials = gpu.empty([offsets[offsets.length - 1]! + counts[counts.length - 1]!], 'f32', `${op}.partials`);
+  // Each tensor's partials start on a storage binding-offset boundary, so its pass binds just its range.
+  const align = Math.max(1, gpu.limits.minStorageBufferOffsetAlignment / 4);
+  const offsets: number[] = [];
+  let end = 0;
+  for (const c of counts) {
+    offsets.push(end);
+    end += Math.ceil(c / align) * align;
+  }
+  const partials = gpu.empty([end], 'f32', `${op}.partials`);
   tensors.forEach((t, i) => {
     const vec = t.size % 4 === 0;
-    const n = vec ? t.size / 4 : t.size;
     const [groups, offset] = [counts[i]!, offsets[i]!];
     gpu.dispatch({
       name: op,
-      key: `${op}.1:${n}:${vec}:${groups}:${offset}`,
+      key: `${op}.1:${vec}`,
       code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<${vec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
 var<workgroup> acc: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
-fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u) {
+fn main(@builtin(local_invocation_index) l: u32, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let n = arrayLength(&x);
   var s = 0.0;
-  for (var i = w.x * ${WG}u + l; i < ${n}u; i += ${groups * WG}u) { s += ${vec ? 'dot(x[i], x[i])' : 'x[i] * x[i]'}; }
+  for (var i = w.x * ${WG}u + l; i < n; i += groups.x * ${WG}u) { s += ${vec ? 'dot(x[i], x[i])' : 'x[i] * x[i]'}; }
   acc[l] = s;
   for (var stride = ${WG / 2}u; stride > 0u; stride >>= 1u) {
     workgroupBarrier();
     if (l < stride) { acc[l] += acc[l + stride]; }
   }
-  if (l == 0u) { partials[${offset}u + w.x] = acc[0]; }
+  if (l == 0u) { partials[w.x] = acc[0]; }
 }`,
-      bindings: [t, partials],
+      // The tensor bound to its own length (a pooled buffer may be longer), the partials to its range.
+      bindings: [{ buffer: t.buffer, size: t.byteLength }, { buffer: partials.buffer, offset: offset * 4, size: groups * 4 }],
       workgroups: [groups],
     });
   });
@@ -142,8 +153,11 @@ export interface AdamTensors {
   learningRate: Tensor;
   /** [1] u32 updates done so far (this update uses t = iterations + 1). */
   iterations: Tensor;
-  /** Clip factors and this tensor's index in them; without, the gradient is used as is. */
-  clip?: { scales: Tensor; index: number };
+  /**
+   * Clip factors and this tensor's index in them, as a u32 [1] tensor (read on the GPU, so that every
+   * parameter shares one pipeline); without, the gradient is used as is.
+   */
+  clip?: { scales: Tensor; index: Tensor };
 }
 
 /** One Adam update of weight, m and v in place. */
@@ -157,16 +171,21 @@ export function adamUpdate(gpu: Gpu, t: AdamTensors, h: AdamHyper): void {
     }
   }
   const clip = t.clip;
-  if (clip && (!Number.isInteger(clip.index) || clip.index < 0 || clip.index >= clip.scales.size)) {
-    throw new ShapeError(`${op}: clip index ${clip.index} is outside the ${clip.scales.size} clip factors`);
+  if (clip) {
+    expectDtype(op, clip.scales, 'f32');
+    expectDtype(op, clip.index, 'u32');
+    if (clip.index.size !== 1) throw new ShapeError(`${op}: clip index '${clip.index.label}' ${fmtShape(clip.index.shape)} should hold one value`);
   }
   const vec = t.weight.size % 4 === 0;
   const T = vec ? 'vec4f' : 'f32';
   const lanes = vec ? t.weight.size / 4 : t.weight.size;
   const [gx, gy] = grid1d(lanes, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  // One pipeline per layout and hyperparameters, whatever the tensor: the length comes from the
+  // weight's binding (bound to its own size; a pooled buffer may be longer), the grid stride from
+  // num_workgroups, the clip factor's index from a buffer.
   gpu.dispatch({
     name: op,
-    key: `${op}:${lanes}:${vec}:${gx}:${clip ? clip.index : -1}:${h.beta1}:${h.beta2}:${h.epsilon}:${h.weightDecay ?? 0}`,
+    key: `${op}:${vec}:${!!clip}:${h.beta1}:${h.beta2}:${h.epsilon}:${h.weightDecay ?? 0}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read_write> w: array<${T}>;
 @group(0) @binding(1) var<storage, read> grad: array<${T}>;
@@ -176,6 +195,7 @@ export function adamUpdate(gpu: Gpu, t: AdamTensors, h: AdamHyper): void {
 @group(0) @binding(5) var<storage, read> iterations: array<u32>;
 #if ${!!clip}
 @group(0) @binding(6) var<storage, read> scales: array<f32>;
+@group(0) @binding(7) var<storage, read> clipIndex: array<u32>;
 #endif
 // 1 - b^t = -expm1(t ln b): a Taylor series where b^t is near 1, else the direct form.
 fn oneMinusPow(lnb: f32, t: f32) -> f32 {
@@ -186,13 +206,13 @@ fn oneMinusPow(lnb: f32, t: f32) -> f32 {
   return 1.0 - exp(x);
 }
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${lanes}u) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * ${WG}u;
+  if (i >= arrayLength(&w)) { return; }
   let t = f32(iterations[0] + 1u);
   let alpha = lr[0] * sqrt(oneMinusPow(${f32Lit(Math.log(h.beta2))}, t)) / oneMinusPow(${f32Lit(Math.log(h.beta1))}, t);
 #if ${!!clip}
-  let g = grad[i] * scales[${clip?.index ?? 0}u];
+  let g = grad[i] * scales[clipIndex[0]];
 #else
   let g = grad[i];
 #endif
@@ -207,7 +227,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   w[i] -= alpha * mi / (sqrt(vi) + ${f32Lit(h.epsilon)});
 #endif
 }`,
-    bindings: clip ? [t.weight, t.grad, t.m, t.v, t.learningRate, t.iterations, clip.scales] : [t.weight, t.grad, t.m, t.v, t.learningRate, t.iterations],
+    bindings: [{ buffer: t.weight.buffer, size: t.weight.byteLength }, t.grad, t.m, t.v, t.learningRate, t.iterations, ...(clip ? [clip.scales, clip.index] : [])],
     workgroups: [gx, gy],
   });
 }

@@ -60,6 +60,19 @@ describe('tensors', () => {
     }
   });
 
+  it('are poisoned by one fill pipeline whatever their size, a two-dimensional grid included', async () => {
+    const g = gpu();
+    // Past 65535 workgroups of 256 the fill runs on a second grid row (the stride comes from num_workgroups).
+    const sizes = [3, 1000, 65_535 * 256 + 300];
+    const tensors = sizes.map((n) => g.empty([n]));
+    const values = await g.readMany(tensors);
+    values.forEach((v, i) => {
+      const firstWritten = v!.findIndex((x) => !Number.isNaN(x));
+      expect(firstWritten, `tensor of ${sizes[i]} elements: element ${firstWritten} not poisoned`).toBe(-1);
+    });
+    expect(g.pipelines.keys().filter((k) => k.startsWith('fill:'))).toHaveLength(1);
+  });
+
   it('zeros() really is zero', async () => {
     const g = gpu();
     expect(Array.from(await g.zeros([9]).read())).toEqual(new Array(9).fill(0));

@@ -28,6 +28,8 @@ describe('gradient norms and clip factors match float64', () => {
     const xs = [1, 3, 256, 257, 5000, 300_001].map((n) => randn(n, r).map((v) => Math.fround(v)));
     const sq = squaredNorms(g, xs.map((x) => g.upload(Float32Array.from(x), [x.length])));
     expectClose(await sq.read(), xs.map((x) => x.reduce((a, v) => a + v * v, 0)), 1e-6, 'squared norms');
+    // The first pass is shared by every tensor of a layout (a model's ~30 gradients: 2 pipelines, not 30).
+    expect(g.pipelines.keys().filter((k) => k.startsWith('squaredNorms.1')).sort()).toEqual(['squaredNorms.1:false', 'squaredNorms.1:true']);
   });
 
   for (const mode of [{ clipnorm: 1.5 }, { globalClipnorm: 2 }]) {
@@ -62,6 +64,8 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
   const { w, grads } = setup(7);
   const params: Record<string, Tensor> = Object.fromEntries(Object.entries(w).map(([k, v]) => [k, g.upload(Float32Array.from(v), shapes[k]!)]));
   const gradT: Record<string, Tensor> = Object.fromEntries(Object.keys(shapes).map((k) => [k, g.zeros(shapes[k]!)]));
+  const updateKeys = () => g.pipelines.keys().filter((k) => k.startsWith('adamUpdate:'));
+  const updateKeysBefore = updateKeys().length;
   const adam = new Adam(g, params, opts);
   const names = Object.keys(shapes);
   const refW = names.map((k) => Float64Array.from(w[k]!));
@@ -88,6 +92,8 @@ async function runAdam(opts: AdamOptions, steps: number, lrAt?: (step: number) =
   });
   expect(got[got.length - 1]![0]).toBe(steps);
   expect(g.pipelines.compiled, 'later steps reuse the first step pipelines').toBe(compiledAfterFirst);
+  // One update pipeline per layout (vec4 or scalar) and decay, shared by the five parameters.
+  expect(updateKeys().length - updateKeysBefore).toBeLessThanOrEqual(opts.weightDecay ? 4 : 2);
   adam.dispose();
 }
 
