@@ -2,6 +2,7 @@
 // element a kernel forgets to write fails the comparison), seeded inputs, and relative-L2 comparison
 // against float64 references with a stated tolerance.
 
+import { relativeL2 } from '../src/tune/gate';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createRng } from '../src/common/random';
 import type { Gpu, GpuOptions } from '../src/gpu';
@@ -52,16 +53,8 @@ export function randint(lo: number, hi: number, rand: () => number): number {
   return lo + Math.floor(rand() * (hi - lo + 1));
 }
 
-/** ||a - b|| / ||b|| (0/0 counts as 0). */
-export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
+/** ||a - b|| / ||b|| (0/0 counts as 0): the measure the tuner's correctness gate uses too. */
+export const relL2 = relativeL2;
 
 /** Fails on length mismatch, on any non-finite value, and on relative L2 error above tol. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = 'result'): void {

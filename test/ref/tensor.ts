@@ -2,6 +2,8 @@
 // [kh, kw, cin, cout] for conv weights, [in, out] for dense weights), a seeded RNG and the error
 // measures the tests state their tolerances in.
 
+import { relativeL2 } from '../../src/tune/gate';
+
 export interface Tensor {
   data: Float64Array;
   shape: number[];
@@ -44,13 +46,7 @@ export function randn(shape: number[], rand: () => number, scale = 1): Tensor {
 /** ||a - b|| / ||b||; 0/0 counts as 0, x/0 as ||a - b||. */
 export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`relL2: lengths ${a.length} and ${b.length}`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+  return relativeL2(a, b);
 }
 
 export function maxAbs(a: ArrayLike<number>): number {
