@@ -15,9 +15,10 @@
 // RECIPE is exported so a test can hold it to the settings the shipped model.json records.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadDataset } from '../src/train/data/datasets.node.ts';
+import { corpusSpeaker, parseCorpusSpecs } from '../src/train/scores/corpora';
 
 export const VAL_SPEAKERS = Object.freeze([
   ...['02', '04', '14', '18'].map((a) => `ravdess/Actor_${a}`),
@@ -34,22 +35,18 @@ export const RECIPE = Object.freeze([
 /** The two corpora of the recipe, in manifest order. */
 export const CORPORA = Object.freeze(['ravdess', 'crema-d'] as const);
 
-/** `--data NAME=DIR` or `--data DIR` (named by the folder) pairs out of args, and the other args. */
+/** The `--data NAME=DIR` / `--data DIR` values out of args (named as `ser train` names them), and the other args. */
 export function splitArgs(args: readonly string[]): { data: Map<string, string>; rest: string[] } {
-  const data = new Map<string, string>();
+  const values: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a !== '--data' && !a.startsWith('--data=')) { rest.push(a); continue; }
     const spec = a === '--data' ? args[++i] : a.slice('--data='.length);
     if (spec === undefined || spec === '') throw new Error('--data needs a folder: --data ravdess=DIR or --data DIR');
-    const eq = spec.indexOf('=');
-    const name = eq > 0 ? spec.slice(0, eq) : basename(resolve(spec)).toLowerCase();
-    const dir = eq > 0 ? spec.slice(eq + 1) : spec;
-    if (data.has(name)) throw new Error(`--data ${name} given twice (${data.get(name)} and ${dir})`);
-    data.set(name, dir);
+    values.push(spec);
   }
-  return { data, rest };
+  return { data: new Map(parseCorpusSpecs(values).map((c) => [c.name, c.data])), rest };
 }
 
 /** The recipe's CSV manifest of both corpora: every clip with its label and corpus-named speaker. */
@@ -65,7 +62,7 @@ export function generalManifest(data: ReadonlyMap<string, string>): string {
     for (const item of ds.items) {
       if (item.speaker === undefined) throw new Error(`${item.path}: no speaker in its name, so it cannot be held out by speaker`);
       if (/[",\n]/.test(item.path)) throw new Error(`${item.path}: a comma, quote or line break in a path is not supported here`);
-      rows.push(`${item.path},${item.label},${name}/${item.speaker}`);
+      rows.push(`${item.path},${item.label},${corpusSpeaker(name, item.speaker, CORPORA.length)}`);
     }
   }
   return `${rows.join('\n')}\n`;

@@ -76,7 +76,7 @@ describe('the shipped general model', () => {
       '',
     ]);
     expect(() => generalManifest(splitArgs(['--data', `a=${root}/rav`, '--data', `crema-d=${root}/crema`]).data)).toThrow(/ravdess and crema-d/);
-    expect(() => splitArgs(['--data', `ravdess=${root}/rav`, '--data', `ravdess=${root}/crema`])).toThrow(/given twice/);
+    expect(() => splitArgs(['--data', `ravdess=${root}/rav`, '--data', `ravdess=${root}/crema`])).toThrow(/two corpora named 'ravdess'/);
     rmSync(root, { recursive: true, force: true });
   });
 
