@@ -29,6 +29,7 @@ import { DEFAULT_TILE, MATRICES, WG, type Pass, type WinogradTile, sandwich, tra
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
 import { chosenVariant } from '../gpu/choices';
+import { WINOGRAD_GEMM_FAMILY, tiledBatchedGemm, tiledGemmWorkgroups, tiledWinogradLanes, winogradGemmShapeKey } from './winograd-gemm-tiled';
 
 /** Tuner family (src/tune/) switching the transforms' texture reads (textures.ts): 'on' (default) or 'off'. */
 export const TEXTURES_FAMILY = 'image-textures';
@@ -214,6 +215,16 @@ ${R.map((r) => `  if (t0 + ${r}u < ${T}u) { O[(xi * ${T}u + t0 + ${r}u) * ${D / 
 }
 
 /**
+ * M = V · U per position by the kernel the tuner chose for this layer (`shape`: winogradGemmShapeKey;
+ * family WINOGRAD_GEMM_FAMILY, winograd-gemm-tiled.ts), else the default batchedGemm.
+ */
+export function winogradGemm(gpu: Gpu, v: Tensor, u: Tensor, shape: string): Tensor {
+  const [XI, T] = v.shape as [number, number];
+  const lanes = tiledWinogradLanes(gpu, WINOGRAD_GEMM_FAMILY, shape, (l) => tiledGemmWorkgroups(XI, T, u.shape[2]!, l));
+  return lanes ? tiledBatchedGemm(gpu, v, u, lanes) : batchedGemm(gpu, v, u);
+}
+
+/**
  * One Winograd conv pass: dst = conv(src, filter transformed to u) as described in `p`, then the
  * epilogue (bias, residual, ReLU, 2x2 max pool: winograd-inverse.ts).
  */
@@ -221,7 +232,7 @@ export function winogradConv(gpu: Gpu, p: Pass, src: Tensor, u: Tensor, epilogue
   const q = poolCrop(p, epilogue);
   return gpu.scope(() => {
     const v = tileTransform(gpu, m, 'input', src, q.DH, q.DW, q.top, q.left);
-    const mt = batchedGemm(gpu, v, u);
+    const mt = winogradGemm(gpu, v, u, winogradGemmShapeKey(m, p.DH, p.DW, u.shape[1]!, p.D));
     return inverseTransform(gpu, m, q, mt, epilogue, label);
   });
 }
