@@ -16,7 +16,9 @@
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
 // vec4 of destination channels for 8 (or 32) tiles whose V rows are workgroup-uniform (shared by subgroup
 // broadcast where the device allows it: subgroups.ts); the reduction gives each lane 4 source x up to 16
-// destination channels with the dY transform uniform (winograd-filter-grad.ts). Limits (winogradFits; callers fall back to the direct kernels): both channel counts
+// destination channels with the dY transform uniform (winograd-filter-grad.ts). These defaults suit
+// llvmpipe; the tuner may choose per layer workgroup-memory tiled kernels for both (winograd-gemm-tiled.ts,
+// families winograd.gemm and winograd.reduce), the shape real GPUs reward. Limits (winogradFits; callers fall back to the direct kernels): both channel counts
 // multiples of 4 and <= 1024 (workgroups of C/4 lanes), pads <= 2, every [a², T, C] buffer within the
 // device's storage-binding size, at most 65535 workgroups along x (8 tiles each). Accuracy: F(4,3) rounds a little more than the direct sum (relative L2 a few
 // 1e-7 on the model's layers, measured in test/kernels/winograd.test.ts), well inside float32 training.
