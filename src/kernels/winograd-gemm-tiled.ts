@@ -13,6 +13,8 @@
 // Fits-check (tiledWinogradLanes): the variant is used only where the device allows S² invocations per
 // workgroup and the dispatch's workgroup counts; elsewhere the default runs. Shape keys name the layer
 // without the batch (as the conv's own tuning keys): "F4 41x32 32->64" = tile m, destination grid, S->D.
+// On lavapipe the tiled variants measured 3-6x slower than the defaults (bench/RESULTS.md): they are for
+// adapters where the tuner measures them faster.
 
 import type { Gpu, Tensor } from '../gpu';
 import { chosenVariant } from '../gpu/choices';
