@@ -5,7 +5,8 @@
 // reduction over tiles split into chunks (partials [chunks, a², Cin, Cout]; each lane 4 input x 16 output
 // channels where Cout divides by 16, else 8 or 4, with Z workgroup-uniform: shared by subgroup broadcast
 // where subgroups.ts allows, lane k loading Z's vec4 k), then one pass that sums
-// the chunks in order (deterministic, no atomics) and applies Gᵀ . G. Limits: those of winogradFits;
+// the chunks in order (deterministic, no atomics) and applies Gᵀ . G. The tuner may replace the reduction
+// per layer by a tiled split-K GEMM (winograd-gemm-tiled.ts: family winograd.reduce). Limits: those of winogradFits;
 // Cin/4 lanes per workgroup (Cin <= 1024).
 
 import { wgsl } from './wgsl';
@@ -14,6 +15,7 @@ import { type Conv2dGeometry } from './conv-geometry';
 import { foldGrid } from './grid';
 import { canShareRows } from './subgroups';
 import { tileTransform } from './winograd';
+import { WINOGRAD_REDUCE_FAMILY, tiledReduceWorkgroups, tiledTileReduction, tiledWinogradLanes, winogradGemmShapeKey } from './winograd-gemm-tiled';
 import { DEFAULT_TILE, MATRICES, WG, type WinogradTile, sandwich, transposed } from './winograd-matrices';
 
 // Split the reduction until about this many invocations run (enough for a real GPU; harmless on a CPU).
@@ -29,8 +31,20 @@ export function winogradFilterGrad(gpu: Gpu, g: Conv2dGeometry, x: Tensor, dy: T
   return gpu.scope(() => {
     const v = tileTransform(gpu, m, 'input', x, g.Ho, g.Wo, g.top, g.left);
     const z = tileTransform(gpu, m, 'output-grad', dy, g.Ho, g.Wo, 0, 0);
-    return filterInverse(gpu, m, tileReduction(gpu, v, z, vectors), g);
+    return filterFromTiles(gpu, g, m, v, z, vectors);
   });
+}
+
+/**
+ * dw from the transformed tiles V (of x) and Z (of dy): the reduction over tiles the tuner chose for
+ * this layer (family WINOGRAD_REDUCE_FAMILY: winograd-gemm-tiled.ts), else tileReduction, then Gᵀ dU G.
+ */
+export function filterFromTiles(gpu: Gpu, g: Conv2dGeometry, m: WinogradTile, v: Tensor, z: Tensor, vectors: ReduceVectors = DEFAULT_REDUCE_VECTORS): Tensor {
+  const [XI, T, S] = v.shape as [number, number, number];
+  const D = z.shape[2]!;
+  const shape = winogradGemmShapeKey(m, g.Ho, g.Wo, S, D);
+  const lanes = tiledWinogradLanes(gpu, WINOGRAD_REDUCE_FAMILY, shape, (l) => tiledReduceWorkgroups(XI, T, S, D, l));
+  return gpu.scope(() => filterInverse(gpu, m, lanes ? tiledTileReduction(gpu, v, z, lanes) : tileReduction(gpu, v, z, vectors), g));
 }
 
 /**

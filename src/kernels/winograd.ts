@@ -16,7 +16,9 @@
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
 // vec4 of destination channels for 8 (or 32) tiles whose V rows are workgroup-uniform (shared by subgroup
 // broadcast where the device allows it: subgroups.ts); the reduction gives each lane 4 source x up to 16
-// destination channels with the dY transform uniform (winograd-filter-grad.ts). Limits (winogradFits; callers fall back to the direct kernels): both channel counts
+// destination channels with the dY transform uniform (winograd-filter-grad.ts). These defaults suit
+// llvmpipe; the tuner may choose per layer workgroup-memory tiled kernels for both (winograd-gemm-tiled.ts,
+// families winograd.gemm and winograd.reduce), the shape real GPUs reward. Limits (winogradFits; callers fall back to the direct kernels): both channel counts
 // multiples of 4 and <= 1024 (workgroups of C/4 lanes), pads <= 2, every [a², T, C] buffer within the
 // device's storage-binding size, at most 65535 workgroups along x (8 tiles each). Accuracy: F(4,3) rounds a little more than the direct sum (relative L2 a few
 // 1e-7 on the model's layers, measured in test/kernels/winograd.test.ts), well inside float32 training.
@@ -29,6 +31,7 @@ import { DEFAULT_TILE, MATRICES, WG, type Pass, type WinogradTile, sandwich, tra
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
 import { chosenVariant } from '../gpu/choices';
+import { WINOGRAD_GEMM_FAMILY, tiledBatchedGemm, tiledGemmWorkgroups, tiledWinogradLanes, winogradGemmShapeKey } from './winograd-gemm-tiled';
 
 /** Tuner family (src/tune/) switching the transforms' texture reads (textures.ts): 'on' (default) or 'off'. */
 export const TEXTURES_FAMILY = 'image-textures';
@@ -214,6 +217,16 @@ ${R.map((r) => `  if (t0 + ${r}u < ${T}u) { O[(xi * ${T}u + t0 + ${r}u) * ${D / 
 }
 
 /**
+ * M = V · U per position by the kernel the tuner chose for this layer (`shape`: winogradGemmShapeKey;
+ * family WINOGRAD_GEMM_FAMILY, winograd-gemm-tiled.ts), else the default batchedGemm.
+ */
+export function winogradGemm(gpu: Gpu, v: Tensor, u: Tensor, shape: string): Tensor {
+  const [XI, T] = v.shape as [number, number];
+  const lanes = tiledWinogradLanes(gpu, WINOGRAD_GEMM_FAMILY, shape, (l) => tiledGemmWorkgroups(XI, T, u.shape[2]!, l));
+  return lanes ? tiledBatchedGemm(gpu, v, u, lanes) : batchedGemm(gpu, v, u);
+}
+
+/**
  * One Winograd conv pass: dst = conv(src, filter transformed to u) as described in `p`, then the
  * epilogue (bias, residual, ReLU, 2x2 max pool: winograd-inverse.ts).
  */
@@ -221,7 +234,7 @@ export function winogradConv(gpu: Gpu, p: Pass, src: Tensor, u: Tensor, epilogue
   const q = poolCrop(p, epilogue);
   return gpu.scope(() => {
     const v = tileTransform(gpu, m, 'input', src, q.DH, q.DW, q.top, q.left);
-    const mt = batchedGemm(gpu, v, u);
+    const mt = winogradGemm(gpu, v, u, winogradGemmShapeKey(m, p.DH, p.DW, u.shape[1]!, p.D));
     return inverseTransform(gpu, m, q, mt, epilogue, label);
   });
 }

@@ -1,5 +1,5 @@
 // The tuner's registry: every kernel family with more than one implementation, its candidates (only
-// variants the kernel tests cover: test/kernels/conv2d.test.ts, winograd.test.ts, subgroups.test.ts,
+// variants the kernel tests cover: test/kernels/conv2d.test.ts, winograd.test.ts, winograd-gemm-tiled.test.ts, subgroups.test.ts,
 // image-textures.test.ts, matmul-tiled.test.ts, test/tune/dispatch.test.ts) and the shapes the SER model
 // runs them at for a given batch (SEED_MODEL: 82x64x1 inputs, blocks halving H and W, dense head).
 // Each case sets up inputs once and records one run of the work that family's choice affects, returning
@@ -7,6 +7,11 @@
 //   conv2d.forward / .input-grad / .filter-grad  per 3x3 layer: winograd4 (default), winograd2, direct
 //   subgroups        (where the device has them)  the Winograd block convs, all passes: on (default), off
 //   image-textures                                 the Winograd block convs, all passes: on (default), off
+//   winograd.gemm    per 3x3 layer and pass (forward S = Cin -> D = Cout, input grad Cout -> Cin; one case
+//                    where both are the same GEMM): the Winograd F(4,3) GEMM pass alone, lanes (default),
+//                    tiled8, tiled16 (winograd-gemm-tiled.ts)
+//   winograd.reduce  per 3x3 layer: the filter gradient's reduction over tiles and the Gᵀ·G pass after it,
+//                    lanes (default), tiled8, tiled16
 //   matmul           per dense product: register (default), tiled8, tiled16 (matmul-tiled.ts). The
 //                    tiled kernels were held back once (a wrong result seen in one shared test process,
 //                    never reproduced); the gate now keeps a variant whose check run disagrees with
@@ -21,7 +26,9 @@ import { conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-gra
 import { CONV_FAMILY, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, convShapeKey } from '../kernels/conv-variants';
 import { MATMUL_FAMILY, MATMUL_VARIANTS, matmul, matmulShapeKey } from '../kernels/matmul';
 import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../kernels/subgroups';
-import { TEXTURES_FAMILY, TEXTURES_SHAPE, winogradFits } from '../kernels/winograd';
+import { TEXTURES_FAMILY, TEXTURES_SHAPE, winogradFits, winogradGemm } from '../kernels/winograd';
+import { filterFromTiles } from '../kernels/winograd-filter-grad';
+import { WINOGRAD_GEMM_FAMILY, WINOGRAD_GEMM_VARIANTS, WINOGRAD_REDUCE_FAMILY, winogradGemmShapeKey } from '../kernels/winograd-gemm-tiled';
 
 /** The matmul variants the tuner may choose: all of them, the default ('register') first. */
 const SELECTABLE_MATMUL_VARIANTS = MATMUL_VARIANTS;
@@ -51,6 +58,8 @@ export const FAMILY_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   [SUBGROUPS_FAMILY]: ['on', 'off'],
   [TEXTURES_FAMILY]: ['on', 'off'],
   [MATMUL_FAMILY]: SELECTABLE_MATMUL_VARIANTS,
+  [WINOGRAD_GEMM_FAMILY]: WINOGRAD_GEMM_VARIANTS,
+  [WINOGRAD_REDUCE_FAMILY]: WINOGRAD_GEMM_VARIANTS,
 };
 
 interface Conv3x3 { H: number; W: number; cin: number; cout: number }
@@ -122,6 +131,7 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
       }));
     }
   }
+  cases.push(...winogradGemmCases(gpu, n, convs));
   // Device-wide switches, timed on every pass of the block convs that run as Winograd.
   const blockWork = (gpu: Gpu) => {
     const works = convs.map((l) => convWork(gpu, n, l));
@@ -138,6 +148,34 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
     }));
   }
   return cases;
+}
+
+/**
+ * The Winograd F(4,3) GEMM pass (forward and input grad) and filter-gradient reduction of each layer
+ * that runs as Winograd, on random transformed tiles (the transforms are the same for every variant).
+ */
+function winogradGemmCases(gpu: Gpu, n: number, convs: readonly Conv3x3[]): TuneCase[] {
+  const m = 4;
+  const P = (m + 2) ** 2;
+  const cases = new Map<string, TuneCase>();
+  for (const l of convs) {
+    const g = conv2dGeometry('tune', [n, l.H, l.W, l.cin], [3, 3, l.cin, l.cout], { padding: 'same' });
+    if (!winogradFits(g, gpu.limits.maxStorageBufferBindingSize, m)) continue;
+    const T = n * Math.ceil(l.H / m) * Math.ceil(l.W / m);
+    for (const [S, D] of [[l.cin, l.cout], [l.cout, l.cin]] as const) {
+      const shape = winogradGemmShapeKey(m, l.H, l.W, S, D);
+      cases.set(`${WINOGRAD_GEMM_FAMILY}|${shape}`, forced(WINOGRAD_GEMM_FAMILY, shape, WINOGRAD_GEMM_VARIANTS, (gpu) => {
+        const [v, u] = [random(gpu, [P, T, S]), random(gpu, [P, S, D])];
+        return { run: () => [winogradGemm(gpu, v, u, shape)], dispose: () => [v, u].forEach((t) => t.dispose()) };
+      }));
+    }
+    const shape = winogradGemmShapeKey(m, l.H, l.W, l.cin, l.cout);
+    cases.set(`${WINOGRAD_REDUCE_FAMILY}|${shape}`, forced(WINOGRAD_REDUCE_FAMILY, shape, WINOGRAD_GEMM_VARIANTS, (gpu) => {
+      const [v, z] = [random(gpu, [P, T, l.cin]), random(gpu, [P, T, l.cout])];
+      return { run: () => [filterFromTiles(gpu, g, m, v, z)], dispose: () => [v, z].forEach((t) => t.dispose()) };
+    }));
+  }
+  return [...cases.values()];
 }
 
 /** Record one run of `c` with `variant` in force; its outputs. */

@@ -1,6 +1,7 @@
 // The workgroup-memory tiled matmul (matmul-tiled.ts), both lane counts, against the float64
 // reference: every transpose combination on a shape that is not a multiple of the 32/64 tile, of the
-// k step 16 nor of 4 (scalar load paths, more than one k step), and the vec4 paths;
+// k step 16 nor of 4 (scalar load paths, more than one k step), and the vec4 load and store paths
+// (batched and split-K use: test/kernels/winograd-gemm-tiled.test.ts);
 // bias and ReLU fused; the tuner's choice reaching the kernel. Outputs start as NaN (poisoned runtime).
 
 import { describe, expect, it } from 'vitest';
@@ -14,9 +15,9 @@ const VARIANTS: MatmulVariant[] = ['tiled8', 'tiled16'];
 
 describe('tiled matmul matches the float64 reference', () => {
   // Odd sizes with every transpose (scalar loads, partial workgroups, two k steps), then vec4 loads
-  // with K not a multiple of the k step. Few shapes: each is a pipeline, slow to compile on lavapipe.
+  // with K not a multiple of the k step: A along k, and Aᵀ along m (staged as vec4 of four rows). Few shapes: each is a pipeline, slow to compile on lavapipe.
   const ALL = [[false, false], [true, false], [false, true], [true, true]] as const;
-  const shapes: [number, number, number, readonly (readonly [boolean, boolean])[]][] = [[33, 65, 17, ALL], [64, 36, 40, [[false, false]]]];
+  const shapes: [number, number, number, readonly (readonly [boolean, boolean])[]][] = [[33, 65, 17, ALL], [64, 36, 40, [[false, false], [true, false]]]];
   for (const variant of VARIANTS) {
     for (const [M, N, K, transposes] of shapes) {
       for (const [transA, transB] of transposes) {

@@ -13,6 +13,7 @@ import { conv2dGeometry } from '../../src/kernels/conv2d';
 import { MATMUL_FAMILY, matmul, matmulShapeKey } from '../../src/kernels/matmul';
 import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../../src/kernels/subgroups';
 import { TEXTURES_FAMILY, TEXTURES_SHAPE } from '../../src/kernels/winograd';
+import { WINOGRAD_GEMM_FAMILY, WINOGRAD_REDUCE_FAMILY, winogradGemmShapeKey } from '../../src/kernels/winograd-gemm-tiled';
 import { adapterKey } from '../../src/tune/key';
 import { FAMILY_VARIANTS } from '../../src/tune/registry';
 import { emptyDocument, localStore } from '../../src/tune/store';
@@ -36,6 +37,10 @@ const CONV_KEY: Record<string, RegExp> = { winograd4: /^winograd\.input:4:\d+:7:
 // The tiled kernels' own tests (more shapes, transposes, bias, ReLU) are test/kernels/matmul-tiled.test.ts.
 const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
 const ON_OFF = { on: 'true', off: 'false' } as const;
+// The Winograd GEMM and reduction variants (their own tests: test/kernels/winograd-gemm-tiled.test.ts); every pass of the 7x4 32->32 conv.
+const WINOGRAD_SHAPE = winogradGemmShapeKey(4, 7, 4, 32, COUT);
+const gemmKeys = (pass: string): Record<string, RegExp> => ({ lanes: new RegExp(`^winograd\\.${pass}:`), tiled8: new RegExp(`^winograd\\.${pass}\\.tiled8:`), tiled16: new RegExp(`^winograd\\.${pass}\\.tiled16:`) });
+const WINOGRAD_KEY: Record<string, Record<string, RegExp>> = { [WINOGRAD_GEMM_FAMILY]: gemmKeys('gemm'), [WINOGRAD_REDUCE_FAMILY]: gemmKeys('reduce') };
 /** The flag each device-wide family sets in its kernel's key: subgroup sharing (gemm), texture reads (input transform). */
 const FLAG: Record<string, { key: RegExp; field: (k: string) => string | undefined }> = {
   [SUBGROUPS_FAMILY]: { key: /^winograd\.gemm:/, field: (k) => k.split(':').at(-2) },
@@ -84,6 +89,7 @@ describe('every variant the tuner can choose runs and is correct', () => {
       [MATMUL_FAMILY]: MATMUL_KEY,
       [SUBGROUPS_FAMILY]: ON_OFF,
       [TEXTURES_FAMILY]: ON_OFF,
+      ...WINOGRAD_KEY,
     };
     for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
       expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
@@ -115,6 +121,22 @@ describe('every variant the tuner can choose runs and is correct', () => {
           const mine = (await convPasses(2, 7 + variant.length, true)).filter((k) => FLAG[family]!.key.test(k));
           expect(mine.length).toBeGreaterThan(0);
           expect(mine.map(FLAG[family]!.field), mine.join(' ')).toEqual(mine.map(() => ON_OFF[variant]));
+        } finally {
+          setChoices(g, new Map());
+        }
+      });
+    }
+  }
+
+  for (const [family, keys] of Object.entries(WINOGRAD_KEY)) {
+    for (const variant of FAMILY_VARIANTS[family]!) {
+      it(`${family} as ${variant}`, async () => {
+        const g = gpu();
+        setChoices(g, new Map([[`${family}|${WINOGRAD_SHAPE}`, variant]]));
+        try {
+          const mine = (await convPasses(2, 40 + variant.length)).filter((k) => Object.values(keys).some((re) => re.test(k)));
+          expect(mine.length, mine.join(' ')).toBe(family === WINOGRAD_GEMM_FAMILY ? 2 : 1);
+          expect(mine.every((k) => keys[variant]!.test(k)), mine.join(' ')).toBe(true);
         } finally {
           setChoices(g, new Map());
         }

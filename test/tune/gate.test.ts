@@ -2,7 +2,7 @@
 // itself (pure); a fake case whose fastest variants are wrong — one computes other numbers, one leaves
 // its output unwritten (on a runtime that does not poison, where the pool hands back a buffer still
 // holding the right answer unless the gate poisons) — is rejected, recorded with the reason and not
-// chosen; the real registry's candidates all pass on this adapter (batch 2: a few conv and matmul cases
+// chosen; the real registry's candidates all pass on this adapter (batch 2: a few conv, matmul and Winograd GEMM cases
 // and the texture switch, whose 12 outputs are every block conv pass; the subgroup switch runs the same
 // work, left to `ser tune` for time); rejections show in `ser tune`'s table; and a stored entry that
 // lacks a candidate the family has now is measured again on first use.
@@ -116,9 +116,9 @@ describe('measureCase gates the candidates', () => {
 
 describe('the real cases on this adapter', () => {
   it("every candidate of a few registry cases matches the default's outputs (batch 2)", async () => {
-    const wanted = /^(conv2d\.forward 41x32x32->|conv2d\.input-grad 20x16x64->|conv2d\.filter-grad 41x32x64->|image-textures|matmul 2x256x128 NN|matmul 128x256x2 TN|matmul 2x\d+x\d+ NT)/;
+    const wanted = /^(conv2d\.forward 41x32x32->|conv2d\.input-grad 20x16x64->|conv2d\.filter-grad 41x32x64->|image-textures|matmul 2x256x128 NN|matmul 128x256x2 TN|matmul 2x\d+x\d+ NT|winograd\.gemm F4 20x16 128->64|winograd\.reduce F4 20x16 64->128)/;
     const cases = tuneCases(gpu, 2).filter((c) => wanted.test(`${c.family} ${c.shape}`));
-    expect(cases.map((c) => c.family).sort()).toEqual(['conv2d.filter-grad', 'conv2d.forward', 'conv2d.input-grad', 'image-textures', 'matmul', 'matmul', 'matmul', 'matmul', 'matmul']);
+    expect(cases.map((c) => c.family).sort()).toEqual(['conv2d.filter-grad', 'conv2d.forward', 'conv2d.input-grad', 'image-textures', 'matmul', 'matmul', 'matmul', 'matmul', 'matmul', 'winograd.gemm', 'winograd.reduce']);
     const errors: string[] = [];
     for (const c of cases) {
       const e = (await measureCase(gpu, c, 1, Infinity))!;
