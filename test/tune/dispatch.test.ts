@@ -11,6 +11,8 @@ import { conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/con
 import { CONV_FAMILY, convShapeKey } from '../../src/kernels/conv-variants';
 import { conv2dGeometry } from '../../src/kernels/conv2d';
 import { MATMUL_FAMILY, matmul, matmulShapeKey } from '../../src/kernels/matmul';
+import { batchNormBackward, batchNormTrain } from '../../src/kernels/batchnorm';
+import { BN_GRAD_FAMILY, BN_STATS_FAMILY, bnShapeKey } from '../../src/kernels/batchnorm-wg';
 import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../../src/kernels/subgroups';
 import { TEXTURES_FAMILY, TEXTURES_SHAPE } from '../../src/kernels/winograd';
 import { adapterKey } from '../../src/tune/key';
@@ -20,6 +22,7 @@ import { useTuning } from '../../src/tune/tuner';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
+import { batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
 import { tensor } from '../ref/tensor';
 
 const gpu = useGpu();
@@ -36,6 +39,11 @@ const CONV_KEY: Record<string, RegExp> = { winograd4: /^winograd\.input:4:\d+:7:
 // The tiled kernels' own tests (more shapes, transposes, bias, ReLU) are test/kernels/matmul-tiled.test.ts.
 const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
 const ON_OFF = { on: 'true', off: 'false' } as const;
+/** The reduction pipelines each batch-norm variant compiles (forward statistics, backward sums); the tree kernels' are test/kernels/batchnorm-wg.test.ts. */
+const BN_KEY: Record<string, { stats: RegExp; grad: RegExp }> = {
+  lanes: { stats: /^batchNormTrain\.1:/, grad: /^batchNormBackward\.1:/ },
+  tree: { stats: /^batchNormTrain\.tree1:/, grad: /^batchNormBackward\.tree1:/ },
+};
 /** The flag each device-wide family sets in its kernel's key: subgroup sharing (gemm), texture reads (input transform). */
 const FLAG: Record<string, { key: RegExp; field: (k: string) => string | undefined }> = {
   [SUBGROUPS_FAMILY]: { key: /^winograd\.gemm:/, field: (k) => k.split(':').at(-2) },
@@ -84,6 +92,8 @@ describe('every variant the tuner can choose runs and is correct', () => {
       [MATMUL_FAMILY]: MATMUL_KEY,
       [SUBGROUPS_FAMILY]: ON_OFF,
       [TEXTURES_FAMILY]: ON_OFF,
+      [BN_STATS_FAMILY]: BN_KEY,
+      [BN_GRAD_FAMILY]: BN_KEY,
     };
     for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
       expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
@@ -132,6 +142,41 @@ describe('every variant the tuner can choose runs and is correct', () => {
       const c = withVariant(g, MATMUL_FAMILY, matmulShapeKey(M, N, K, false, false), variant, () => matmul(g, g.upload(a, [M, K]), g.upload(b, [K, N])));
       expectClose(await c.read(), matmulRef(a, b, M, N, K, false, false), TOL_F32, `matmul ${variant}`);
       expect(g.pipelines.keys().some((k) => MATMUL_KEY[variant]!.test(k))).toBe(true);
+    });
+  }
+
+  for (const variant of FAMILY_VARIANTS[BN_STATS_FAMILY]!) {
+    it(`batch norm training forward and backward as ${variant}`, async () => {
+      const g = gpu();
+      const shape = [2, 5, 3, 12];
+      const r = rng(41);
+      const x = Float32Array.from(randn(360, r), (v) => 2 * v + 5);
+      const dy = Float32Array.from(randn(360, r));
+      const gamma = Float32Array.from(randn(12, r));
+      const beta = Float32Array.from(randn(12, r));
+      const used: string[] = [];
+      const get = g.pipelines.get.bind(g.pipelines);
+      const spy = vi.spyOn(g.pipelines, 'get').mockImplementation((key, source, entry) => (used.push(key), get(key, source, entry)));
+      setChoices(g, new Map([BN_STATS_FAMILY, BN_GRAD_FAMILY].map((f) => [`${f}|${bnShapeKey(shape)}`, variant])));
+      try {
+        const xT = g.upload(x, shape);
+        const p = { gamma: g.upload(gamma, [12]), beta: g.upload(beta, [12]), movingMean: g.zeros([12]), movingVar: g.zeros([12]) };
+        const f = batchNormTrain(g, xT, p);
+        const b = batchNormBackward(g, g.upload(dy, shape), xT, p.gamma, f);
+        const [yv, dxv, dgv] = await g.readMany([f.y, b.dx, b.dgamma]);
+        const ref = batchNormTrainForward(tensor(shape, x), tensor([12], gamma), tensor([12], beta));
+        const bref = batchNormTrainBackward(tensor(shape, dy), ref, tensor([12], gamma));
+        expectClose(yv!, ref.y.data, TOL_F32, 'y');
+        expectClose(dxv!, bref.dx.data, TOL_F32, 'dx');
+        expectClose(dgv!, bref.dgamma.data, TOL_F32, 'dgamma');
+        for (const [v, re] of Object.entries(BN_KEY)) {
+          expect(used.some((k) => re.stats.test(k)), used.join(' ')).toBe(v === variant);
+          expect(used.some((k) => re.grad.test(k)), used.join(' ')).toBe(v === variant);
+        }
+      } finally {
+        spy.mockRestore();
+        setChoices(g, new Map());
+      }
     });
   }
 });
