@@ -12,9 +12,10 @@
 // invocation sums its rows (ROWS_PER_LANE or more, strided by rw), then the row lanes reduce as a tree
 // in workgroup memory to one partial per (slice, channel). Pass 2: one workgroup per cw channel groups
 // merges the slices, rw slice lanes in order then as a tree. Deterministic (no atomics, fixed order).
-// Statistics: pass 1 sums d = x - K and d² with K the slice's first row (shifted data, so the variance
-// keeps its digits when |mean| >> std), turned into the slice's (mean, M2); pass 2 merges slices with
-// Chan's formula. Limits: R*C below the binding size; R below 2^24 (row counts as f32).
+// Statistics: each lane sums d = x - k and d² over its rows, k its own first value (shifted data with
+// few terms, so the sums stay small whether |mean| >> std or mean ~ 0), as a (count, mean, M2)
+// summary; lanes and slices merge with Chan's formula. Workgroup memory: 12 KiB (statistics), 8 KiB.
+// Limits: R*C below the binding size; R below 2^24 (counts as f32).
 
 import { wgsl } from './wgsl';
 import type { Gpu, Tensor } from '../gpu';
@@ -62,49 +63,16 @@ const rowTree = (g: TreeGrid, body: string): string => `
     if (l.y < stride) { let j = i + stride * ${g.cw}u; ${body} }
   }`;
 
-/** Pass 1 of both families: per (slice, channel group) two sums of f(row), written as [slices][2][cl]. */
-function sumSlices(gpu: Gpu, g: TreeGrid, name: string, keyTail: string, decl: string, setup: string, term: string, finish: string, bindings: Tensor[]): Tensor {
-  const partials = gpu.empty([g.slices, 2, g.cl * (g.vec ? 4 : 1)], 'f32', `${name}.partials`);
-  const { T, cl, cw, rw, R } = g;
-  gpu.dispatch({
-    name,
-    key: `${name}.tree1:${key(g)}:${keyTail}`,
-    code: () => wgsl`
-${decl}
-@group(0) @binding(${bindings.length}) var<storage, read_write> partials: array<${T}>;
-var<workgroup> sa: array<${T}, ${WG}>;
-var<workgroup> sb: array<${T}, ${WG}>;
-@compute @workgroup_size(${cw}, ${rw})
-fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
-  let c = w.x * ${cw}u + l.x;
-  let i = l.y * ${cw}u + l.x;
-  let r0 = w.y * ${g.rowsPerSlice}u;
-  let r1 = min(r0 + ${g.rowsPerSlice}u, ${R}u);
-  var a = ${T}(0.0);
-  var b = ${T}(0.0);
-  var k = ${T}(0.0);
-  if (c < ${cl}u) {
-    ${setup}
-    for (var r = r0 + l.y; r < r1; r += ${rw}u) {
-      let e = r * ${cl}u + c;
-      ${term}
-    }
-  }
-  sa[i] = a;
-  sb[i] = b;
-  ${rowTree(g, 'sa[i] += sa[j]; sb[i] += sb[j];')}
-  if (l.y == 0u && c < ${cl}u) {
-    a = sa[i];
-    b = sb[i];
-    let n = f32(r1 - r0);
-    ${finish}
-  }
-}`,
-    bindings: [...bindings, partials],
-    workgroups: [g.groupsX, g.slices],
-  });
-  return partials;
-}
+/** WGSL: a (count, mean, M2) summary and Chan et al.'s merge of two; an empty summary is the identity. */
+const chanMerge = (T: string): string => `
+struct Stat { n: f32, m: ${T}, q: ${T} }
+fn merge(a: Stat, b: Stat) -> Stat {
+  if (b.n == 0.0) { return a; }
+  if (a.n == 0.0) { return b; }
+  let n = a.n + b.n;
+  let d = b.m - a.m;
+  return Stat(n, a.m + d * (b.n / n), a.q + b.q + d * d * (a.n * b.n / n));
+}`;
 
 /** Forward statistics: mean and 1/sqrt(var + eps) per channel; updates the moving statistics in place. */
 export function batchNormStatsTree(
@@ -113,14 +81,48 @@ export function batchNormStatsTree(
   const op = 'batchNormTrain';
   const g = treeGrid(gpu, x.size, C);
   const { T, cl, cw, rw, R } = g;
-  const partials = sumSlices(gpu, g, op, 'stats',
-    `@group(0) @binding(0) var<storage, read> x: array<${T}>;`,
-    'k = x[r0 * ' + cl + 'u + c];',
-    'let d = x[e] - k; a += d; b += d * d;',
-    `let m = a / n;
-    partials[w.y * ${2 * cl}u + c] = k + m;
-    partials[w.y * ${2 * cl}u + ${cl}u + c] = max(b - a * m, ${T}(0.0));`,
-    [x]);
+  // Pass 1: each lane sums d = x - k over its rows, k its first value (few terms, so the sums stay
+  // small whatever the mean), as a (count, mean, M2) summary; the lanes merge with Chan's formula.
+  const partials = gpu.empty([g.slices, 2, C], 'f32', `${op}.partials`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.tree1:${key(g)}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> x: array<${T}>;
+@group(0) @binding(1) var<storage, read_write> partials: array<${T}>;
+${chanMerge(T)}
+var<workgroup> acc: array<Stat, ${WG}>;
+@compute @workgroup_size(${cw}, ${rw})
+fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+  let c = w.x * ${cw}u + l.x;
+  let i = l.y * ${cw}u + l.x;
+  let r0 = w.y * ${g.rowsPerSlice}u + l.y;
+  let r1 = min(w.y * ${g.rowsPerSlice}u + ${g.rowsPerSlice}u, ${R}u);
+  var s = Stat(0.0, ${T}(0.0), ${T}(0.0));
+  if (c < ${cl}u && r0 < r1) {
+    let k = x[r0 * ${cl}u + c];
+    var a = ${T}(0.0);
+    var b = ${T}(0.0);
+    var n = 0.0;
+    for (var r = r0; r < r1; r += ${rw}u) {
+      let d = x[r * ${cl}u + c] - k;
+      a += d;
+      b += d * d;
+      n += 1.0;
+    }
+    let m = a / n;
+    s = Stat(n, k + m, max(b - a * m, ${T}(0.0)));
+  }
+  acc[i] = s;
+  ${rowTree(g, 'acc[i] = merge(acc[i], acc[j]);')}
+  if (l.y == 0u && c < ${cl}u) {
+    partials[w.y * ${2 * cl}u + c] = acc[i].m;
+    partials[w.y * ${2 * cl}u + ${cl}u + c] = acc[i].q;
+  }
+}`,
+    bindings: [x, partials],
+    workgroups: [g.groupsX, g.slices],
+  });
   const mean = gpu.empty([C], 'f32', `${op}.mean`);
   const invstd = gpu.empty([C], 'f32', `${op}.invstd`);
   gpu.dispatch({
@@ -133,16 +135,8 @@ export function batchNormStatsTree(
 @group(0) @binding(3) var<storage, read_write> movingMean: array<${T}>;
 @group(0) @binding(4) var<storage, read_write> movingVar: array<${T}>;
 @group(0) @binding(5) var<storage, read> momentum: array<f32>;
-struct Stat { n: f32, m: ${T}, q: ${T} }
+${chanMerge(T)}
 var<workgroup> acc: array<Stat, ${WG}>;
-// Chan et al.'s merge of two (count, mean, M2) summaries; an empty one is the identity.
-fn merge(a: Stat, b: Stat) -> Stat {
-  if (b.n == 0.0) { return a; }
-  if (a.n == 0.0) { return b; }
-  let n = a.n + b.n;
-  let d = b.m - a.m;
-  return Stat(n, a.m + d * (b.n / n), a.q + b.q + d * d * (a.n * b.n / n));
-}
 @compute @workgroup_size(${cw}, ${rw})
 fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
   let c = w.x * ${cw}u + l.x;
@@ -184,16 +178,53 @@ export function batchNormGradSumsTree(
   const g = treeGrid(gpu, x.size, C);
   const { T, cl, cw, rw, R } = g;
   const relu = !!reluOutput;
-  const partials = sumSlices(gpu, g, op, `grad:${relu}`,
-    `@group(0) @binding(0) var<storage, read> dy: array<${T}>;
+  // Pass 1: each lane sums dy' and dy'·(x - mean) over its rows (dy' = dy masked by the ReLU); the
+  // lanes add as a tree. x̂'s invstd factor is applied once per channel in pass 2.
+  const partials = gpu.empty([g.slices, 2, C], 'f32', `${op}.partials`);
+  gpu.dispatch({
+    name: op,
+    key: `${op}.tree1:${key(g)}:${relu}`,
+    code: () => wgsl`
+@group(0) @binding(0) var<storage, read> dy: array<${T}>;
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
 @group(0) @binding(2) var<storage, read> mean: array<${T}>;
-${relu ? `@group(0) @binding(3) var<storage, read> yr: array<${T}>;` : ''}`,
-    'k = mean[c];',
-    relu ? `let gi = select(${T}(0.0), dy[e], yr[e] > ${T}(0.0)); a += gi; b += gi * (x[e] - k);` : 'let gi = dy[e]; a += gi; b += gi * (x[e] - k);',
-    `partials[w.y * ${2 * cl}u + c] = a;
-    partials[w.y * ${2 * cl}u + ${cl}u + c] = b;`,
-    relu ? [dy, x, saved.mean, reluOutput!] : [dy, x, saved.mean]);
+@group(0) @binding(3) var<storage, read_write> partials: array<${T}>;
+#if ${relu}
+@group(0) @binding(4) var<storage, read> yr: array<${T}>;
+#endif
+var<workgroup> sa: array<${T}, ${WG}>;
+var<workgroup> sb: array<${T}, ${WG}>;
+@compute @workgroup_size(${cw}, ${rw})
+fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+  let c = w.x * ${cw}u + l.x;
+  let i = l.y * ${cw}u + l.x;
+  let r1 = min(w.y * ${g.rowsPerSlice}u + ${g.rowsPerSlice}u, ${R}u);
+  var a = ${T}(0.0);
+  var b = ${T}(0.0);
+  if (c < ${cl}u) {
+    let m = mean[c];
+    for (var r = w.y * ${g.rowsPerSlice}u + l.y; r < r1; r += ${rw}u) {
+      let e = r * ${cl}u + c;
+#if ${relu}
+      let gi = select(${T}(0.0), dy[e], yr[e] > ${T}(0.0));
+#else
+      let gi = dy[e];
+#endif
+      a += gi;
+      b += gi * (x[e] - m);
+    }
+  }
+  sa[i] = a;
+  sb[i] = b;
+  ${rowTree(g, 'sa[i] += sa[j]; sb[i] += sb[j];')}
+  if (l.y == 0u && c < ${cl}u) {
+    partials[w.y * ${2 * cl}u + c] = sa[i];
+    partials[w.y * ${2 * cl}u + ${cl}u + c] = sb[i];
+  }
+}`,
+    bindings: relu ? [dy, x, saved.mean, partials, reluOutput!] : [dy, x, saved.mean, partials],
+    workgroups: [g.groupsX, g.slices],
+  });
   const dgamma = gpu.empty([C], 'f32', `${op}.dgamma`);
   const dbeta = gpu.empty([C], 'f32', `${op}.dbeta`);
   const coef = gpu.empty([4, C], 'f32', `${op}.coef`);
