@@ -14,6 +14,8 @@
 //   batchnorm.statistics / .grad-sums  per BN activation shape (modelBatchNorms): lanes (default), tree
 //                    (batchnorm-wg.ts); the case records the whole training forward (statistics and
 //                    normalisation) or backward (sums and dx), with the fused ReLU where the model has it.
+//   fft.workgroup    the feature STFT at the feature config's n_fft (batch clips of 3 s): wg64 (default),
+//                    wg256 (fft.ts).
 // Browser-safe.
 
 import type { Gpu, Tensor } from '../gpu';
@@ -24,6 +26,10 @@ import { conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-gra
 import { CONV_FAMILY, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, convShapeKey } from '../kernels/conv-variants';
 import { batchNormBackward, batchNormTrain } from '../kernels/batchnorm';
 import { BN_GRAD_FAMILY, BN_STATS_FAMILY, BN_VARIANTS, bnShapeKey } from '../kernels/batchnorm-wg';
+import { FFT_FAMILY, FFT_VARIANTS, twiddleTable } from '../kernels/fft';
+import { stft } from '../kernels/stft';
+import { clipBatch } from '../dsp/gpu-batch';
+import { defaultFeatureConfig } from '../dsp/config';
 import { MATMUL_FAMILY, MATMUL_VARIANTS, matmul, matmulShapeKey } from '../kernels/matmul';
 import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../kernels/subgroups';
 import { TEXTURES_FAMILY, TEXTURES_SHAPE, winogradFits } from '../kernels/winograd';
@@ -58,6 +64,7 @@ export const FAMILY_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   [MATMUL_FAMILY]: SELECTABLE_MATMUL_VARIANTS,
   [BN_STATS_FAMILY]: BN_VARIANTS,
   [BN_GRAD_FAMILY]: BN_VARIANTS,
+  [FFT_FAMILY]: FFT_VARIANTS,
 };
 
 interface Conv3x3 { H: number; W: number; cin: number; cout: number }
@@ -121,6 +128,23 @@ function batchNormWork(gpu: Gpu, shape: number[], relu: boolean) {
     },
     dispose: () => [x, dy, fwd.y, fwd.mean, fwd.invstd, ...Object.values(p)].forEach((t) => t.dispose()),
   };
+}
+
+/** Inputs for the feature STFT of n clips of 3 s (the default feature config's rate, n_fft and hop). */
+function stftWork(gpu: Gpu, n: number) {
+  const { sampleRate, nFft, hop } = defaultFeatureConfig;
+  const signals = Array.from({ length: n }, (_, c) => Float32Array.from({ length: 3 * sampleRate }, (_, i) => Math.sin((i + c) * 12.9898) * 0.5));
+  const b = clipBatch(signals, hop, defaultFeatureConfig.frames, 4);
+  const window = Float32Array.from({ length: nFft }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / nFft));
+  const inputs = {
+    signal: gpu.upload(b.signal, [b.signal.length]),
+    clips: gpu.upload(b.clips, [b.clips.length], 'u32'),
+    frameClip: gpu.upload(b.frameClip, [b.frameClip.length], 'u32'),
+    counts: gpu.upload(b.counts, [4], 'u32'),
+    window: gpu.upload(window, [nFft]),
+    twiddles: gpu.upload(twiddleTable(nFft), [2 * nFft]),
+  };
+  return { run: () => [stft(gpu, inputs, { nFft, hop }).power], dispose: () => Object.values(inputs).forEach((t) => t.dispose()) };
 }
 
 function random(gpu: Gpu, shape: number[]): Tensor {
@@ -187,6 +211,7 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
       }));
     }
   }
+  cases.push(forced(FFT_FAMILY, String(defaultFeatureConfig.nFft), FFT_VARIANTS, (gpu) => stftWork(gpu, n)));
   return cases;
 }
 

@@ -12,6 +12,8 @@ import { CONV_FAMILY, convShapeKey } from '../../src/kernels/conv-variants';
 import { conv2dGeometry } from '../../src/kernels/conv2d';
 import { MATMUL_FAMILY, matmul, matmulShapeKey } from '../../src/kernels/matmul';
 import { batchNormBackward, batchNormTrain } from '../../src/kernels/batchnorm';
+import { FFT_FAMILY, rfft, twiddleTable } from '../../src/kernels/fft';
+import { fft } from '../../src/dsp/reference/fft';
 import { BN_GRAD_FAMILY, BN_STATS_FAMILY, bnShapeKey } from '../../src/kernels/batchnorm-wg';
 import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../../src/kernels/subgroups';
 import { TEXTURES_FAMILY, TEXTURES_SHAPE } from '../../src/kernels/winograd';
@@ -38,6 +40,8 @@ const CONV_FAMILIES = Object.values(CONV_FAMILY);
 const CONV_KEY: Record<string, RegExp> = { winograd4: /^winograd\.input:4:\d+:7:4:32:/, winograd2: /^winograd\.input:2:\d+:7:4:32:/, direct: /^conv2d:forward:\d+:7:4:32:/ };
 // The tiled kernels' own tests (more shapes, transposes, bias, ReLU) are test/kernels/matmul-tiled.test.ts.
 const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
+/** The rfft pipeline each FFT variant compiles at N = 2048 (its workgroup size in the key). */
+const FFT_KEY: Record<string, string> = { wg64: 'rfft:2048:64', wg256: 'rfft:2048:256' };
 const ON_OFF = { on: 'true', off: 'false' } as const;
 /** The reduction pipelines each batch-norm variant compiles (forward statistics, backward sums); the tree kernels' are test/kernels/batchnorm-wg.test.ts. */
 const BN_KEY: Record<string, { stats: RegExp; grad: RegExp }> = {
@@ -94,6 +98,7 @@ describe('every variant the tuner can choose runs and is correct', () => {
       [TEXTURES_FAMILY]: ON_OFF,
       [BN_STATS_FAMILY]: BN_KEY,
       [BN_GRAD_FAMILY]: BN_KEY,
+      [FFT_FAMILY]: FFT_KEY,
     };
     for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
       expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
@@ -142,6 +147,31 @@ describe('every variant the tuner can choose runs and is correct', () => {
       const c = withVariant(g, MATMUL_FAMILY, matmulShapeKey(M, N, K, false, false), variant, () => matmul(g, g.upload(a, [M, K]), g.upload(b, [K, N])));
       expectClose(await c.read(), matmulRef(a, b, M, N, K, false, false), TOL_F32, `matmul ${variant}`);
       expect(g.pipelines.keys().some((k) => MATMUL_KEY[variant]!.test(k))).toBe(true);
+    });
+  }
+
+  for (const variant of FAMILY_VARIANTS[FFT_FAMILY]!) {
+    it(`rfft as ${variant}`, async () => {
+      const g = gpu();
+      const [rows, n] = [3, 2048];
+      const x = Float32Array.from(randn(rows * n, rng(5)));
+      const used: string[] = [];
+      const get = g.pipelines.get.bind(g.pipelines);
+      const spy = vi.spyOn(g.pipelines, 'get').mockImplementation((key, source, entry) => (used.push(key), get(key, source, entry)));
+      try {
+        const out = withVariant(g, FFT_FAMILY, String(n), variant, () => rfft(g, g.upload(x, [rows, n]), g.upload(twiddleTable(n), [2 * n])));
+        const ref = new Float64Array(rows * (n / 2 + 1) * 2);
+        for (let r = 0; r < rows; r++) {
+          const re = Float64Array.from(x.subarray(r * n, (r + 1) * n));
+          const im = new Float64Array(n);
+          fft(re, im);
+          for (let k = 0; k <= n / 2; k++) [ref[(r * (n / 2 + 1) + k) * 2], ref[(r * (n / 2 + 1) + k) * 2 + 1]] = [re[k]!, im[k]!];
+        }
+        expectClose(await out.read(), ref, TOL_F32, `rfft ${variant}`);
+        expect(used.filter((k) => k.startsWith('rfft:'))).toEqual([FFT_KEY[variant]]);
+      } finally {
+        spy.mockRestore();
+      }
     });
   }
 
