@@ -14,12 +14,16 @@
 // loaded once, not per element (llvmpipe turns every divergent storage load into per-lane scalar
 // loads); neighbouring invocations take neighbouring channels of the same rows, so loads stay
 // contiguous. Limits: R*C below the binding size.
+// The training reductions (statistics, backward sums) have a GPU-shaped variant, batchnorm-wg.ts
+// ('tree': 256-invocation workgroups, tree reductions in workgroup memory), run where the tuner chose
+// it for this adapter and shape (families batchnorm.statistics, batchnorm.grad-sums); default 'lanes'.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { BufferUsage } from '../gpu/usage';
 import { expectDtype, expectFinite, expectSameShape, f32Lit } from './checks';
 import { CH_LANES, ROW_LANES, channelSlices, rowsAndChannels } from './reduce-axes';
+import { BN_GRAD_FAMILY, BN_STATS_FAMILY, batchNormGradSumsTree, batchNormStatsTree, useTreeReduction } from './batchnorm-wg';
 
 export interface BatchNormOptions {
   epsilon?: number;
@@ -88,6 +92,10 @@ export function batchNormTrain(gpu: Gpu, x: Tensor, p: BatchNormParams, opts: Ba
   const op = 'batchNormTrain';
   const o = resolve(op, opts);
   const [R, C] = checkInput(op, x, p);
+  if (useTreeReduction(gpu, BN_STATS_FAMILY, x.shape)) {
+    const stats = batchNormStatsTree(gpu, x, C, p, o.epsilon, momentumBuffer(gpu, o.momentum));
+    return { y: normalize(gpu, op, x, C, [stats.mean, stats.invstd, p.gamma, p.beta], false, o), ...stats };
+  }
   const { slices, groupsX } = channelSlices(R, C);
   const partials = gpu.empty([slices, C, 4], 'f32', `${op}.partials`);
   gpu.dispatch({
@@ -236,6 +244,9 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   return y;
 }
 
+/** WGSL of dy[i], or 0 where the fused ReLU's output yr[i] is not positive. */
+const maskedGrad = (relu: boolean, i: string, T: string): string => (relu ? `select(${T}(0.0), dy[${i}], yr[${i}] > ${T}(0.0))` : `dy[${i}]`);
+
 export interface BatchNormBackwardOptions {
   /** The forward output, needed when the forward fused ReLU: dy is masked where y <= 0. */
   reluOutput?: Tensor;
@@ -257,7 +268,13 @@ export function batchNormBackward(
     expectSameShape(op, yRelu, x);
   }
   const relu = !!yRelu;
-  const gradIn = (i: string, T: string) => (relu ? `select(${T}(0.0), dy[${i}], yr[${i}] > ${T}(0.0))` : `dy[${i}]`);
+  const gradIn = (i: string, T: string) => maskedGrad(relu, i, T);
+  if (useTreeReduction(gpu, BN_GRAD_FAMILY, x.shape)) {
+    const { dgamma, dbeta, coef } = batchNormGradSumsTree(gpu, dy, x, gamma, saved, C, yRelu);
+    const dx = inputGradient(gpu, op, dy, x, coef, C, yRelu);
+    coef.dispose();
+    return { dx, dgamma, dbeta };
+  }
   const { slices, groupsX } = channelSlices(R, C);
   const partials = gpu.empty([slices, C, 2], 'f32', `${op}.partials`);
   gpu.dispatch({
@@ -329,7 +346,16 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     workgroups: [Math.ceil(C / 64)],
   });
   partials.dispose();
-  const { T, cl, total, gx, gy, vec } = rowBlocks(gpu, x.size, C);
+  const dx = inputGradient(gpu, op, dy, x, coef, C, yRelu);
+  coef.dispose();
+  return { dx, dgamma, dbeta };
+}
+
+/** dx = k*dy' + shift + (x - mean)*slope per channel from the coefficient planes coef [4, C] (dy' = dy masked by the ReLU). */
+function inputGradient(gpu: Gpu, op: string, dy: Tensor, x: Tensor, coef: Tensor, C: number, yRelu: Tensor | undefined): Tensor {
+  const relu = !!yRelu;
+  const gradIn = (i: string, T: string) => maskedGrad(relu, i, T);
+  const { T, cl, R, total, gx, gy, vec } = rowBlocks(gpu, x.size, C);
   const dx = gpu.empty(x.shape, 'f32', `${op}.dx`);
   gpu.dispatch({
     name: op,
@@ -361,7 +387,5 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     bindings: yRelu ? [dy, x, coef, dx, yRelu] : [dy, x, coef, dx],
     workgroups: [gx, gy],
   });
-  coef.dispose();
-  return { dx, dgamma, dbeta };
+  return dx;
 }
-

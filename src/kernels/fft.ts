@@ -8,11 +8,20 @@
 // stage's reads and its writes. Twiddles e^{-2πi m/N}, m < N, are computed once
 // in float64 on the CPU and read from a storage buffer; the M-point twiddles are its even entries.
 // Workgroups have 64 invocations (M/16 past N = 2048, see fftPlan), each holding M/WG points in registers.
+// GPU-shaped variant 'wg256' (tuner family FFT_FAMILY, keyed by N): 256 invocations (at most M/4), 4
+// points each at N = 2048, for real GPUs' wide SIMD; the default 'wg64' is lavapipe's best. Same
+// kernel otherwise; they differ from N = 1024 up.
 // This file generates the shared WGSL (used by stft.ts too) and launches the plain row transform.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
+import { chosenVariant } from '../gpu/choices';
+
+/** The tuner's family for the FFT's workgroup size, keyed by the length N ("2048"). */
+export const FFT_FAMILY = 'fft.workgroup';
+/** 'wg64': fftPlan's default (lavapipe's best); 'wg256': 256 invocations. */
+export const FFT_VARIANTS = ['wg64', 'wg256'] as const;
 
 export interface FftPlan {
   /** Real transform length. */
@@ -45,6 +54,11 @@ export function fftPlan(n: number, maxWorkgroup = 64): FftPlan {
   // At most 16 points per invocation: longer unrolled stages take minutes to compile on lavapipe.
   const workgroup = Math.min(256, Math.max(maxWorkgroup, m / 16), m / 4);
   return { n, m, workgroup, perThread: m / workgroup, radices, pingPong: 2 * m * 8 <= WORKGROUP_BYTES };
+}
+
+/** The plan for length n with the workgroup size the tuner (or withVariant) chose on this runtime. */
+export function tunedFftPlan(gpu: Gpu, n: number): FftPlan {
+  return fftPlan(n, chosenVariant(gpu, FFT_FAMILY, String(n)) === 'wg256' ? 256 : 64);
 }
 
 /** e^{-2πi m/N} for m < N as interleaved (cos, sin) float32, computed in float64. */
@@ -140,7 +154,7 @@ export function rfft(gpu: Gpu, x: Tensor, twiddles: Tensor): Tensor {
   expectDtype(op, x, 'f32');
   expectRank(op, x, 2);
   const [rows, n] = x.shape as [number, number];
-  const plan = fftPlan(n);
+  const plan = tunedFftPlan(gpu, n);
   if (twiddles.size !== 2 * n) throw new ShapeError(`${op}: twiddles ${fmtShape(twiddles.shape)} do not match length ${n} (need ${2 * n} values)`);
   const bins = n / 2 + 1;
   const out = gpu.empty([rows, bins, 2], 'f32', op);
@@ -149,7 +163,7 @@ export function rfft(gpu: Gpu, x: Tensor, twiddles: Tensor): Tensor {
   const count = gpu.upload([rows], [1], 'u32', 'rfft.rows');
   gpu.dispatch({
     name: op,
-    key: `${op}:${n}`,
+    key: `${op}:${n}:${plan.workgroup}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<vec2f>;
 @group(0) @binding(1) var<storage, read> tw: array<vec2f>;

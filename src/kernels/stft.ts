@@ -5,12 +5,13 @@
 // length, first frame, frame count, ...) and `frameClip` [F] u32 names the clip of each global frame,
 // so framing is pure indexing (no framed copy). Output rows are frames: power [F, N/2+1].
 // Counts come from a [4] u32 buffer, not from the WGSL source, so one pipeline serves every batch.
-// One frame per workgroup (the FFT of fft.ts); many frames of many clips per dispatch (2-D grid).
+// One frame per workgroup (the FFT of fft.ts, its workgroup size as the tuner chose: FFT_FAMILY); many
+// frames of many clips per dispatch (2-D grid).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype } from './checks';
-import { fftBody, fftDeclarations, fftPlan, realBinFunction } from './fft';
+import { fftBody, fftDeclarations, realBinFunction, tunedFftPlan } from './fft';
 
 /** Columns of a clip table row; the feature kernels share it. */
 export const CLIP_COLUMNS = 8;
@@ -42,7 +43,7 @@ export function stft(gpu: Gpu, inputs: StftInputs, options: StftOptions): { powe
   expectDtype(op, signal, 'f32');
   expectDtype(op, clips, 'u32');
   expectDtype(op, frameClip, 'u32');
-  const plan = fftPlan(nFft);
+  const plan = tunedFftPlan(gpu, nFft);
   if (window.size !== nFft) throw new ShapeError(`${op}: window ${fmtShape(window.shape)} does not match n_fft ${nFft}`);
   if (twiddles.size !== 2 * nFft) throw new ShapeError(`${op}: twiddles ${fmtShape(twiddles.shape)} do not match n_fft ${nFft}`);
   if (clips.size % CLIP_COLUMNS !== 0) throw new ShapeError(`${op}: clip table ${fmtShape(clips.shape)} is not [C, ${CLIP_COLUMNS}]`);
@@ -54,7 +55,7 @@ export function stft(gpu: Gpu, inputs: StftInputs, options: StftOptions): { powe
   const [gx, gy] = grid1d(frames, 1, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
     name: op,
-    key: `${op}:${nFft}:${hop}:${withMag}`,
+    key: `${op}:${nFft}:${hop}:${withMag}:${plan.workgroup}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> signal: array<f32>;
 @group(0) @binding(1) var<storage, read> clips: array<u32>;

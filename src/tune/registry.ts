@@ -1,6 +1,6 @@
 // The tuner's registry: every kernel family with more than one implementation, its candidates (only
 // variants the kernel tests cover: test/kernels/conv2d.test.ts, winograd.test.ts, winograd-gemm-tiled.test.ts, subgroups.test.ts,
-// image-textures.test.ts, matmul-tiled.test.ts, test/tune/dispatch.test.ts) and the shapes the SER model
+// image-textures.test.ts, matmul-tiled.test.ts, batchnorm-wg.test.ts, test/tune/dispatch.test.ts) and the shapes the SER model
 // runs them at for a given batch (SEED_MODEL: 82x64x1 inputs, blocks halving H and W, dense head).
 // Each case sets up inputs once and records one run of the work that family's choice affects, returning
 // its outputs (the tuner's correctness gate, gate.ts, compares them with the default's on the adapter):
@@ -16,6 +16,11 @@
 //                    tiled kernels were held back once (a wrong result seen in one shared test process,
 //                    never reproduced); the gate now keeps a variant whose check run disagrees with
 //                    the default on the adapter at hand from being chosen.
+//   batchnorm.statistics / .grad-sums  per BN activation shape (modelBatchNorms): lanes (default), tree
+//                    (batchnorm-wg.ts); the case records the whole training forward (statistics and
+//                    normalisation) or backward (sums and dx), with the fused ReLU where the model has it.
+//   fft.workgroup    the feature STFT at the feature config's n_fft (batch clips of 3 s): wg64 (default),
+//                    wg256 (fft.ts).
 // Browser-safe.
 
 import type { Gpu, Tensor } from '../gpu';
@@ -24,6 +29,12 @@ import { type ModelConfig, SEED_MODEL } from '../nn/model';
 import { conv2d, conv2dGeometry } from '../kernels/conv2d';
 import { conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-grad';
 import { CONV_FAMILY, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, convShapeKey } from '../kernels/conv-variants';
+import { batchNormBackward, batchNormTrain } from '../kernels/batchnorm';
+import { BN_GRAD_FAMILY, BN_STATS_FAMILY, BN_VARIANTS, bnShapeKey } from '../kernels/batchnorm-wg';
+import { FFT_FAMILY, FFT_VARIANTS, twiddleTable } from '../kernels/fft';
+import { stft } from '../kernels/stft';
+import { clipBatch } from '../dsp/gpu-batch';
+import { defaultFeatureConfig } from '../dsp/config';
 import { MATMUL_FAMILY, MATMUL_VARIANTS, matmul, matmulShapeKey } from '../kernels/matmul';
 import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../kernels/subgroups';
 import { TEXTURES_FAMILY, TEXTURES_SHAPE, winogradFits, winogradGemm } from '../kernels/winograd';
@@ -60,6 +71,9 @@ export const FAMILY_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   [MATMUL_FAMILY]: SELECTABLE_MATMUL_VARIANTS,
   [WINOGRAD_GEMM_FAMILY]: WINOGRAD_GEMM_VARIANTS,
   [WINOGRAD_REDUCE_FAMILY]: WINOGRAD_GEMM_VARIANTS,
+  [BN_STATS_FAMILY]: BN_VARIANTS,
+  [BN_GRAD_FAMILY]: BN_VARIANTS,
+  [FFT_FAMILY]: FFT_VARIANTS,
 };
 
 interface Conv3x3 { H: number; W: number; cin: number; cout: number }
@@ -88,6 +102,58 @@ export function modelMatmuls(n: number, c: ModelConfig = SEED_MODEL): [number, n
     out.push([n, fout, fin, false, false], [n, fin, fout, false, true], [fin, fout, n, true, false]);
   }
   return out;
+}
+
+/**
+ * The distinct activation shapes the model's training batch norms run at, batch n: the stem's (full
+ * input, with ReLU), then per block conv_a, conv_b and the shortcut at the block's input resolution
+ * (relu: false, as conv_b and the shortcut; conv_a's ReLU variant shares the shape and the choice).
+ */
+export function modelBatchNorms(n: number, c: ModelConfig = SEED_MODEL): { shape: number[]; relu: boolean }[] {
+  const out = [{ shape: [n, c.inputRows, c.inputFrames, c.stem.filters], relu: true }];
+  let [H, W] = [Math.floor(c.inputRows / 2), Math.floor(c.inputFrames / 2)];
+  for (const b of c.blocks) {
+    out.push({ shape: [n, H, W, b.filters], relu: false });
+    [H, W] = [Math.floor(H / 2), Math.floor(W / 2)];
+  }
+  return out.filter((l, i) => out.findIndex((o) => o.shape.join() === l.shape.join()) === i);
+}
+
+/** Inputs for one batch norm: x, dy, the parameters and a training forward's saved statistics. */
+function batchNormWork(gpu: Gpu, shape: number[], relu: boolean) {
+  const C = shape.at(-1)!;
+  const x = random(gpu, shape);
+  const p = { gamma: gpu.upload(new Float32Array(C).fill(1), [C]), beta: gpu.zeros([C]), movingMean: gpu.zeros([C]), movingVar: gpu.upload(new Float32Array(C).fill(1), [C]) };
+  const dy = random(gpu, shape);
+  const fwd = batchNormTrain(gpu, x, p, { relu });
+  return {
+    forward: (): Tensor[] => {
+      const f = batchNormTrain(gpu, x, p, { relu });
+      return [f.y, f.mean, f.invstd];
+    },
+    backward: (): Tensor[] => {
+      const b = batchNormBackward(gpu, dy, x, p.gamma, fwd, relu ? { reluOutput: fwd.y } : {});
+      return [b.dx, b.dgamma, b.dbeta];
+    },
+    dispose: () => [x, dy, fwd.y, fwd.mean, fwd.invstd, ...Object.values(p)].forEach((t) => t.dispose()),
+  };
+}
+
+/** Inputs for the feature STFT of n clips of 3 s (the default feature config's rate, n_fft and hop). */
+function stftWork(gpu: Gpu, n: number) {
+  const { sampleRate, nFft, hop } = defaultFeatureConfig;
+  const signals = Array.from({ length: n }, (_, c) => Float32Array.from({ length: 3 * sampleRate }, (_, i) => Math.sin((i + c) * 12.9898) * 0.5));
+  const b = clipBatch(signals, hop, defaultFeatureConfig.frames, 4);
+  const window = Float32Array.from({ length: nFft }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / nFft));
+  const inputs = {
+    signal: gpu.upload(b.signal, [b.signal.length]),
+    clips: gpu.upload(b.clips, [b.clips.length], 'u32'),
+    frameClip: gpu.upload(b.frameClip, [b.frameClip.length], 'u32'),
+    counts: gpu.upload(b.counts, [4], 'u32'),
+    window: gpu.upload(window, [nFft]),
+    twiddles: gpu.upload(twiddleTable(nFft), [2 * nFft]),
+  };
+  return { run: () => [stft(gpu, inputs, { nFft, hop }).power], dispose: () => Object.values(inputs).forEach((t) => t.dispose()) };
 }
 
 function random(gpu: Gpu, shape: number[]): Tensor {
@@ -147,6 +213,15 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
       return { run: () => [matmul(gpu, a, b, { transA, transB })], dispose: () => [a, b].forEach((t) => t.dispose()) };
     }));
   }
+  for (const { shape, relu } of modelBatchNorms(n, config)) {
+    for (const [family, pass] of [[BN_STATS_FAMILY, 'forward'], [BN_GRAD_FAMILY, 'backward']] as const) {
+      cases.push(forced(family, bnShapeKey(shape), BN_VARIANTS, (gpu) => {
+        const w = batchNormWork(gpu, shape, relu);
+        return { run: w[pass], dispose: w.dispose };
+      }));
+    }
+  }
+  cases.push(forced(FFT_FAMILY, String(defaultFeatureConfig.nFft), FFT_VARIANTS, (gpu) => stftWork(gpu, n)));
   return cases;
 }
 

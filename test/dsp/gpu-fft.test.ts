@@ -1,7 +1,8 @@
 // The WGSL real FFT against a float64 DFT on random power-of-two lengths and row counts.
 
 import { describe, expect, it } from 'vitest';
-import { fftPlan, rfft, twiddleTable } from '../../src/kernels/fft';
+import { FFT_FAMILY, fftPlan, rfft, twiddleTable } from '../../src/kernels/fft';
+import { withVariant } from '../../src/gpu/choices';
 import { fft } from '../../src/dsp/reference/fft';
 import { TOL_F32, expectClose, randint, randn, rng, useGpu } from '../harness';
 
@@ -41,4 +42,19 @@ describe('real FFT (Stockham radix-4/2 in workgroup memory) matches a float64 DF
     expect(() => fftPlan(1000)).toThrow(/power of two in 8..4096/);
     expect(() => fftPlan(8192)).toThrow(/power of two/);
   });
+});
+
+describe("the GPU-shaped FFT ('wg256': 256 invocations per frame) matches a float64 DFT", () => {
+  // The lengths where it differs from the default (64 invocations, 128 at N = 4096), odd row counts.
+  for (const [n, rows] of [[1024, 3], [2048, 37], [4096, 5]] as const) {
+    it(`N = ${n}, ${rows} rows`, async () => {
+      const x = Float32Array.from(randn(rows * n, rng(3 * n + rows)));
+      const g = gpu();
+      const wg = fftPlan(n, 256).workgroup; // 256, at most M/4: 128 at N = 1024
+      expect(wg).toBeGreaterThan(fftPlan(n).workgroup);
+      const out = withVariant(g, FFT_FAMILY, String(n), 'wg256', () => rfft(g, g.upload(x, [rows, n]), g.upload(twiddleTable(n), [2 * n])));
+      expectClose(await out.read(), rfftRef(x, rows, n), TOL_F32, `rfft ${n} wg256`);
+      expect(g.pipelines.has(`rfft:${n}:${wg}`)).toBe(true);
+    });
+  }
 });

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { stft } from '../../src/kernels/stft';
-import { twiddleTable } from '../../src/kernels/fft';
+import { FFT_FAMILY, twiddleTable } from '../../src/kernels/fft';
+import { withVariant } from '../../src/gpu/choices';
 import { clipBatch } from '../../src/dsp/gpu-batch';
 import { periodicHann, stftMagnitude } from '../../src/dsp/reference/stft';
 import type { Gpu } from '../../src/gpu';
@@ -56,6 +57,19 @@ describe('batched STFT matches the float64 reference', () => {
       expectClose(power, ref.map((v) => v * v), 1e-5, 'power');
     });
   }
+});
+
+describe("batched STFT with the GPU-shaped FFT ('wg256') matches the float64 reference", () => {
+  it('n_fft 2048, hop 512, clips of random lengths', async () => {
+    const r = rng(77);
+    const signals = [randint(1, 1024, r), randint(2048, 12288, r), randint(1, 8192, r)].map((n) => Float32Array.from(randn(n, r)));
+    const g = gpu();
+    const { power, magnitude } = await withVariant(g, FFT_FAMILY, '2048', 'wg256', () => gpuMagnitude(g, signals, 2048, 512));
+    const ref = refMagnitude(signals, 2048, 512);
+    expectClose(magnitude, ref, 1e-5, 'magnitude');
+    expectClose(power, ref.map((v) => v * v), 1e-5, 'power');
+    expect(g.pipelines.has('stft:2048:512:true:256')).toBe(true);
+  });
 });
 
 describe('STFT matches librosa 0.11 frames 0..3 (rel L2 < 1e-5)', () => {

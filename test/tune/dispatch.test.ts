@@ -11,6 +11,10 @@ import { conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/con
 import { CONV_FAMILY, convShapeKey } from '../../src/kernels/conv-variants';
 import { conv2dGeometry } from '../../src/kernels/conv2d';
 import { MATMUL_FAMILY, matmul, matmulShapeKey } from '../../src/kernels/matmul';
+import { batchNormBackward, batchNormTrain } from '../../src/kernels/batchnorm';
+import { FFT_FAMILY, rfft, twiddleTable } from '../../src/kernels/fft';
+import { fft } from '../../src/dsp/reference/fft';
+import { BN_GRAD_FAMILY, BN_STATS_FAMILY, bnShapeKey } from '../../src/kernels/batchnorm-wg';
 import { SUBGROUPS_FAMILY, SUBGROUPS_SHAPE } from '../../src/kernels/subgroups';
 import { TEXTURES_FAMILY, TEXTURES_SHAPE } from '../../src/kernels/winograd';
 import { WINOGRAD_GEMM_FAMILY, WINOGRAD_REDUCE_FAMILY, winogradGemmShapeKey } from '../../src/kernels/winograd-gemm-tiled';
@@ -21,6 +25,7 @@ import { useTuning } from '../../src/tune/tuner';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
+import { batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
 import { tensor } from '../ref/tensor';
 
 const gpu = useGpu();
@@ -36,11 +41,18 @@ const CONV_FAMILIES = Object.values(CONV_FAMILY);
 const CONV_KEY: Record<string, RegExp> = { winograd4: /^winograd\.input:4:\d+:7:4:32:/, winograd2: /^winograd\.input:2:\d+:7:4:32:/, direct: /^conv2d:forward:\d+:7:4:32:/ };
 // The tiled kernels' own tests (more shapes, transposes, bias, ReLU) are test/kernels/matmul-tiled.test.ts.
 const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
+/** The rfft pipeline each FFT variant compiles at N = 2048 (its workgroup size in the key). */
+const FFT_KEY: Record<string, string> = { wg64: 'rfft:2048:64', wg256: 'rfft:2048:256' };
 const ON_OFF = { on: 'true', off: 'false' } as const;
 // The Winograd GEMM and reduction variants (their own tests: test/kernels/winograd-gemm-tiled.test.ts); every pass of the 7x4 32->32 conv.
 const WINOGRAD_SHAPE = winogradGemmShapeKey(4, 7, 4, 32, COUT);
 const gemmKeys = (pass: string): Record<string, RegExp> => ({ lanes: new RegExp(`^winograd\\.${pass}:`), tiled8: new RegExp(`^winograd\\.${pass}\\.tiled8:`), tiled16: new RegExp(`^winograd\\.${pass}\\.tiled16:`) });
 const WINOGRAD_KEY: Record<string, Record<string, RegExp>> = { [WINOGRAD_GEMM_FAMILY]: gemmKeys('gemm'), [WINOGRAD_REDUCE_FAMILY]: gemmKeys('reduce') };
+/** The reduction pipelines each batch-norm variant compiles (forward statistics, backward sums); the tree kernels' are test/kernels/batchnorm-wg.test.ts. */
+const BN_KEY: Record<string, { stats: RegExp; grad: RegExp }> = {
+  lanes: { stats: /^batchNormTrain\.1:/, grad: /^batchNormBackward\.1:/ },
+  tree: { stats: /^batchNormTrain\.tree1:/, grad: /^batchNormBackward\.tree1:/ },
+};
 /** The flag each device-wide family sets in its kernel's key: subgroup sharing (gemm), texture reads (input transform). */
 const FLAG: Record<string, { key: RegExp; field: (k: string) => string | undefined }> = {
   [SUBGROUPS_FAMILY]: { key: /^winograd\.gemm:/, field: (k) => k.split(':').at(-2) },
@@ -90,6 +102,9 @@ describe('every variant the tuner can choose runs and is correct', () => {
       [SUBGROUPS_FAMILY]: ON_OFF,
       [TEXTURES_FAMILY]: ON_OFF,
       ...WINOGRAD_KEY,
+      [BN_STATS_FAMILY]: BN_KEY,
+      [BN_GRAD_FAMILY]: BN_KEY,
+      [FFT_FAMILY]: FFT_KEY,
     };
     for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
       expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
@@ -154,6 +169,66 @@ describe('every variant the tuner can choose runs and is correct', () => {
       const c = withVariant(g, MATMUL_FAMILY, matmulShapeKey(M, N, K, false, false), variant, () => matmul(g, g.upload(a, [M, K]), g.upload(b, [K, N])));
       expectClose(await c.read(), matmulRef(a, b, M, N, K, false, false), TOL_F32, `matmul ${variant}`);
       expect(g.pipelines.keys().some((k) => MATMUL_KEY[variant]!.test(k))).toBe(true);
+    });
+  }
+
+  for (const variant of FAMILY_VARIANTS[FFT_FAMILY]!) {
+    it(`rfft as ${variant}`, async () => {
+      const g = gpu();
+      const [rows, n] = [3, 2048];
+      const x = Float32Array.from(randn(rows * n, rng(5)));
+      const used: string[] = [];
+      const get = g.pipelines.get.bind(g.pipelines);
+      const spy = vi.spyOn(g.pipelines, 'get').mockImplementation((key, source, entry) => (used.push(key), get(key, source, entry)));
+      try {
+        const out = withVariant(g, FFT_FAMILY, String(n), variant, () => rfft(g, g.upload(x, [rows, n]), g.upload(twiddleTable(n), [2 * n])));
+        const ref = new Float64Array(rows * (n / 2 + 1) * 2);
+        for (let r = 0; r < rows; r++) {
+          const re = Float64Array.from(x.subarray(r * n, (r + 1) * n));
+          const im = new Float64Array(n);
+          fft(re, im);
+          for (let k = 0; k <= n / 2; k++) [ref[(r * (n / 2 + 1) + k) * 2], ref[(r * (n / 2 + 1) + k) * 2 + 1]] = [re[k]!, im[k]!];
+        }
+        expectClose(await out.read(), ref, TOL_F32, `rfft ${variant}`);
+        expect(used.filter((k) => k.startsWith('rfft:'))).toEqual([FFT_KEY[variant]]);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+  }
+
+  for (const variant of FAMILY_VARIANTS[BN_STATS_FAMILY]!) {
+    it(`batch norm training forward and backward as ${variant}`, async () => {
+      const g = gpu();
+      const shape = [2, 5, 3, 12];
+      const r = rng(41);
+      const x = Float32Array.from(randn(360, r), (v) => 2 * v + 5);
+      const dy = Float32Array.from(randn(360, r));
+      const gamma = Float32Array.from(randn(12, r));
+      const beta = Float32Array.from(randn(12, r));
+      const used: string[] = [];
+      const get = g.pipelines.get.bind(g.pipelines);
+      const spy = vi.spyOn(g.pipelines, 'get').mockImplementation((key, source, entry) => (used.push(key), get(key, source, entry)));
+      setChoices(g, new Map([BN_STATS_FAMILY, BN_GRAD_FAMILY].map((f) => [`${f}|${bnShapeKey(shape)}`, variant])));
+      try {
+        const xT = g.upload(x, shape);
+        const p = { gamma: g.upload(gamma, [12]), beta: g.upload(beta, [12]), movingMean: g.zeros([12]), movingVar: g.zeros([12]) };
+        const f = batchNormTrain(g, xT, p);
+        const b = batchNormBackward(g, g.upload(dy, shape), xT, p.gamma, f);
+        const [yv, dxv, dgv] = await g.readMany([f.y, b.dx, b.dgamma]);
+        const ref = batchNormTrainForward(tensor(shape, x), tensor([12], gamma), tensor([12], beta));
+        const bref = batchNormTrainBackward(tensor(shape, dy), ref, tensor([12], gamma));
+        expectClose(yv!, ref.y.data, TOL_F32, 'y');
+        expectClose(dxv!, bref.dx.data, TOL_F32, 'dx');
+        expectClose(dgv!, bref.dgamma.data, TOL_F32, 'dgamma');
+        for (const [v, re] of Object.entries(BN_KEY)) {
+          expect(used.some((k) => re.stats.test(k)), used.join(' ')).toBe(v === variant);
+          expect(used.some((k) => re.grad.test(k)), used.join(' ')).toBe(v === variant);
+        }
+      } finally {
+        spy.mockRestore();
+        setChoices(g, new Map());
+      }
     });
   }
 });

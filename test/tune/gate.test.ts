@@ -116,9 +116,9 @@ describe('measureCase gates the candidates', () => {
 
 describe('the real cases on this adapter', () => {
   it("every candidate of a few registry cases matches the default's outputs (batch 2)", async () => {
-    const wanted = /^(conv2d\.forward 41x32x32->|conv2d\.input-grad 20x16x64->|conv2d\.filter-grad 41x32x64->|image-textures|matmul 2x256x128 NN|matmul 128x256x2 TN|matmul 2x\d+x\d+ NT|winograd\.gemm F4 20x16 128->64|winograd\.reduce F4 20x16 64->128)/;
+    const wanted = /^(conv2d\.forward 41x32x32->|conv2d\.input-grad 20x16x64->|conv2d\.filter-grad 41x32x64->|image-textures|matmul 2x256x128 NN|matmul 128x256x2 TN|matmul 2x\d+x\d+ NT|winograd\.gemm F4 20x16 128->64|winograd\.reduce F4 20x16 64->128|batchnorm\.statistics 2x82x64x32|batchnorm\.grad-sums 2x82x64x32)/;
     const cases = tuneCases(gpu, 2).filter((c) => wanted.test(`${c.family} ${c.shape}`));
-    expect(cases.map((c) => c.family).sort()).toEqual(['conv2d.filter-grad', 'conv2d.forward', 'conv2d.input-grad', 'image-textures', 'matmul', 'matmul', 'matmul', 'matmul', 'matmul', 'winograd.gemm', 'winograd.reduce']);
+    expect(cases.map((c) => c.family).sort()).toEqual(['batchnorm.grad-sums', 'batchnorm.statistics', 'conv2d.filter-grad', 'conv2d.forward', 'conv2d.input-grad', 'image-textures', 'matmul', 'matmul', 'matmul', 'matmul', 'matmul', 'winograd.gemm', 'winograd.reduce']);
     const errors: string[] = [];
     for (const c of cases) {
       const e = (await measureCase(gpu, c, 1, Infinity))!;

@@ -12,7 +12,7 @@ import { chosenVariant } from '../../src/gpu/choices';
 import { chooseVariant, median } from '../../src/tune/choose';
 import { TUNER_VERSION, adapterKey } from '../../src/tune/key';
 import { resolveTuneMode, tuneModeFromEnv } from '../../src/tune/mode.node.ts';
-import { modelConvs, modelMatmuls } from '../../src/tune/registry';
+import { modelBatchNorms, modelConvs, modelMatmuls } from '../../src/tune/registry';
 import { type AdapterRecord, type TuneDocument, emptyDocument, localStore, parseDocument } from '../../src/tune/store';
 import { defaultCachePath, fileStore } from '../../src/tune/store.node.ts';
 import { applyRecord, useTuning } from '../../src/tune/tuner';
@@ -142,5 +142,11 @@ describe('the shapes the model runs', () => {
     ]);
     expect(modelMatmuls(32).slice(0, 3)).toEqual([[32, 256, 128, false, false], [32, 128, 256, false, true], [128, 256, 32, true, false]]);
     expect(modelMatmuls(32)).toHaveLength(9);
+  });
+
+  it('lists the training batch norms\' distinct shapes at the batch: the stem, then each block\'s', () => {
+    expect(modelBatchNorms(32)).toEqual([
+      { shape: [32, 82, 64, 32], relu: true }, { shape: [32, 41, 32, 64], relu: false }, { shape: [32, 20, 16, 128], relu: false },
+    ]);
   });
 });
