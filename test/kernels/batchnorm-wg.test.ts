@@ -15,8 +15,8 @@ import { BN_GRAD_FAMILY, BN_STATS_FAMILY, bnShapeKey } from '../../src/kernels/b
 import { withVariant } from '../../src/gpu/choices';
 import type { Gpu } from '../../src/gpu';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
-import { batchNormMovingUpdate, batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
-import { reluForward } from '../ref/layers';
+import { batchNormTrainForward } from '../ref/norm';
+import { bnInputs, expectTrainingStepMatches } from './batchnorm-cases';
 import { gradCheck } from '../ref/gradcheck';
 import { dot, tensor } from '../ref/tensor';
 
@@ -29,18 +29,8 @@ function tree<T>(g: Gpu, shape: number[], fn: () => T): T {
   return withVariant(g, BN_STATS_FAMILY, k, 'tree', () => withVariant(g, BN_GRAD_FAMILY, k, 'tree', fn));
 }
 
-function inputs(shape: number[], seed: number) {
-  const r = rng(seed);
-  const C = shape[shape.length - 1]!;
-  const R = shape.reduce((a, b) => a * b, 1) / C;
-  // Offset per channel (mean 20..35, std 3): a naive E[x^2] - E[x]^2 in f32 would lose digits.
-  const x = f32(randn(R * C, r).map((v, i) => 3 * v + 20 + ((i % C) % 16)));
-  const gamma = f32(randn(C, r).map((v) => 1 + 0.3 * v));
-  const beta = f32(randn(C, r));
-  const movingMean = f32(randn(C, r));
-  const movingVar = f32(randn(C, r).map((v) => 1 + 0.5 * Math.abs(v)));
-  return { R, C, x, gamma, beta, movingMean, movingVar, dy: f32(randn(R * C, r)) };
-}
+// Offset per channel (mean 20..35, std 3): a naive E[x^2] - E[x]^2 in f32 would lose digits.
+const inputs = (shape: number[], seed: number) => bnInputs(shape, seed, (c) => 20 + (c % 16));
 
 // [N, H, W, C]: C = 1, 7 (scalar, 8 channel lanes, 32 row lanes), 12 with 3219 rows (vec4, 4 slices of
 // 1024 rows, the last partial), 33, 68, 1100 (vec4: 275 groups, more than one workgroup's 256),
@@ -54,27 +44,7 @@ describe("batch norm 'tree' reductions match float64 references", () => {
       it(`statistics, moving update and backward on ${JSON.stringify(shape)}${relu ? ' with fused ReLU' : ''}`, async () => {
         const d = inputs(shape, shape.reduce((a, b) => a * 7 + b, relu ? 3 : 2));
         const g = gpu();
-        const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.upload(d.movingMean, [d.C]), movingVar: g.upload(d.movingVar, [d.C]) };
-        const x = g.upload(d.x, shape);
-        const out = tree(g, shape, () => {
-          const f = batchNormTrain(g, x, p, { relu });
-          return { ...f, ...batchNormBackward(g, g.upload(d.dy, shape), x, p.gamma, f, relu ? { reluOutput: f.y } : {}) };
-        });
-        const [yv, mv, iv, mm, mvar, dx, dgamma, dbeta] = await g.readMany([out.y, out.mean, out.invstd, p.movingMean, p.movingVar, out.dx, out.dgamma, out.dbeta]);
-        const gammaT = tensor([d.C], d.gamma);
-        const ref = batchNormTrainForward(tensor(shape, d.x), gammaT, tensor([d.C], d.beta));
-        const yRef = relu ? reluForward(ref.y) : ref.y;
-        const moving = batchNormMovingUpdate(Float64Array.from(d.movingMean), Float64Array.from(d.movingVar), ref);
-        expectClose(mv!, ref.mean, TOL_F32, 'batch mean');
-        expectClose(iv!, ref.invStd, TOL_F32, 'invstd');
-        expectClose(yv!, yRef.data, TOL_F32, 'y');
-        expectClose(mm!, moving.movingMean, TOL_F32, 'moving mean');
-        expectClose(mvar!, moving.movingVariance, TOL_F32, 'moving variance (biased)');
-        const dyRef = tensor(shape, Array.from(d.dy, (v, i) => (relu && yRef.data[i]! <= 0 ? 0 : v)));
-        const bref = batchNormTrainBackward(dyRef, ref, gammaT);
-        expectClose(dbeta!, bref.dbeta.data, TOL_F32, 'dbeta');
-        expectClose(dgamma!, bref.dgamma.data, TOL_F32, 'dgamma');
-        expectClose(dx!, bref.dx.data, TOL_F32, 'dx');
+        await expectTrainingStepMatches(g, shape, d, relu, (fn) => tree(g, shape, fn));
       });
     }
   }

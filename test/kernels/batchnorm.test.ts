@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { batchNormBackward, batchNormInference, batchNormTrain } from '../../src/kernels/batchnorm';
 import { ShapeError } from '../../src/gpu';
-import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
-import { batchNormInference as inferenceRef, batchNormMovingUpdate, batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
+import { TOL_F32, expectClose, useGpu } from '../harness';
+import { bnInputs, expectTrainingStepMatches } from './batchnorm-cases';
+import { batchNormInference as inferenceRef, batchNormMovingUpdate, batchNormTrainForward } from '../ref/norm';
 import { reluForward } from '../ref/layers';
 import { tensor } from '../ref/tensor';
 
 const gpu = useGpu();
-const f32 = (x: ArrayLike<number>) => Float32Array.from(x);
 
 // [N, H, W, C]: odd sizes, C both a multiple of 4 (vec4 path) and not, one with many rows, one wider
 // than a workgroup's 32 channels.
@@ -20,48 +20,15 @@ const shapes: number[][] = [[1, 1, 1, 1], [2, 3, 5, 7], [3, 5, 4, 8], [4, 9, 7, 
 // path ([3,5,4,8], [2,5,3,68]: also over 32 channels), not on every shape.
 const reluShapes = new Set(['2,3,5,7', '3,5,4,8', '4,9,7,33', '2,5,3,68']);
 
-function inputs(shape: number[], seed: number) {
-  const r = rng(seed);
-  const C = shape[shape.length - 1]!;
-  const R = shape.reduce((a, b) => a * b, 1) / C;
-  // Offset and scaled per channel so a naive E[x^2] - E[x]^2 would lose digits.
-  const x = f32(randn(R * C, r).map((v, i) => 3 * v + 20 + (i % C)));
-  const gamma = f32(randn(C, r).map((v) => 1 + 0.3 * v));
-  const beta = f32(randn(C, r));
-  const movingMean = f32(randn(C, r));
-  const movingVar = f32(randn(C, r).map((v) => 1 + 0.5 * Math.abs(v)));
-  const dy = f32(randn(R * C, r));
-  return { R, C, x, gamma, beta, movingMean, movingVar, dy };
-}
+const inputs = (shape: number[], seed: number) => bnInputs(shape, seed, (c) => 20 + c);
 
 describe('batch norm matches float64 references', () => {
   for (const shape of shapes) {
     for (const relu of reluShapes.has(shape.join(',')) ? [false, true] : [false]) {
       it(`training forward, moving statistics and backward on ${JSON.stringify(shape)}${relu ? ' with fused ReLU' : ''}`, async () => {
         const d = inputs(shape, shape.reduce((a, b) => a * 7 + b, relu ? 1 : 0));
-        const g = gpu();
-        const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.upload(d.movingMean, [d.C]), movingVar: g.upload(d.movingVar, [d.C]) };
-        const x = g.upload(d.x, shape);
-        const { y, mean, invstd } = batchNormTrain(g, x, p, { relu });
-        const back = batchNormBackward(g, g.upload(d.dy, shape), x, p.gamma, { mean, invstd }, relu ? { reluOutput: y } : {});
-        const [yv, mv, iv, mm, mvar, dx, dgamma, dbeta] = await g.readMany([y, mean, invstd, p.movingMean, p.movingVar, back.dx, back.dgamma, back.dbeta]);
-        const C = [d.C];
-        const gammaT = tensor(C, d.gamma);
-        const ref = batchNormTrainForward(tensor(shape, d.x), gammaT, tensor(C, d.beta));
-        const yRef = relu ? reluForward(ref.y) : ref.y;
-        const moving = batchNormMovingUpdate(Float64Array.from(d.movingMean), Float64Array.from(d.movingVar), ref);
+        const { y } = await expectTrainingStepMatches(gpu(), shape, d, relu);
         expect(y.shape).toEqual(shape);
-        expectClose(yv!, yRef.data, TOL_F32, 'y');
-        expectClose(mv!, ref.mean, TOL_F32, 'batch mean');
-        expectClose(iv!, ref.invStd, TOL_F32, 'invstd');
-        expectClose(mm!, moving.movingMean, TOL_F32, 'moving mean');
-        expectClose(mvar!, moving.movingVariance, TOL_F32, 'moving variance (biased)');
-        // With fused ReLU the backward sees dy masked where the output is not positive.
-        const dyRef = tensor(shape, Array.from(d.dy, (v, i) => (relu && yRef.data[i]! <= 0 ? 0 : v)));
-        const bref = batchNormTrainBackward(dyRef, ref, gammaT);
-        expectClose(dbeta!, bref.dbeta.data, TOL_F32, 'dbeta');
-        expectClose(dgamma!, bref.dgamma.data, TOL_F32, 'dgamma');
-        expectClose(dx!, bref.dx.data, TOL_F32, 'dx');
       });
     }
   }
