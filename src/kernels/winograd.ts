@@ -29,6 +29,7 @@ import { DEFAULT_TILE, MATRICES, WG, type Pass, type WinogradTile, sandwich, tra
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
 import { chosenVariant } from '../gpu/choices';
+import { shapeDecl, shapeParams } from './shape-params';
 
 /** Tuner family (src/tune/) switching the transforms' texture reads (textures.ts): 'on' (default) or 'off'. */
 export const TEXTURES_FAMILY = 'image-textures';
@@ -110,7 +111,7 @@ export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output
   const image = gpu.canStageImage(W * C4, N * H) && chosenVariant(gpu, TEXTURES_FAMILY, TEXTURES_SHAPE) !== 'off';
   gpu.dispatch({
     name: `winograd.${kind}`,
-    key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
+    key: `winograd.${kind}:${m}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
     code: () => wgsl`
 #if ${image}
 @group(0) @binding(0) var XT: texture_2d<f32>;
@@ -127,10 +128,11 @@ fn load(n: u32, h: i32, w: i32, c4: u32) -> vec4f {
 }
 #endif
 @group(0) @binding(1) var<storage, read_write> O: array<vec4f>;
+${shapeDecl(['tiles'], 2)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gx * WG}u;
-  if (e >= ${T * C4}u) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = gid.x + gid.z * groups.x * ${WG}u;
+  if (e >= shape.tiles * ${C4}u) { return; }
   let t = e / ${C4}u;
   let c4 = e % ${C4}u;
   let n = t / ${TH * TW}u;
@@ -139,9 +141,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let w0 = i32(r % ${TW}u) * ${m} - ${isInput ? left : 0};
 ${[...Array(P).keys()].flatMap((i) => [...Array(P).keys()].map((j) => `  let d_${i}_${j} = load(n, h0 + ${i}, w0 + ${j}, c4);`)).join('\n')}
 ${sandwich(L, (k, l) => `d_${k}_${l}`, 'v', 'q', 'vec4f(0.0)')}
-${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * ${T}u + t) * ${C4}u + c4] = v_${i}_${j};`)).join('\n')}
+${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * shape.tiles + t) * ${C4}u + c4] = v_${i}_${j};`)).join('\n')}
 }`,
-    bindings: [image ? gpu.imageOf(img, W * C4, N * H) : img, out],
+    bindings: [image ? gpu.imageOf(img, W * C4, N * H) : img, out, shapeParams(gpu, [T])],
     workgroups: [gx, 1, gz],
   });
   return out;
