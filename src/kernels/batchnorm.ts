@@ -13,7 +13,9 @@
 // when C % 4 == 0) over ROWS_PER_INVOCATION consecutive rows, so its per-channel coefficients are
 // loaded once, not per element (llvmpipe turns every divergent storage load into per-lane scalar
 // loads); neighbouring invocations take neighbouring channels of the same rows, so loads stay
-// contiguous. Limits: R*C below the binding size.
+// contiguous. The row count R, the row slices of the statistics passes and the invocation count are read
+// at run time (shape-params.ts; strides from num_workgroups): one pipeline per pass and channel count
+// (plus ReLU, vec4, epsilon) serves every batch size. Limits: R*C below the binding size.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';

@@ -85,7 +85,9 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   const K4 = Math.ceil(K / 4) * 4;
   gpu.dispatch({
     name: op,
-    key: `${op}:${aVec}:${bVec}:${transA}:${transB}:${hasBias}:${act}`,
+    // The shape stays in the key (tests and the tuner read it); shapes with the same layout generate
+    // the same WGSL and share one pipeline (PipelineCache dedupes by source).
+    key: `${op}:${M}:${N}:${K}:${transA}:${transB}:${hasBias}:${act}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> A: array<${aVec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(1) var<storage, read> B: array<${bVec ? 'vec4f' : 'f32'}>;

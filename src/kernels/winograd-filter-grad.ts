@@ -5,7 +5,9 @@
 // reduction over tiles split into chunks (partials [chunks, a², Cin, Cout]; each lane 4 input x 16 output
 // channels where Cout divides by 16, else 8 or 4, with Z workgroup-uniform: shared by subgroup broadcast
 // where subgroups.ts allows, lane k loading Z's vec4 k), then one pass that sums
-// the chunks in order (deterministic, no atomics) and applies Gᵀ . G. Limits: those of winogradFits;
+// the chunks in order (deterministic, no atomics) and applies Gᵀ . G. The reduction reads the tile count
+// and tiles per chunk at run time (shape-params.ts), so batch sizes with the same chunk count (any with
+// enough tiles) share its pipeline. Limits: those of winogradFits;
 // Cin/4 lanes per workgroup (Cin <= 1024).
 
 import { wgsl } from './wgsl';

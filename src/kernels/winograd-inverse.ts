@@ -9,7 +9,8 @@
 // Layout: M [a², T, D] (a = m + 2, T = N * ceil(DH/m) * ceil(DW/m) tiles, tile-major, channels last),
 // unpooled output NHWC [N, DH, DW, D], pooled output [N, DH/2, DW/2, D] (DH, DW even after the crop),
 // residual [N, RH, RW, D] with RH >= DH, RW >= DW (its top-left DH x DW part is added).
-// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z.
+// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z. T (so the
+// batch size) is read at run time (shape-params.ts): one pipeline per layer and epilogue for every batch.
 // Limits: D % 4 == 0 (as every Winograd pass); pooling needs DH, DW >= 2. Max pool uses WGSL max(), so
 // a NaN in a window is not propagated the way maxPool2x2 does (inference only, where none is expected).
 

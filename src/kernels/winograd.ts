@@ -8,7 +8,9 @@
 //   2. GEMM:       M[ξ] = V[ξ] · U[ξ] for each of the a² positions ξ; U [a², S, D] is the transformed filter,
 //   3. inverse:    destination [N, DH, DW, D] = Aᵀ M A per tile, + bias, ReLU (winograd-inverse.ts; at
 //                  inference also + residual and a fused 2x2 max pool).
-// T = N * ceil(DH/m) * ceil(DW/m) tiles. The input gradient is the same conv of dy with the filter rotated
+// T = N * ceil(DH/m) * ceil(DW/m) tiles. The transforms, the inverse and the filter gradient's tile reduction
+// read T at run time (shape-params.ts; the grid stride from num_workgroups): one pipeline per layer serves
+// every batch size (the GEMM still bakes T). The input gradient is the same conv of dy with the filter rotated
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
 //   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G
 // (winograd-filter-grad.ts).
