@@ -113,7 +113,8 @@ export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output
   const image = gpu.canStageImage(W * C4, N * H) && chosenVariant(gpu, TEXTURES_FAMILY, TEXTURES_SHAPE) !== 'off';
   gpu.dispatch({
     name: `winograd.${kind}`,
-    key: `winograd.${kind}:${m}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
+    // N stays in the key (the tuner's tests read it); batch sizes share the WGSL and so one pipeline.
+    key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
     code: () => wgsl`
 #if ${image}
 @group(0) @binding(0) var XT: texture_2d<f32>;
