@@ -11,6 +11,9 @@
 // SER_PIPELINE_STATS report can say how many pipelines a job compiled and what they cost.
 // PipelineCache.onCompile, when set (node: SER_PIPELINE_LOG, see node.node.ts), sees every pipeline
 // created, key and WGSL, so that the distinct pipelines of a whole job (e.g. a test file) can be counted.
+// Keys that generate the same WGSL (a kernel whose key names a shape it reads at run time:
+// kernels/shape-params.ts) share one pipeline: on a key miss the source is generated and looked up by
+// its text before anything is compiled, so only distinct WGSL costs a compile.
 
 import { GpuError } from './errors';
 
@@ -42,6 +45,10 @@ export class PipelineCache {
 
   private cache = new Map<string, GPUComputePipeline>();
   private pending = new Map<string, Promise<void>>();
+  /** Pipelines by WGSL text and entry point (keys with the same source share one). */
+  private byCode = new Map<string, GPUComputePipeline>();
+  /** Compiles in flight in prepare(), by WGSL text and entry point. */
+  private pendingCode = new Map<string, Promise<void>>();
   private stats: PipelineStats = emptyStats();
   compiled = 0;
 
@@ -66,6 +73,11 @@ export class PipelineCache {
     if (hit) return hit;
     const t0 = performance.now();
     const code = source();
+    const same = this.byCode.get(codeId(code, entryPoint));
+    if (same) {
+      this.cache.set(key, same);
+      return same;
+    }
     PipelineCache.onCompile?.(key, code);
     const module = this.device.createShaderModule({ code, label: key });
     const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: key });
@@ -73,6 +85,7 @@ export class PipelineCache {
     this.stats.sync++;
     this.count(key);
     this.cache.set(key, pipeline);
+    this.byCode.set(codeId(code, entryPoint), pipeline);
     return pipeline;
   }
 
@@ -93,10 +106,21 @@ export class PipelineCache {
         continue;
       }
       const entryPoint = spec.entryPoint ?? 'main';
+      const code = spec.code();
+      const id = codeId(code, entryPoint);
+      const same = this.byCode.get(id);
+      if (same) {
+        this.cache.set(spec.key, same);
+        continue;
+      }
+      const sameInFlight = this.pendingCode.get(id);
+      if (sameInFlight) {
+        waits.push(sameInFlight.then(() => void this.cache.set(spec.key, this.byCode.get(id)!)));
+        continue;
+      }
       // The scope takes a bad module's validation error, which would otherwise surface as an
       // uncaptured error at some later, unrelated readback.
       this.device.pushErrorScope('validation');
-      const code = spec.code();
       PipelineCache.onCompile?.(spec.key, code);
       const module = this.device.createShaderModule({ code, label: spec.key });
       const created = this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint }, label: spec.key });
@@ -110,13 +134,18 @@ export class PipelineCache {
               this.stats.prepared++;
               this.count(spec.key);
             }
+            if (!this.byCode.has(id)) this.byCode.set(id, pipeline);
           },
           (e: unknown) => {
             throw new GpuError(`kernel ${spec.key}: pipeline creation failed: ${e instanceof Error ? e.message : String(e)}`);
           },
         )
-        .finally(() => this.pending.delete(spec.key));
+        .finally(() => {
+          this.pending.delete(spec.key);
+          this.pendingCode.delete(id);
+        });
       this.pending.set(spec.key, job);
+      this.pendingCode.set(id, job);
       waits.push(job);
       started++;
     }
@@ -157,6 +186,9 @@ export class PipelineCache {
     if (err) throw new GpuError(`kernel ${key}: pipeline creation failed: ${err.message}`);
   }
 }
+
+/** Identity of a pipeline's source: its WGSL text and entry point. */
+const codeId = (code: string, entryPoint: string): string => `${entryPoint}\n${code}`;
 
 function emptyStats(): PipelineStats {
   return { sync: 0, syncMs: 0, prepared: 0, preparedMs: 0, byFamily: {} };

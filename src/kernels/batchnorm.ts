@@ -13,7 +13,9 @@
 // when C % 4 == 0) over ROWS_PER_INVOCATION consecutive rows, so its per-channel coefficients are
 // loaded once, not per element (llvmpipe turns every divergent storage load into per-lane scalar
 // loads); neighbouring invocations take neighbouring channels of the same rows, so loads stay
-// contiguous. Limits: R*C below the binding size.
+// contiguous. The row count R, the row slices of the statistics passes and the invocation count are read
+// at run time (shape-params.ts; strides from num_workgroups): one pipeline per pass and channel count
+// (plus ReLU, vec4, epsilon) serves every batch size. Limits: R*C below the binding size.
 // The training reductions (statistics, backward sums) have a GPU-shaped variant, batchnorm-wg.ts
 // ('tree': 256-invocation workgroups, tree reductions in workgroup memory), run where the tuner chose
 // it for this adapter and shape (families batchnorm.statistics, batchnorm.grad-sums); default 'lanes'.
@@ -24,6 +26,7 @@ import { BufferUsage } from '../gpu/usage';
 import { expectDtype, expectFinite, expectSameShape, f32Lit } from './checks';
 import { CH_LANES, ROW_LANES, channelSlices, rowsAndChannels } from './reduce-axes';
 import { BN_GRAD_FAMILY, BN_STATS_FAMILY, batchNormGradSumsTree, batchNormStatsTree, useTreeReduction } from './batchnorm-wg';
+import { shapeDecl, shapeParams } from './shape-params';
 
 export interface BatchNormOptions {
   epsilon?: number;
@@ -51,6 +54,8 @@ export interface BatchNormSaved {
 const WG = 256;
 /** Rows each invocation of the normalising passes covers (its coefficients loaded once). */
 const ROWS_PER_INVOCATION = 8;
+/** Runtime fields of the normalising passes: rows R, and invocations ceil(R / ROWS_PER_INVOCATION) * channel groups. */
+const ROW_FIELDS = ['rows', 'total'];
 
 /** Grid of the normalising passes: channel groups x row blocks, flattened (channel group fastest). */
 function rowBlocks(gpu: Gpu, size: number, C: number): { vec: boolean; T: string; cl: number; R: number; total: number; gx: number; gy: number } {
@@ -100,18 +105,19 @@ export function batchNormTrain(gpu: Gpu, x: Tensor, p: BatchNormParams, opts: Ba
   const partials = gpu.empty([slices, C, 4], 'f32', `${op}.partials`);
   gpu.dispatch({
     name: op,
-    key: `${op}.1:${R}:${C}:${slices}`,
+    key: `${op}.1:${C}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<vec4f>;
+${shapeDecl(['rows'], 2)}
 var<workgroup> acc: array<array<vec3f, ${CH_LANES}>, ${ROW_LANES}>;
 ${CHAN_MERGE}
 @compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
-fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let c = w.x * ${CH_LANES}u + l.x;
   var s = vec3f(0.0);
   if (c < ${C}u) {
-    for (var r = w.y * ${ROW_LANES}u + l.y; r < ${R}u; r += ${slices * ROW_LANES}u) {
+    for (var r = w.y * ${ROW_LANES}u + l.y; r < shape.rows; r += groups.y * ${ROW_LANES}u) {
       let v = x[r * ${C}u + c];
       s.x += 1.0;
       let d = v - s.y;
@@ -126,14 +132,14 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   }
   if (l.y == 0u && c < ${C}u) { partials[w.y * ${C}u + c] = vec4f(acc[0][l.x], 0.0); }
 }`,
-    bindings: [x, partials],
+    bindings: [x, partials, shapeParams(gpu, [R])],
     workgroups: [groupsX, slices],
   });
   const mean = gpu.empty([C], 'f32', `${op}.mean`);
   const invstd = gpu.empty([C], 'f32', `${op}.invstd`);
   gpu.dispatch({
     name: op,
-    key: `${op}.2:${C}:${slices}:${o.epsilon}`,
+    key: `${op}.2:${C}:${o.epsilon}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> partials: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> mean: array<f32>;
@@ -141,6 +147,7 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
 @group(0) @binding(3) var<storage, read_write> movingMean: array<f32>;
 @group(0) @binding(4) var<storage, read_write> movingVar: array<f32>;
 @group(0) @binding(5) var<storage, read> momentum: array<f32>;
+${shapeDecl(['slices'], 6)}
 ${CHAN_MERGE}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u) {
@@ -148,14 +155,14 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   if (c >= ${C}u) { return; }
   let m = momentum[0];
   var s = vec3f(0.0);
-  for (var p = 0u; p < ${slices}u; p++) { s = merge(s, partials[p * ${C}u + c].xyz); }
+  for (var p = 0u; p < shape.slices; p++) { s = merge(s, partials[p * ${C}u + c].xyz); }
   let variance = s.z / s.x;
   mean[c] = s.y;
   invstd[c] = 1.0 / sqrt(variance + ${f32Lit(o.epsilon)});
   movingMean[c] = movingMean[c] * m + s.y * momentum[1];
   movingVar[c] = movingVar[c] * m + variance * momentum[1];
 }`,
-    bindings: [partials, mean, invstd, p.movingMean, p.movingVar, momentumBuffer(gpu, o.momentum)],
+    bindings: [partials, mean, invstd, p.movingMean, p.movingVar, momentumBuffer(gpu, o.momentum), shapeParams(gpu, [slices])],
     workgroups: [Math.ceil(C / 64)],
   });
   partials.dispose();
@@ -206,7 +213,7 @@ function normalize(gpu: Gpu, op: string, x: Tensor, C: number, stats: Tensor[], 
   const y = gpu.empty(x.shape, 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `bnNormalize:${R}:${cl}:${vec}:${gx}:${fromVariance}:${o.epsilon}:${o.relu}`,
+    key: `bnNormalize:${cl}:${vec}:${fromVariance}:${o.epsilon}:${o.relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<${T}>;
 @group(0) @binding(1) var<storage, read> center: array<${T}>;
@@ -214,10 +221,11 @@ function normalize(gpu: Gpu, op: string, x: Tensor, C: number, stats: Tensor[], 
 @group(0) @binding(3) var<storage, read> gamma: array<${T}>;
 @group(0) @binding(4) var<storage, read> beta: array<${T}>;
 @group(0) @binding(5) var<storage, read_write> y: array<${T}>;
+${shapeDecl(ROW_FIELDS, 6)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let inv = g.x + g.y * ${gx * WG}u;
-  if (inv >= ${total}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let inv = g.x + g.y * groups.x * ${WG}u;
+  if (inv >= shape.total) { return; }
   let c = inv % ${cl}u;
   let r0 = (inv / ${cl}u) * ${ROWS_PER_INVOCATION}u;
 #if ${fromVariance}
@@ -228,7 +236,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let m = center[c];
   let k = invstd * gamma[c];
   let b = beta[c];
-  for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, ${R}u); r++) {
+  for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, shape.rows); r++) {
     let i = r * ${cl}u + c;
     let v = (x[i] - m) * k + b;
 #if ${o.relu}
@@ -238,7 +246,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 #endif
   }
 }`,
-    bindings: [x, ...stats, y],
+    bindings: [x, ...stats, y, shapeParams(gpu, [R, total])],
     workgroups: [gx, gy],
   });
   return y;
@@ -279,7 +287,7 @@ export function batchNormBackward(
   const partials = gpu.empty([slices, C, 2], 'f32', `${op}.partials`);
   gpu.dispatch({
     name: op,
-    key: `${op}.1:${R}:${C}:${slices}:${relu}`,
+    key: `${op}.1:${C}:${relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -289,15 +297,16 @@ export function batchNormBackward(
 #if ${relu}
 @group(0) @binding(5) var<storage, read> yr: array<f32>;
 #endif
+${shapeDecl(['rows'], relu ? 6 : 5)}
 var<workgroup> acc: array<array<vec2f, ${CH_LANES}>, ${ROW_LANES}>;
 @compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
-fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let c = w.x * ${CH_LANES}u + l.x;
   var s = vec2f(0.0);
   if (c < ${C}u) {
     let m = mean[c];
     let k = invstd[c];
-    for (var r = w.y * ${ROW_LANES}u + l.y; r < ${R}u; r += ${slices * ROW_LANES}u) {
+    for (var r = w.y * ${ROW_LANES}u + l.y; r < shape.rows; r += groups.y * ${ROW_LANES}u) {
       let i = r * ${C}u + c;
       let g = ${gradIn('i', 'f32')};
       s += vec2f(g, g * (x[i] - m) * k);
@@ -310,7 +319,7 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   }
   if (l.y == 0u && c < ${C}u) { partials[w.y * ${C}u + c] = acc[0][l.x]; }
 }`,
-    bindings: yRelu ? [dy, x, saved.mean, saved.invstd, partials, yRelu] : [dy, x, saved.mean, saved.invstd, partials],
+    bindings: [dy, x, saved.mean, saved.invstd, partials, ...(yRelu ? [yRelu] : []), shapeParams(gpu, [R])],
     workgroups: [groupsX, slices],
   });
   const dgamma = gpu.empty([C], 'f32', `${op}.dgamma`);
@@ -319,7 +328,7 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   const coef = gpu.empty([4, C], 'f32', `${op}.coef`);
   gpu.dispatch({
     name: op,
-    key: `${op}.2:${R}:${C}:${slices}`,
+    key: `${op}.2:${C}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> partials: array<vec2f>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
@@ -328,21 +337,23 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
 @group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(6) var<storage, read_write> coef: array<f32>;
+${shapeDecl(['rows', 'slices'], 7)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let c = g.x;
   if (c >= ${C}u) { return; }
   var s = vec2f(0.0);
-  for (var p = 0u; p < ${slices}u; p++) { s += partials[p * ${C}u + c]; }
+  for (var p = 0u; p < shape.slices; p++) { s += partials[p * ${C}u + c]; }
   dbeta[c] = s.x;
   dgamma[c] = s.y;
   let k = gamma[c] * invstd[c];
   coef[c] = k;
   coef[${C}u + c] = mean[c];
-  coef[${2 * C}u + c] = -k * s.x / ${f32Lit(R)};
-  coef[${3 * C}u + c] = -k * invstd[c] * s.y / ${f32Lit(R)};
+  let rows = f32(shape.rows);
+  coef[${2 * C}u + c] = -k * s.x / rows;
+  coef[${3 * C}u + c] = -k * invstd[c] * s.y / rows;
 }`,
-    bindings: [partials, gamma, saved.mean, saved.invstd, dgamma, dbeta, coef],
+    bindings: [partials, gamma, saved.mean, saved.invstd, dgamma, dbeta, coef, shapeParams(gpu, [R, slices])],
     workgroups: [Math.ceil(C / 64)],
   });
   partials.dispose();
@@ -359,7 +370,7 @@ function inputGradient(gpu: Gpu, op: string, dy: Tensor, x: Tensor, coef: Tensor
   const dx = gpu.empty(x.shape, 'f32', `${op}.dx`);
   gpu.dispatch({
     name: op,
-    key: `${op}.3:${R}:${cl}:${vec}:${gx}:${relu}`,
+    key: `${op}.3:${cl}:${vec}:${relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> dy: array<${T}>;
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
@@ -368,23 +379,24 @@ function inputGradient(gpu: Gpu, op: string, dy: Tensor, x: Tensor, coef: Tensor
 #if ${relu}
 @group(0) @binding(4) var<storage, read> yr: array<${T}>;
 #endif
+${shapeDecl(ROW_FIELDS, relu ? 5 : 4)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let inv = g.x + g.y * ${gx * WG}u;
-  if (inv >= ${total}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let inv = g.x + g.y * groups.x * ${WG}u;
+  if (inv >= shape.total) { return; }
   let c = inv % ${cl}u;
   let r0 = (inv / ${cl}u) * ${ROWS_PER_INVOCATION}u;
   let k = coef[c];
   let m = coef[${cl}u + c];
   let shift = coef[${2 * cl}u + c];
   let slope = coef[${3 * cl}u + c];
-  for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, ${R}u); r++) {
+  for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, shape.rows); r++) {
     let i = r * ${cl}u + c;
     let gi = ${gradIn('i', T)};
     dx[i] = k * gi + shift + (x[i] - m) * slope;
   }
 }`,
-    bindings: yRelu ? [dy, x, coef, dx, yRelu] : [dy, x, coef, dx],
+    bindings: [dy, x, coef, dx, ...(yRelu ? [yRelu] : []), shapeParams(gpu, [R, total])],
     workgroups: [gx, gy],
   });
   return dx;

@@ -68,3 +68,5 @@ export function conv2dGeometry(op: string, xShape: readonly number[], wShape: re
 
 export const geometryKey = (g: Conv2dGeometry): string =>
   [g.N, g.H, g.W, g.Cin, g.KH, g.KW, g.Cout, g.strideH, g.strideW, g.top, g.left].join(':');
+/** geometryKey without the batch size: for kernels that read N (or N-derived counts) at run time. */
+export const spatialKey = (g: Conv2dGeometry): string => geometryKey(g).slice(String(g.N).length + 1);

@@ -8,6 +8,8 @@
 //   bounds checks. K is split over chunks of (n, oh) rows so that small filters still fill the device;
 //   the chunks' partial sums are added by a second pass in a fixed order (deterministic, no atomics).
 // - bias:   db [Cout] = sum of dy over N, Ho, Wo, by the same two-level chunked sum.
+// The filter and bias gradients read the row count (N*Ho, N*Ho*Wo) and rows per chunk at run time
+// (shape-params.ts), so batch sizes whose chunk count agrees share one pipeline.
 // Under 'auto', the input gradient of a 1x1 stride-1 conv without padding is the GEMM dy · wᵀ on the
 // Winograd GEMM with one position (usePointwiseGemm); its filter gradient stays on the kernel here, which
 // measured faster on lavapipe than the tile reduction of winograd-filter-grad.ts (bench/RESULTS.md).
@@ -15,7 +17,8 @@
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
-import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, geometryKey } from './conv-geometry';
+import { type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, spatialKey } from './conv-geometry';
+import { shapeDecl, shapeParams } from './shape-params';
 import { gatherConv, usePointwiseGemm, useWinograd } from './conv2d';
 import { foldGrid } from './grid';
 import { DEFAULT_TILE, batchedGemm, inputGradPass, winogradConv, winogradFilter } from './winograd';
@@ -110,6 +113,7 @@ export function conv2dBackwardFilter(gpu: Gpu, x: Tensor, dy: Tensor, filterShap
 @group(0) @binding(0) var<storage, read> X: array<${xVec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(1) var<storage, read> DY: array<${dyVec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(2) var<storage, read_write> P: array<f32>;
+${shapeDecl(['rows', 'perChunk'], 3)}
 const H = ${g.H};
 const W = ${g.W};
 const CIN = ${g.Cin}u;
@@ -138,7 +142,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let r0 = (inv / ${colGroups}u) * 4u;
   if (r0 >= M) { return; }
   let chunk = gid.y;
-  let rowEnd = min((chunk + 1u) * ${perChunk}u, ${rows}u);
+  let rowEnd = min((chunk + 1u) * shape.perChunk, shape.rows);
   var acc: array<vec4f, 4>;
 #if ${xVec}
   let tap = r0 / CIN;
@@ -149,7 +153,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let owLo = u32(max(0, (${g.left} - kw + ${g.strideW - 1}) / ${g.strideW}));
   let span = W - 1 + ${g.left} - kw;
   let owHi = select(0u, min(u32(span / ${g.strideW} + 1), WO), span >= 0);
-  for (var row = chunk * ${perChunk}u; row < rowEnd; row++) {
+  for (var row = chunk * shape.perChunk; row < rowEnd; row++) {
     let n = row / HO;
     let oh = row % HO;
     let ih = i32(oh) * ${g.strideH} + kh - ${g.top};
@@ -177,7 +181,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     kws[i] = i32(tap % ${g.KW}u);
     cis[i] = r % CIN;
   }
-  for (var row = chunk * ${perChunk}u; row < rowEnd; row++) {
+  for (var row = chunk * shape.perChunk; row < rowEnd; row++) {
     let n = row / HO;
     let oh = i32(row % HO);
     for (var ow = 0u; ow < WO; ow++) {
@@ -204,9 +208,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`;
   gpu.dispatch({
     name: op,
-    key: `${op}:${geometryKey(g)}:${chunks}`,
+    key: `${op}:${spatialKey(g)}:${chunks}`,
     code,
-    bindings: [x, dy, partials],
+    bindings: [x, dy, partials, shapeParams(gpu, [rows, perChunk])],
     workgroups: [Math.ceil((rowGroups * colGroups) / WG), chunks],
   });
   if (chunks > 1) {
@@ -229,20 +233,21 @@ export function conv2dBackwardBias(gpu: Gpu, dy: Tensor): Tensor {
   const db = gpu.empty([C], 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `${op}:${rows}:${C}:${chunks}`,
+    key: `${op}:${C}:${chunks}`,
     code: () => `
 @group(0) @binding(0) var<storage, read> DY: array<f32>;
 @group(0) @binding(1) var<storage, read_write> P: array<f32>;
+${shapeDecl(['rows', 'perChunk'], 2)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= ${C}u) { return; }
-  let end = min((gid.y + 1u) * ${perChunk}u, ${rows}u);
+  let end = min((gid.y + 1u) * shape.perChunk, shape.rows);
   var s = 0.0;
-  for (var r = gid.y * ${perChunk}u; r < end; r++) { s += DY[r * ${C}u + c]; }
+  for (var r = gid.y * shape.perChunk; r < end; r++) { s += DY[r * ${C}u + c]; }
   P[gid.y * ${C}u + c] = s;
 }`,
-    bindings: [dy, partials],
+    bindings: [dy, partials, shapeParams(gpu, [rows, perChunk])],
     workgroups: [Math.ceil(C / WG), chunks],
   });
   sumChunks(gpu, op, partials, db);

@@ -8,13 +8,15 @@
 // seed and step live on the GPU in a u32 [2] state tensor [step, seed]: advanceDropoutStep records
 // step += 1 (after the backward pass of a training step), so a step needs no CPU write. `stream`
 // separates the dropout layers of one model (baked per layer; stream 0 uses the seed as is).
-// Layout: flat, any shape; one invocation per element on a grid1d grid; the first two hash stages
+// Layout: flat, any shape; one invocation per element on a grid1d grid (the element count a runtime
+// value, shape-params.ts: one pipeline per rate and stream for every size); the first two hash stages
 // depend only on the state and are recomputed per invocation (cheaper than another dispatch).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, f32Lit } from './checks';
 import { incrementCounter } from './optim';
+import { shapeDecl, shapeParams } from './shape-params';
 
 export interface DropoutOptions {
   /** Fraction of elements dropped, in [0, 1). */
@@ -66,25 +68,26 @@ function launch(gpu: Gpu, op: string, x: Tensor, state: Tensor, opts: DropoutOpt
   const y = gpu.empty(x.shape, 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `dropout:${n}:${gx}:${threshold}:${stream}`,
+    key: `dropout:${threshold}:${stream}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> state: array<u32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${shapeDecl(['count'], 3)}
 fn pcg(v: u32) -> u32 {
   let s = v * 747796405u + 2891336453u;
   let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
   return (w >> 22u) ^ w;
 }
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let i = g.x + g.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = g.x + g.y * groups.x * ${WG}u;
+  if (i >= shape.count) { return; }
   let key = pcg(pcg(state[1] + ${streamSeed(0, stream)}u) ^ state[0]);
   let keep = pcg(key ^ i) >= ${threshold}u;
   y[i] = select(0.0, x[i] * ${f32Lit(scale)}, keep);
 }`,
-    bindings: [x, state, y],
+    bindings: [x, state, y, shapeParams(gpu, [n])],
     workgroups: [gx, gy],
   });
   return y;

@@ -1,11 +1,13 @@
 // Elementwise kernels: add, mul, scale, relu and relu's backward over same-shape f32 tensors.
 // Layout: flat; when the element count is a multiple of 4 the kernel works on vec4 (four elements per
 // invocation), else on scalars. Workgroups of 256 invocations over a 2-D grid (grid1d) so any size up
-// to the storage-binding limit dispatches.
+// to the storage-binding limit dispatches. The element count is a runtime value (shape-params.ts) and
+// the grid stride comes from num_workgroups: one pipeline per op and vec4-ness, whatever the size.
 
 import { wgsl } from './wgsl';
 import { grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectFinite, expectSameShape, f32Lit } from './checks';
+import { shapeDecl, shapeParams } from './shape-params';
 
 type Binary = 'add' | 'mul' | 'reluBackward';
 type Unary = 'scale' | 'relu';
@@ -22,17 +24,18 @@ function launch(gpu: Gpu, op: Binary | Unary, inputs: Tensor[], expr: string, ke
   const names = ['a', 'b'].slice(0, inputs.length);
   gpu.dispatch({
     name: op,
-    key: `${op}:${vec}:${lanes}:${gx}:${keyExtra}`,
+    key: `${op}:${vec}:${keyExtra}`,
     code: () => wgsl`
 ${names.map((n, i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${T}>;`).join('\n')}
 @group(0) @binding(${names.length}) var<storage, read_write> out: array<${T}>;
+${shapeDecl(['lanes'], names.length + 1)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let i = g.x + g.y * ${gx * WG}u;
-  if (i >= ${lanes}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = g.x + g.y * groups.x * ${WG}u;
+  if (i >= shape.lanes) { return; }
   out[i] = ${expr};
 }`,
-    bindings: [...inputs, out],
+    bindings: [...inputs, out, shapeParams(gpu, [lanes])],
     workgroups: [gx, gy],
   });
   return out;

@@ -6,7 +6,8 @@
 // argmax (the first maximum on ties) equals the label, so training accuracy needs no extra pass. A
 // second single-workgroup pass sums losses and hits in a fixed order (deterministic) into
 // stats = [mean loss, number correct]. A label outside [0, K) makes that example's loss and gradient
-// NaN, so a bad batch poisons training visibly instead of silently.
+// NaN, so a bad batch poisons training visibly instead of silently. N is read at run time
+// (shape-params.ts): one pipeline per K and options serves every batch size.
 // With classWeights w [K] f32 (Keras' class_weight: a per-example weight w[label], mean still over N),
 // loss_n and dz_n are both multiplied by w[label]; stats[0] is then sum_n w[label_n] loss_n / N.
 // With mix (mixup; src/train/loop/mixup.ts) — partner labels [N] and a share w ([1] f32, read on the GPU so
@@ -21,6 +22,7 @@
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectFinite, expectRank, f32Lit } from './checks';
+import { shapeDecl, shapeParams } from './shape-params';
 
 export interface SoftmaxCrossEntropyOptions {
   labelSmoothing?: number;
@@ -89,7 +91,7 @@ export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, op
   const lt = labels.dtype;
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${K}:${lt}:${Math.fround(s)}:${gx}:${weights ? 'w' : ''}:${mix ? 'mix' : ''}:${mask ? 'mask' : ''}`,
+    key: `${op}:${K}:${lt}:${Math.fround(s)}:${weights ? 'w' : ''}:${mix ? 'mix' : ''}:${mask ? 'mask' : ''}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> z: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<${lt}>;
@@ -107,13 +109,14 @@ fn allowed(i: u32) -> bool { return classMask[i] != 0u; }
 #else
 fn allowed(i: u32) -> bool { return true; }
 #endif
+${shapeDecl(['batch'], maskBinding + (mask ? 1 : 0))}
 const K = ${K}u;
 // A private variable, not a constant: WGSL refuses NaN in constant expressions.
 var<private> nanBits: u32 = 0x7fc00000u;
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let n = g.x + g.y * ${gx * 64}u;
-  if (n >= ${N}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let n = g.x + g.y * groups.x * 64u;
+  if (n >= shape.batch) { return; }
   let row = n * K;
   let nan = bitcast<f32>(nanBits);
   let raw = labels[n];
@@ -159,38 +162,39 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     let t = off + select(0.0, ${f32Lit(1 - s)}, k == label);
 #endif
     l += t * (logSum - shifted);
-    dz[row + k] = select(nan, w * (exp(shifted) / sum - t) / ${f32Lit(N)}, valid);
+    dz[row + k] = select(nan, w * (exp(shifted) / sum - t) / f32(shape.batch), valid);
   }
   loss[n] = select(nan, w * l, valid);
   correct[n] = select(0u, 1u, valid && arg == label);
 }`,
-    bindings: [logits, labels, loss, dlogits, correct, ...(weights ? [weights] : []), ...(mix ? [mix.partners, mix.weight] : []), ...(mask ? [mask] : [])],
+    bindings: [logits, labels, loss, dlogits, correct, ...(weights ? [weights] : []), ...(mix ? [mix.partners, mix.weight] : []), ...(mask ? [mask] : []), shapeParams(gpu, [N])],
     workgroups: [gx, gy],
   });
   const stats = gpu.empty([2], 'f32', `${op}.stats`);
   gpu.dispatch({
     name: op,
-    key: `${op}.mean:${N}`,
+    key: `${op}.mean`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> loss: array<f32>;
 @group(0) @binding(1) var<storage, read> correct: array<u32>;
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+${shapeDecl(['batch'], 3)}
 var<workgroup> acc: array<vec2f, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) l: u32) {
   var s = vec2f(0.0);
-  for (var i = l; i < ${N}u; i += ${WG}u) { s += vec2f(loss[i], f32(correct[i])); }
+  for (var i = l; i < shape.batch; i += ${WG}u) { s += vec2f(loss[i], f32(correct[i])); }
   acc[l] = s;
   for (var stride = ${WG / 2}u; stride > 0u; stride >>= 1u) {
     workgroupBarrier();
     if (l < stride) { acc[l] += acc[l + stride]; }
   }
   if (l == 0u) {
-    stats[0] = acc[0].x / ${f32Lit(N)};
+    stats[0] = acc[0].x / f32(shape.batch);
     stats[1] = acc[0].y;
   }
 }`,
-    bindings: [loss, correct, stats],
+    bindings: [loss, correct, stats, shapeParams(gpu, [N])],
     workgroups: [1],
   });
   return { loss, dlogits, correct, stats };

@@ -3,7 +3,8 @@
 // Tiling: register blocking, no workgroup memory: each invocation computes a 4x4 block of C with the
 // k loop unrolled by 4; workgroups of 8x8 invocations cover 32x32 of C. Operands are read as vec4
 // where they are contiguous and aligned (A along k when !transA and K%4==0; B along n when !transB and
-// N%4==0), else as scalars with bounds checks, so any M, N, K >= 1 work. Software adapters (lavapipe, SwiftShader) reward exactly this
+// N%4==0), else as scalars with bounds checks, so any M, N, K >= 1 work. M, N and K are runtime values
+// (shape-params.ts): one pipeline per layout (transposes, vec4 reads, bias, ReLU) serves every shape. Software adapters (lavapipe, SwiftShader) reward exactly this
 // (see bench/RESULTS.md); real GPUs would prefer workgroup-memory tiles: matmul-tiled.ts, chosen per
 // adapter and shape by the tuner (src/tune/, family 'matmul') or by the `variant` option.
 
@@ -12,6 +13,7 @@ import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { chosenVariant } from '../gpu/choices';
 import { expectDtype, expectRank } from './checks';
 import { matmulTiled } from './matmul-tiled';
+import { shapeDecl, shapeParams } from './shape-params';
 
 /** The kernels a matmul can run on: the register-blocked one below (default) or matmul-tiled.ts. */
 export const MATMUL_VARIANTS = ['register', 'tiled8', 'tiled16'] as const;
@@ -83,6 +85,8 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
   const K4 = Math.ceil(K / 4) * 4;
   gpu.dispatch({
     name: op,
+    // The shape stays in the key (tests and the tuner read it); shapes with the same layout generate
+    // the same WGSL and share one pipeline (PipelineCache dedupes by source).
     key: `${op}:${M}:${N}:${K}:${transA}:${transB}:${hasBias}:${act}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> A: array<${aVec ? 'vec4f' : 'f32'}>;
@@ -91,24 +95,22 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
 #if ${hasBias}
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 #endif
-const M = ${M}u;
-const N = ${N}u;
-const K = ${K}u;
+${shapeDecl(['M', 'N', 'K', 'K4'], hasBias ? 4 : 3)}
 
 // A[r, k] for k in k0..k0+3 (zero past K); r is clamped, rows past M are never stored.
 fn loadA(r: u32, k0: u32) -> vec4f {
-  let rr = min(r, M - 1u);
+  let rr = min(r, shape.M - 1u);
 #if ${aVec}
-  return A[(rr * K + k0) / 4u];
+  return A[(rr * shape.K + k0) / 4u];
 #else
   var v = vec4f(0.0);
   for (var j = 0u; j < 4u; j++) {
     let k = k0 + j;
-    if (k < K) {
+    if (k < shape.K) {
 #if ${transA}
-      v[j] = A[k * M + rr];
+      v[j] = A[k * shape.M + rr];
 #else
-      v[j] = A[rr * K + k];
+      v[j] = A[rr * shape.K + k];
 #endif
     }
   }
@@ -118,18 +120,18 @@ fn loadA(r: u32, k0: u32) -> vec4f {
 
 // B[k, c..c+3] (zero past N or K).
 fn loadB(k: u32, c: u32) -> vec4f {
-  if (k >= K) { return vec4f(0.0); }
+  if (k >= shape.K) { return vec4f(0.0); }
 #if ${bVec}
-  return B[(k * N + c) / 4u];
+  return B[(k * shape.N + c) / 4u];
 #else
   var v = vec4f(0.0);
   for (var j = 0u; j < 4u; j++) {
     let cc = c + j;
-    if (cc < N) {
+    if (cc < shape.N) {
 #if ${transB}
-      v[j] = B[cc * K + k];
+      v[j] = B[cc * shape.K + k];
 #else
-      v[j] = B[k * N + cc];
+      v[j] = B[k * shape.N + cc];
 #endif
     }
   }
@@ -141,9 +143,9 @@ fn loadB(k: u32, c: u32) -> vec4f {
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let c0 = g.x * ${TILE}u;
   let r0 = g.y * ${TILE}u;
-  if (c0 >= N || r0 >= M) { return; }
+  if (c0 >= shape.N || r0 >= shape.M) { return; }
   var acc: array<vec4f, ${TILE}>;
-  for (var k0 = 0u; k0 < ${K4}u; k0 += 4u) {
+  for (var k0 = 0u; k0 < shape.K4; k0 += 4u) {
     let a0 = loadA(r0, k0);
     let a1 = loadA(r0 + 1u, k0);
     let a2 = loadA(r0 + 2u, k0);
@@ -158,10 +160,10 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   }
   for (var i = 0u; i < ${TILE}u; i++) {
     let r = r0 + i;
-    if (r >= M) { break; }
+    if (r >= shape.M) { break; }
     for (var j = 0u; j < 4u; j++) {
       let c = c0 + j;
-      if (c >= N) { break; }
+      if (c >= shape.N) { break; }
       var v = acc[i][j];
 #if ${hasBias}
       v += bias[c];
@@ -169,11 +171,11 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 #if ${act === 'relu'}
       v = max(v, 0.0);
 #endif
-      C[r * N + c] = v;
+      C[r * shape.N + c] = v;
     }
   }
 }`,
-    bindings: hasBias ? [a, b, out, opts.bias!] : [a, b, out],
+    bindings: [a, b, out, ...(hasBias ? [opts.bias!] : []), shapeParams(gpu, [M, N, K, K4])],
     workgroups: [gx, gy],
   });
   return out;

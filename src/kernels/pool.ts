@@ -9,12 +9,14 @@
 // Global average pooling [N, H, W, C] -> [N, C]: one workgroup per (image, 32 channels) with 8 lanes
 // over the H*W positions, reduced in workgroup memory (deterministic); its backward spreads
 // dy / (H*W). Elsewhere one invocation per element (four channels with vec4 when C % 4 == 0), on a
-// grid1d grid.
+// grid1d grid. The batch size N is a runtime value (shape-params.ts: element counts and N in a uniform,
+// the grid stride from num_workgroups), so one pipeline serves every batch size of a layer.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
 import { CH_LANES, ROW_LANES } from './reduce-axes';
+import { shapeDecl, shapeParams } from './shape-params';
 
 const WG = 256;
 
@@ -37,16 +39,17 @@ export function maxPool2x2(gpu: Gpu, x: Tensor): { y: Tensor; argmax: Tensor } {
   const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${H}:${W}:${C}:${gx}`,
+    key: `${op}:${H}:${W}:${C}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<${v.F}>;
 @group(0) @binding(1) var<storage, read_write> y: array<${v.F}>;
 @group(0) @binding(2) var<storage, read_write> argmax: array<${v.U}>;
+${shapeDecl(['count'], 3)}
 const CL = ${C / v.L}u;
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let o = g.x + g.y * ${gx * WG}u;
-  if (o >= ${n}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let o = g.x + g.y * groups.x * ${WG}u;
+  if (o >= shape.count) { return; }
   let c = o % CL;
   let wo = (o / CL) % ${Wo}u;
   let ho = (o / (CL * ${Wo}u)) % ${Ho}u;
@@ -65,7 +68,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   y[o] = best;
   argmax[o] = bi;
 }`,
-    bindings: [x, y, argmax],
+    bindings: [x, y, argmax, shapeParams(gpu, [n])],
     workgroups: [gx, gy],
   });
   return { y, argmax };
@@ -94,16 +97,17 @@ export function maxPool2x2Backward(gpu: Gpu, dy: Tensor, argmax: Tensor, xShape:
   const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${H}:${W}:${C}:${gx}`,
+    key: `${op}:${H}:${W}:${C}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> dy: array<${v.F}>;
 @group(0) @binding(1) var<storage, read> argmax: array<${v.U}>;
 @group(0) @binding(2) var<storage, read_write> dx: array<${v.F}>;
+${shapeDecl(['count'], 3)}
 const CL = ${C / v.L}u;
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let i = g.x + g.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = g.x + g.y * groups.x * ${WG}u;
+  if (i >= shape.count) { return; }
   let c = i % CL;
   let wp = (i / CL) % ${Wc}u;
   let hp = (i / (CL * ${Wc}u)) % ${Hc}u;
@@ -126,7 +130,7 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
     }
   }
 }`,
-    bindings: [dy, argmax, dx],
+    bindings: [dy, argmax, dx, shapeParams(gpu, [n])],
     workgroups: [gx, gy],
   });
   return dx;
@@ -144,10 +148,11 @@ export function globalAvgPool(gpu: Gpu, x: Tensor): Tensor {
   const y = gpu.empty([N, C], 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${P}:${C}`,
+    key: `${op}:${P}:${C}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
+${shapeDecl(['batch'], 2)}
 var<workgroup> acc: array<array<f32, ${CH_LANES}>, ${ROW_LANES}>;
 @compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
 fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
@@ -162,9 +167,9 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
     workgroupBarrier();
     if (l.y < stride) { acc[l.y][l.x] += acc[l.y + stride][l.x]; }
   }
-  if (l.y == 0u && c < ${C}u && b < ${N}u) { y[b * ${C}u + c] = acc[0][l.x] / ${P}.0; }
+  if (l.y == 0u && c < ${C}u && b < shape.batch) { y[b * ${C}u + c] = acc[0][l.x] / ${P}.0; }
 }`,
-    bindings: [x, y],
+    bindings: [x, y, shapeParams(gpu, [N])],
     workgroups: [Math.ceil(C / CH_LANES), Math.min(N, 65535), Math.ceil(N / 65535)],
   });
   return y;
@@ -185,17 +190,18 @@ export function globalAvgPoolBackward(gpu: Gpu, dy: Tensor, xShape: readonly num
   const [gx, gy] = grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch({
     name: op,
-    key: `${op}:${N}:${P}:${C}:${gx}`,
+    key: `${op}:${P}:${C}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+${shapeDecl(['count'], 2)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) g: vec3u) {
-  let i = g.x + g.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = g.x + g.y * groups.x * ${WG}u;
+  if (i >= shape.count) { return; }
   dx[i] = dy[(i / ${P * C}u) * ${C}u + i % ${C}u] / ${P}.0;
 }`,
-    bindings: [dy, dx],
+    bindings: [dy, dx, shapeParams(gpu, [n])],
     workgroups: [gx, gy],
   });
   return dx;

@@ -5,8 +5,10 @@
 // reduction over tiles split into chunks (partials [chunks, a², Cin, Cout]; each lane 4 input x 16 output
 // channels where Cout divides by 16, else 8 or 4, with Z workgroup-uniform: shared by subgroup broadcast
 // where subgroups.ts allows, lane k loading Z's vec4 k), then one pass that sums
-// the chunks in order (deterministic, no atomics) and applies Gᵀ . G. The tuner may replace the reduction
-// per layer by a tiled split-K GEMM (winograd-gemm-tiled.ts: family winograd.reduce). Limits: those of winogradFits;
+// the chunks in order (deterministic, no atomics) and applies Gᵀ . G. The reduction reads the tile count
+// and tiles per chunk at run time (shape-params.ts), so batch sizes with the same chunk count (any with
+// enough tiles) share its pipeline. The tuner may replace the reduction per layer by a tiled split-K GEMM
+// (winograd-gemm-tiled.ts: family winograd.reduce). Limits: those of winogradFits;
 // Cin/4 lanes per workgroup (Cin <= 1024).
 
 import { wgsl } from './wgsl';
@@ -14,6 +16,7 @@ import { type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry } from './conv-geometry';
 import { foldGrid } from './grid';
 import { canShareRows } from './subgroups';
+import { shapeDecl, shapeParams } from './shape-params';
 import { tileTransform } from './winograd';
 import { WINOGRAD_REDUCE_FAMILY, tiledReduceWorkgroups, tiledTileReduction, tiledWinogradLanes, winogradGemmShapeKey } from './winograd-gemm-tiled';
 import { DEFAULT_TILE, MATRICES, WG, type WinogradTile, sandwich, transposed } from './winograd-matrices';
@@ -65,11 +68,11 @@ function tileReduction(gpu: Gpu, v: Tensor, z: Tensor, vectors: ReduceVectors): 
   const R = [0, 1, 2, 3];
   const shared = CV > 1 && canShareRows(gpu, lanes, CV);
   const zLoads = shared
-    ? `    let bMine = B[(xi * ${T}u + t) * ${D / 4}u + d4 + lane % ${CV}u];\n${V.map((c) => `    let b${c} = subgroupBroadcast(bMine, ${c}u);`).join('\n')}`
-    : V.map((c) => `    let b${c} = B[(xi * ${T}u + t) * ${D / 4}u + d4 + ${c}u];`).join('\n');
+    ? `    let bMine = B[(xi * shape.tiles + t) * ${D / 4}u + d4 + lane % ${CV}u];\n${V.map((c) => `    let b${c} = subgroupBroadcast(bMine, ${c}u);`).join('\n')}`
+    : V.map((c) => `    let b${c} = B[(xi * shape.tiles + t) * ${D / 4}u + d4 + ${c}u];`).join('\n');
   gpu.dispatch({
     name: 'winograd.reduce',
-    key: `winograd.reduce:${XI}:${T}:${S}:${D}:${chunks}:${CV}:${shared}`,
+    key: `winograd.reduce:${XI}:${S}:${D}:${chunks}:${CV}:${shared}`,
     code: () => wgsl`
 #if ${shared}
 enable subgroups;
@@ -77,23 +80,24 @@ enable subgroups;
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
+${shapeDecl(['tiles', 'per'], 3)}
 @compute @workgroup_size(${lanes})
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u${shared ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let xi = wid.x / ${dBlocks}u;
   let d4 = (wid.x % ${dBlocks}u) * ${CV}u;
   let s4 = lid.x;
   let chunk = wid.y;
-  let end = min((chunk + 1u) * ${per}u, ${T}u);
+  let end = min((chunk + 1u) * shape.per, shape.tiles);
 ${R.flatMap((r) => V.map((c) => `  var acc${r}_${c} = vec4f(0.0);`)).join('\n')}
-  for (var t = chunk * ${per}u; t < end; t++) {
-    let a = A[(xi * ${T}u + t) * ${lanes}u + s4];
+  for (var t = chunk * shape.per; t < end; t++) {
+    let a = A[(xi * shape.tiles + t) * ${lanes}u + s4];
 ${zLoads}
 ${R.flatMap((r) => V.map((c) => `    acc${r}_${c} = fma(vec4f(a[${r}]), b${c}, acc${r}_${c});`)).join('\n')}
   }
   let base = (chunk * ${XI}u + xi) * ${S}u + s4 * 4u;
 ${R.flatMap((r) => V.map((c) => `  O[(base + ${r}u) * ${D / 4}u + d4 + ${c}u] = acc${r}_${c};`)).join('\n')}
 }`,
-    bindings: [v, z, out],
+    bindings: [v, z, out, shapeParams(gpu, [T, per])],
     workgroups: [XI * dBlocks, chunks, 1],
   });
   return out;

@@ -9,7 +9,8 @@
 // Layout: M [a², T, D] (a = m + 2, T = N * ceil(DH/m) * ceil(DW/m) tiles, tile-major, channels last),
 // unpooled output NHWC [N, DH, DW, D], pooled output [N, DH/2, DW/2, D] (DH, DW even after the crop),
 // residual [N, RH, RW, D] with RH >= DH, RW >= DW (its top-left DH x DW part is added).
-// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z.
+// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z. T (so the
+// batch size) is read at run time (shape-params.ts): one pipeline per layer and epilogue for every batch.
 // Limits: D % 4 == 0 (as every Winograd pass); pooling needs DH, DW >= 2. Max pool uses WGSL max(), so
 // a NaN in a window is not propagated the way maxPool2x2 does (inference only, where none is expected).
 
@@ -17,6 +18,7 @@ import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { foldGrid } from './grid';
 import { MATRICES, WG, sandwich, type Pass, type WinogradTile } from './winograd-matrices';
+import { shapeDecl, shapeParams } from './shape-params';
 
 export interface InverseEpilogue {
   /** [D] added to every output pixel. */
@@ -64,7 +66,7 @@ export function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor,
   const pixel = (i: number, j: number) => act(`y_${i}_${j} + b${hasRes ? ` + res(n, h + ${i}u, w + ${j}u, c4)` : ''}`);
   gpu.dispatch({
     name: pool || hasRes ? 'winograd.inverse-tail' : 'winograd.inverse',
-    key: `winograd.inverse:${m}:${[p.N, p.DH, p.DW, p.D].join(':')}:${hasBias}:${e.relu}:${hasRes && `${RH}:${RW}`}:${pool}`,
+    key: `winograd.inverse:${m}:${[p.DH, p.DW, p.D].join(':')}:${hasBias}:${e.relu}:${hasRes && `${RH}:${RW}`}:${pool}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> M: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> Y: array<vec4f>;
@@ -82,13 +84,14 @@ fn store(n: u32, h: u32, w: u32, c4: u32, v: vec4f) {
   if (h >= ${PH}u || w >= ${PW}u) { return; }
   Y[((n * ${PH}u + h) * ${PW}u + w) * ${D4}u + c4] = v;
 }
+${shapeDecl(['tiles'], bindings.length)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gx * WG}u;
-  if (e >= ${T * D4}u) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = gid.x + gid.z * groups.x * ${WG}u;
+  if (e >= shape.tiles * ${D4}u) { return; }
   let t = e / ${D4}u;
   let c4 = e % ${D4}u;
-${I.flatMap((i) => I.map((j) => `  let m_${i}_${j} = M[(${i * a + j}u * ${T}u + t) * ${D4}u + c4];`)).join('\n')}
+${I.flatMap((i) => I.map((j) => `  let m_${i}_${j} = M[(${i * a + j}u * shape.tiles + t) * ${D4}u + c4];`)).join('\n')}
 ${sandwich(MATRICES[m].AT, (k, l) => `m_${k}_${l}`, 'y', 'q', 'vec4f(0.0)')}
   let b = ${hasBias ? 'bias[c4]' : 'vec4f(0.0)'};
   let n = t / ${TH * TW}u;
@@ -99,7 +102,7 @@ ${pool
   ? Q.flatMap((i) => Q.map((j) => `  store(n, h / 2u + ${i}u, w / 2u + ${j}u, c4, max(max(${pixel(2 * i, 2 * j)}, ${pixel(2 * i, 2 * j + 1)}), max(${pixel(2 * i + 1, 2 * j)}, ${pixel(2 * i + 1, 2 * j + 1)})));`)).join('\n')
   : O.flatMap((i) => O.map((j) => `  store(n, h + ${i}u, w + ${j}u, c4, ${pixel(i, j)});`)).join('\n')}
 }`,
-    bindings,
+    bindings: [...bindings, shapeParams(gpu, [T])],
     workgroups: [gx, 1, gz],
   });
   return out;

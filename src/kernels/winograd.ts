@@ -8,7 +8,9 @@
 //   2. GEMM:       M[ξ] = V[ξ] · U[ξ] for each of the a² positions ξ; U [a², S, D] is the transformed filter,
 //   3. inverse:    destination [N, DH, DW, D] = Aᵀ M A per tile, + bias, ReLU (winograd-inverse.ts; at
 //                  inference also + residual and a fused 2x2 max pool).
-// T = N * ceil(DH/m) * ceil(DW/m) tiles. The input gradient is the same conv of dy with the filter rotated
+// T = N * ceil(DH/m) * ceil(DW/m) tiles. The transforms, the inverse and the filter gradient's tile reduction
+// read T at run time (shape-params.ts; the grid stride from num_workgroups): one pipeline per layer serves
+// every batch size (the GEMM still bakes T). The input gradient is the same conv of dy with the filter rotated
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
 //   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G
 // (winograd-filter-grad.ts).
@@ -32,6 +34,7 @@ import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inv
 import { canShareRows } from './subgroups';
 import { chosenVariant } from '../gpu/choices';
 import { WINOGRAD_GEMM_FAMILY, tiledBatchedGemm, tiledGemmWorkgroups, tiledWinogradLanes, winogradGemmShapeKey } from './winograd-gemm-tiled';
+import { shapeDecl, shapeParams } from './shape-params';
 
 /** Tuner family (src/tune/) switching the transforms' texture reads (textures.ts): 'on' (default) or 'off'. */
 export const TEXTURES_FAMILY = 'image-textures';
@@ -113,6 +116,7 @@ export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output
   const image = gpu.canStageImage(W * C4, N * H) && chosenVariant(gpu, TEXTURES_FAMILY, TEXTURES_SHAPE) !== 'off';
   gpu.dispatch({
     name: `winograd.${kind}`,
+    // N stays in the key (the tuner's tests read it); batch sizes share the WGSL and so one pipeline.
     key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
     code: () => wgsl`
 #if ${image}
@@ -130,10 +134,11 @@ fn load(n: u32, h: i32, w: i32, c4: u32) -> vec4f {
 }
 #endif
 @group(0) @binding(1) var<storage, read_write> O: array<vec4f>;
+${shapeDecl(['tiles'], 2)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gx * WG}u;
-  if (e >= ${T * C4}u) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = gid.x + gid.z * groups.x * ${WG}u;
+  if (e >= shape.tiles * ${C4}u) { return; }
   let t = e / ${C4}u;
   let c4 = e % ${C4}u;
   let n = t / ${TH * TW}u;
@@ -142,9 +147,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let w0 = i32(r % ${TW}u) * ${m} - ${isInput ? left : 0};
 ${[...Array(P).keys()].flatMap((i) => [...Array(P).keys()].map((j) => `  let d_${i}_${j} = load(n, h0 + ${i}, w0 + ${j}, c4);`)).join('\n')}
 ${sandwich(L, (k, l) => `d_${k}_${l}`, 'v', 'q', 'vec4f(0.0)')}
-${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * ${T}u + t) * ${C4}u + c4] = v_${i}_${j};`)).join('\n')}
+${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * shape.tiles + t) * ${C4}u + c4] = v_${i}_${j};`)).join('\n')}
 }`,
-    bindings: [image ? gpu.imageOf(img, W * C4, N * H) : img, out],
+    bindings: [image ? gpu.imageOf(img, W * C4, N * H) : img, out, shapeParams(gpu, [T])],
     workgroups: [gx, 1, gz],
   });
   return out;

@@ -1,5 +1,6 @@
-// Compiling a run's pipelines ahead of use. Kernels bake their shapes into the WGSL (one pipeline per
-// batch size and layer), and on a software adapter with a cold shader cache compiling them one at a
+// Compiling a run's pipelines ahead of use. Some kernels bake their shapes into the WGSL (the Winograd
+// GEMM, the stem conv: one pipeline per batch size and layer; most read the batch size at run time,
+// kernels/shape-params.ts), and on a software adapter with a cold shader cache compiling them one at a
 // time on first use costs more than the first epoch's work. trainingBatchSizes() lists the batch sizes
 // an epoch will see (full batches, the last partial one, BN recalibration and validation batches);
 // precompileTraining() traces one training step, one recalibration batch and one inference batch of
