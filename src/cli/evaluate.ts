@@ -32,11 +32,12 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--data <dir>', 'data folder or CSV manifest (same conventions as `ser train`); more than once (NAME=DIR or the base name) for several corpora: each clip is decided over its own corpus\'s classes and the report is broken down per corpus', collect)
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--speaker-clips <k>', "for a model trained with --speaker-norm: normalise each speaker's clips in random groups of at most k instead of all together (how many clips of a speaker inference needs)", numberWithin(1, 100000, true))
+    .option('--one-speaker', "for a model trained with --speaker-norm and data whose names give no speakers: normalise all clips together as one group (the data set's own statistics stand in for the speaker's)")
     .option('--seed <n>', 'seed of the --speaker-clips groups', numberWithin(0, 2 ** 31, true), 0)
     .option('--held-out', "score only the clips the model was validated on (the model folder's split.json; --data is the folder it was trained from); a --speaker-norm model still normalises with all of each speaker's clips in --data")
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
-    .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; seed: number; heldOut?: boolean }) => {
+    .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean }) => {
       const gpu = await createTunedNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
@@ -51,13 +52,7 @@ export function registerEvaluate(program: Command): void {
         if (usable.length === 0) throw new Error(`${data}: no files of the model's classes (${classes.join(', ')})`);
         if (foreign > 0) console.error(`ignoring ${foreign} files whose class the model does not know`);
         const scored = opts.heldOut ? heldOutIndices(readValFiles(opts.model), data, usable.map((i) => i.path), data) : null;
-        let speakers: string[] | undefined;
-        if (loaded.meta.speakerNorm) {
-          speakers = clipSpeakers(usable, (i) => usable[i]!.path, `${opts.model} (trained with --speaker-norm)`);
-          if (opts.speakerClips !== undefined) speakers = speakerGroups(speakers, opts.speakerClips, opts.seed);
-        } else if (opts.speakerClips !== undefined) {
-          throw new Error(`--speaker-clips applies only to a model trained with --speaker-norm; ${opts.model} was not`);
-        }
+        const speakers = evaluationSpeakers(loaded, usable, opts);
         const run = clipsToPredict(scored, usable.length, !!speakers);
         const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => usable[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!) });
         const byItem = new Map(run.map((i, k) => [i, predictions[k]]));
@@ -75,7 +70,7 @@ export function registerEvaluate(program: Command): void {
     });
 }
 
-type EvaluateOptions = { model: string; json?: boolean; cache: string; speakerClips?: number; seed: number; heldOut?: boolean };
+type EvaluateOptions = { model: string; json?: boolean; cache: string; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean };
 
 /** `ser evaluate` with several corpora: each clip decided over its corpus's classes, a report per corpus. */
 async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[], opts: EvaluateOptions): Promise<void> {
@@ -84,13 +79,7 @@ async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[
   if (ev.foreign > 0) console.error(`ignoring ${ev.foreign} files whose class the model does not know`);
   const file = join(opts.model, 'split.json');
   const scored = opts.heldOut ? heldOutOfCorpora(readSplit(file), ev, file) : null;
-  let speakers: string[] | undefined;
-  if (loaded.meta.speakerNorm) {
-    speakers = clipSpeakers(ev.items, (i) => ev.items[i]!.path, `${opts.model} (trained with --speaker-norm)`);
-    if (opts.speakerClips !== undefined) speakers = speakerGroups(speakers, opts.speakerClips, opts.seed);
-  } else if (opts.speakerClips !== undefined) {
-    throw new Error(`--speaker-clips applies only to a model trained with --speaker-norm; ${opts.model} was not`);
-  }
+  const speakers = evaluationSpeakers(loaded, ev.items, opts);
   const run = clipsToPredict(scored, ev.items.length, !!speakers);
   const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => ev.items[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!) });
   const byItem = new Map(run.map((i, k) => [i, predictions[k]]));
@@ -103,6 +92,24 @@ async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[
     console.log(formatReport(report, { topK: 5 }));
     for (const c of perCorpus) console.log(`\ncorpus ${c.name} (over ${c.classes.join(', ')})\n${formatReport(c.report, { topK: 3 })}`);
   }
+}
+
+/**
+ * The group each clip is normalised with, for a model trained with --speaker-norm (undefined for
+ * others): its speaker from the data set, or one group for all with --one-speaker; --speaker-clips
+ * splits the groups further. The speaker options are refused for a model without speaker normalisation.
+ */
+function evaluationSpeakers(loaded: LoadedModel, items: readonly { path: string; speaker?: string }[], opts: EvaluateOptions): string[] | undefined {
+  if (!loaded.meta.speakerNorm) {
+    for (const [flag, given] of [['--speaker-clips', opts.speakerClips !== undefined], ['--one-speaker', !!opts.oneSpeaker]] as const) {
+      if (given) throw new Error(`${flag} applies only to a model trained with --speaker-norm; ${opts.model} was not`);
+    }
+    return undefined;
+  }
+  const speakers = opts.oneSpeaker
+    ? items.map(() => 'one speaker')
+    : clipSpeakers(items, (i) => items[i]!.path, `${opts.model} (trained with --speaker-norm; --one-speaker normalises data without speakers as one group)`);
+  return opts.speakerClips !== undefined ? speakerGroups(speakers, opts.speakerClips, opts.seed) : speakers;
 }
 
 function readSplit(file: string): any {

@@ -209,5 +209,16 @@ describe('ser train --speaker-norm on a tiny config', () => {
       for (let k = 0; k < 3; k++) copyFileSync(join(data, 'Actor_01', readdirSync(join(data, 'Actor_01')).sort()[k]!), join(byLabel, label, `clip${k}.wav`));
     }
     await expect(trainRun(gpu(), extractor, tinyRunOptions(byLabel, join(byLabel, 'out'), { speakerNorm: true }))).rejects.toThrow(/--speaker-norm needs the speaker of every clip, and .*clip0\.wav has none/);
+    // Evaluating such data: refused with the way out named, then normalised as one group with --one-speaker.
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+    const cache = join(out, 'cache', 'features');
+    const refused = cli('evaluate', '--model', out, '--data', byLabel, '--json', '--cache', cache);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/needs the speaker of every clip, and .*clip0\.wav has none/);
+    expect(refused.stderr).toMatch(/--one-speaker/);
+    const grouped = cli('evaluate', '--model', out, '--data', byLabel, '--one-speaker', '--json', '--cache', cache);
+    expect(grouped.status, grouped.stderr).toBe(0);
+    expect(JSON.parse(grouped.stdout).n).toBe(6);
+    expect(cli('evaluate', '--data', byLabel, '--one-speaker', '--model', join(__dirname, '../../models/ravdess-8')).stderr).toMatch(/--one-speaker applies only to a model trained with --speaker-norm/);
   });
 });
