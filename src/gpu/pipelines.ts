@@ -73,7 +73,8 @@ export class PipelineCache {
     if (hit) return hit;
     const t0 = performance.now();
     const code = source();
-    const same = this.byCode.get(codeId(code, entryPoint));
+    const id = codeId(code, entryPoint);
+    const same = this.byCode.get(id);
     if (same) {
       this.cache.set(key, same);
       return same;
@@ -85,7 +86,7 @@ export class PipelineCache {
     this.stats.sync++;
     this.count(key);
     this.cache.set(key, pipeline);
-    this.byCode.set(codeId(code, entryPoint), pipeline);
+    this.byCode.set(id, pipeline);
     return pipeline;
   }
 

@@ -56,6 +56,9 @@ function treeGrid(gpu: Gpu, size: number, C: number): TreeGrid {
 
 const key = (g: TreeGrid): string => `${g.R}:${g.cl}:${g.vec}:${g.rowsPerSlice}`;
 
+/** WGSL index of channel group c's partial in plane 0 or 1 of row slice `slice` (partials [slices, 2, C]). */
+const partialAt = (g: TreeGrid, slice: string, plane: 0 | 1): string => `${slice} * ${2 * g.cl}u + ${plane ? `${g.cl}u + ` : ''}c`;
+
 /** WGSL: the tree over the row lanes of workgroup arrays a (and b), leaving the sums in lane 0. */
 const rowTree = (g: TreeGrid, body: string): string => `
   for (var stride = ${g.rw >> 1}u; stride > 0u; stride >>= 1u) {
@@ -116,8 +119,8 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   acc[i] = s;
   ${rowTree(g, 'acc[i] = merge(acc[i], acc[j]);')}
   if (l.y == 0u && c < ${cl}u) {
-    partials[w.y * ${2 * cl}u + c] = acc[i].m;
-    partials[w.y * ${2 * cl}u + ${cl}u + c] = acc[i].q;
+    partials[${partialAt(g, 'w.y', 0)}] = acc[i].m;
+    partials[${partialAt(g, 'w.y', 1)}] = acc[i].q;
   }
 }`,
     bindings: [x, partials],
@@ -145,7 +148,7 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   if (c < ${cl}u) {
     for (var p = l.y; p < ${g.slices}u; p += ${rw}u) {
       let n = f32(min(${g.rowsPerSlice}u, ${R}u - p * ${g.rowsPerSlice}u));
-      s = merge(s, Stat(n, partials[p * ${2 * cl}u + c], partials[p * ${2 * cl}u + ${cl}u + c]));
+      s = merge(s, Stat(n, partials[${partialAt(g, 'p', 0)}], partials[${partialAt(g, 'p', 1)}]));
     }
   }
   acc[i] = s;
@@ -218,8 +221,8 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   sb[i] = b;
   ${rowTree(g, 'sa[i] += sa[j]; sb[i] += sb[j];')}
   if (l.y == 0u && c < ${cl}u) {
-    partials[w.y * ${2 * cl}u + c] = sa[i];
-    partials[w.y * ${2 * cl}u + ${cl}u + c] = sb[i];
+    partials[${partialAt(g, 'w.y', 0)}] = sa[i];
+    partials[${partialAt(g, 'w.y', 1)}] = sb[i];
   }
 }`,
     bindings: relu ? [dy, x, saved.mean, partials, reluOutput!] : [dy, x, saved.mean, partials],
@@ -249,8 +252,8 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u)
   var b = ${T}(0.0);
   if (c < ${cl}u) {
     for (var p = l.y; p < ${g.slices}u; p += ${rw}u) {
-      a += partials[p * ${2 * cl}u + c];
-      b += partials[p * ${2 * cl}u + ${cl}u + c];
+      a += partials[${partialAt(g, 'p', 0)}];
+      b += partials[${partialAt(g, 'p', 1)}];
     }
   }
   sa[i] = a;

@@ -31,6 +31,16 @@ export function bnInputs(shape: number[], seed: number, offset: (c: number) => n
   return { R, C, x, gamma, beta, movingMean, movingVar, dy };
 }
 
+/** gamma and beta of `d` on the GPU, with the moving statistics of `d` (or zeros with `zeroMoving`). */
+export function bnParams(g: Gpu, d: BnInputs, zeroMoving = false): { gamma: Tensor; beta: Tensor; movingMean: Tensor; movingVar: Tensor } {
+  return {
+    gamma: g.upload(d.gamma, [d.C]),
+    beta: g.upload(d.beta, [d.C]),
+    movingMean: zeroMoving ? g.zeros([d.C]) : g.upload(d.movingMean, [d.C]),
+    movingVar: zeroMoving ? g.zeros([d.C]) : g.upload(d.movingVar, [d.C]),
+  };
+}
+
 /**
  * One training forward and backward of batch norm on the GPU (`wrap` runs the dispatches, e.g. under a
  * forced variant), every output checked against the float64 references with TOL_F32.
@@ -38,7 +48,7 @@ export function bnInputs(shape: number[], seed: number, offset: (c: number) => n
 export async function expectTrainingStepMatches(
   g: Gpu, shape: number[], d: BnInputs, relu: boolean, wrap: <T>(fn: () => T) => T = (fn) => fn(),
 ): Promise<{ y: Tensor }> {
-  const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.upload(d.movingMean, [d.C]), movingVar: g.upload(d.movingVar, [d.C]) };
+  const p = bnParams(g, d);
   const x = g.upload(d.x, shape);
   const out = wrap(() => {
     const f = batchNormTrain(g, x, p, { relu });

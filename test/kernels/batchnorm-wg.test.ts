@@ -16,7 +16,7 @@ import { withVariant } from '../../src/gpu/choices';
 import type { Gpu } from '../../src/gpu';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
 import { batchNormTrainForward } from '../ref/norm';
-import { bnInputs, expectTrainingStepMatches } from './batchnorm-cases';
+import { bnInputs, bnParams, expectTrainingStepMatches } from './batchnorm-cases';
 import { gradCheck } from '../ref/gradcheck';
 import { dot, tensor } from '../ref/tensor';
 
@@ -53,7 +53,7 @@ describe("batch norm 'tree' reductions match float64 references", () => {
     const shape = [2, 3, 4, 20];
     const d = inputs(shape, 23);
     const g = gpu();
-    const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.zeros([d.C]), movingVar: g.zeros([d.C]) };
+    const p = bnParams(g, d, true);
     const x = g.upload(d.x, shape);
     const pass = () => {
       const f = batchNormTrain(g, x, p);
@@ -83,7 +83,7 @@ describe("batch norm 'tree' reductions match float64 references", () => {
     const shape = [3, 37, 29, 12];
     const d = inputs(shape, 11);
     const g = gpu();
-    const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.zeros([d.C]), movingVar: g.zeros([d.C]) };
+    const p = bnParams(g, d, true);
     const x = g.upload(d.x, shape);
     const dy = g.upload(d.dy, shape);
     const run = () => tree(g, shape, () => {
@@ -108,7 +108,7 @@ describe("batch norm 'tree' gradients", () => {
       const beta = Float64Array.from(d.beta);
       const r = Float64Array.from(d.dy);
       const g = gpu();
-      const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.zeros([d.C]), movingVar: g.zeros([d.C]) };
+      const p = bnParams(g, d, true);
       const xt = g.upload(d.x, shape);
       const b = tree(g, shape, () => batchNormBackward(g, g.upload(d.dy, shape), xt, p.gamma, batchNormTrain(g, xt, p)));
       const grads = (await g.readMany([b.dx, b.dgamma, b.dbeta])).map((v) => Float64Array.from(v!));

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { batchNormBackward, batchNormInference, batchNormTrain } from '../../src/kernels/batchnorm';
 import { ShapeError } from '../../src/gpu';
 import { TOL_F32, expectClose, useGpu } from '../harness';
-import { bnInputs, expectTrainingStepMatches } from './batchnorm-cases';
+import { bnInputs, bnParams, expectTrainingStepMatches } from './batchnorm-cases';
 import { batchNormInference as inferenceRef, batchNormMovingUpdate, batchNormTrainForward } from '../ref/norm';
 import { reluForward } from '../ref/layers';
 import { tensor } from '../ref/tensor';
@@ -37,7 +37,7 @@ describe('batch norm matches float64 references', () => {
     const shape = [3, 5, 7, 6];
     const d = inputs(shape, 99);
     const g = gpu();
-    const p = { gamma: g.upload(d.gamma, [d.C]), beta: g.upload(d.beta, [d.C]), movingMean: g.upload(d.movingMean, [d.C]), movingVar: g.upload(d.movingVar, [d.C]) };
+    const p = bnParams(g, d);
     const y = batchNormInference(g, g.upload(d.x, shape), p, { relu: true });
     const [yv, mm] = await g.readMany([y, p.movingMean]);
     const ref = inferenceRef(tensor(shape, d.x), tensor([d.C], d.gamma), tensor([d.C], d.beta), Float64Array.from(d.movingMean), Float64Array.from(d.movingVar));
