@@ -1,7 +1,9 @@
 #!/usr/bin/env -S npx tsx
-// `npm run train:general -- --data RAVDESS_DIR --data CREMA_D_DIR [more ser train flags]`: the recipe of
-// the shipped general model, models/general/ (see its README.md and docs/EXPERIMENTS.md runs 42-43),
-// as one command that retrains it bit for bit on the same engine and adapter kind.
+// `npm run train:general -- --data RAVDESS_DIR --data CREMA_D_DIR [--variant speaker-norm] [more ser
+// train flags]`: the recipe of the shipped general model, models/general/ (see its README.md and
+// docs/EXPERIMENTS.md runs 42-43), as one command that retrains it bit for bit on the same engine and
+// adapter kind; with `--variant speaker-norm` the same recipe with every clip normalised by its
+// speaker's statistics, models/general-speaker-norm/ (run 49), for many clips per speaker.
 //
 // Both corpora go into one CSV manifest (`path,label,speaker`, RAVDESS first, then CREMA-D, each in
 // its sorted file order; speakers `ravdess/Actor_NN` and `crema-d/NNNN`), written beside the run's
@@ -12,7 +14,7 @@
 // of the by-actor runs) and CREMA-D actors 1001, 1011, ..., 1091 — so the figures of its card are on
 // voices it never heard. Every clip is band-limited to 8 kHz (what the 16 kHz corpus holds), so 16,
 // 22.05 and 48 kHz recordings give features of one band. Extra flags are passed on (later ones win).
-// RECIPE is exported so a test can hold it to the settings the shipped model.json records.
+// RECIPES is exported so a test can hold each variant to the settings its shipped model.json records.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -27,10 +29,32 @@ export const VAL_SPEAKERS = Object.freeze([
 
 export const OUT = 'runs/general';
 
-export const RECIPE = Object.freeze([
+const COMMON = [
   '--epochs', '40', '--patience', '0', '--seed', '0', '--dropout-scale', '0.5', '--weight-decay', '0.5',
-  '--band-limit', '8000', '--val-speakers', VAL_SPEAKERS.join(','), '--out', OUT,
-]);
+  '--band-limit', '8000', '--val-speakers', VAL_SPEAKERS.join(','),
+];
+
+/** The recipe of each shipped variant: models/general (single clips) and models/general-speaker-norm. */
+export const RECIPES = Object.freeze({
+  'single-clip': Object.freeze([...COMMON, '--out', OUT]),
+  'speaker-norm': Object.freeze([...COMMON, '--speaker-norm', '--out', `${OUT}-speaker-norm`]),
+});
+export const RECIPE = RECIPES['single-clip'];
+export type Variant = keyof typeof RECIPES;
+
+/** The --variant value and the remaining arguments; throws on an unknown or missing variant. */
+export function takeVariant(args: readonly string[]): { variant: Variant; rest: string[] } {
+  const rest: string[] = [];
+  let variant: Variant = 'single-clip';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a !== '--variant' && !a.startsWith('--variant=')) { rest.push(a); continue; }
+    const v = a === '--variant' ? args[++i] : a.slice('--variant='.length);
+    if (!v || !(v in RECIPES)) throw new Error(`--variant must be one of ${Object.keys(RECIPES).join(', ')}, got ${v ?? 'nothing'}`);
+    variant = v as Variant;
+  }
+  return { variant, rest };
+}
 
 /** The two corpora of the recipe, in manifest order. */
 export const CORPORA = Object.freeze(['ravdess', 'crema-d'] as const);
@@ -70,18 +94,23 @@ export function generalManifest(data: ReadonlyMap<string, string>): string {
 
 function main(args: string[]): number {
   let parsed;
+  let variant: Variant;
   try {
-    parsed = splitArgs(args);
+    const picked = takeVariant(args);
+    variant = picked.variant;
+    parsed = splitArgs(picked.rest);
     if (parsed.data.size < 2) throw new Error('two --data folders are needed');
   } catch (e) {
     console.error(`${(e as Error).message}\n` +
-      'usage: npm run train:general -- --data ravdess=path/to/ravdess --data crema-d=path/to/crema-d [ser train flags]\n' +
-      `  writes a manifest of both, then: ser train --data MANIFEST ${RECIPE.join(' ')}\n` +
+      'usage: npm run train:general -- --data ravdess=path/to/ravdess --data crema-d=path/to/crema-d [--variant single-clip|speaker-norm] [ser train flags]\n' +
+      `  writes a manifest of both, then: ser train --data MANIFEST RECIPE\n` +
+      Object.entries(RECIPES).map(([k, r]) => `  ${k}: ${r.join(' ')}`).join('\n') + '\n' +
       '(RAVDESS speech, actors 01-20, and CREMA-D; a folder named ravdess or crema-d may be given without NAME=)');
     return 2;
   }
   const outAt = parsed.rest.lastIndexOf('--out');
-  const out = outAt >= 0 && parsed.rest[outAt + 1] ? parsed.rest[outAt + 1]! : OUT;
+  const recipe = RECIPES[variant];
+  const out = outAt >= 0 && parsed.rest[outAt + 1] ? parsed.rest[outAt + 1]! : recipe[recipe.length - 1]!;
   const manifest = resolve(`${out.replace(/\/+$/, '')}-data.csv`);
   try {
     mkdirSync(dirname(manifest), { recursive: true });
@@ -92,7 +121,7 @@ function main(args: string[]): number {
   }
   console.error(`manifest of both corpora: ${manifest}`);
   const bin = fileURLToPath(new URL('../bin/ser.mjs', import.meta.url));
-  const r = spawnSync(process.execPath, [bin, 'train', '--data', manifest, ...RECIPE, ...parsed.rest], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [bin, 'train', '--data', manifest, ...recipe, ...parsed.rest], { stdio: 'inherit' });
   return r.status ?? 1;
 }
 

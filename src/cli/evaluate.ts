@@ -32,7 +32,7 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--data <dir>', 'data folder or CSV manifest (same conventions as `ser train`); more than once (NAME=DIR or the base name) for several corpora: each clip is decided over its own corpus\'s classes and the report is broken down per corpus', collect)
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--speaker-clips <k>', "for a model trained with --speaker-norm: normalise each speaker's clips in random groups of at most k instead of all together (how many clips of a speaker inference needs)", numberWithin(1, 100000, true))
-    .option('--one-speaker', "for a model trained with --speaker-norm and data whose names give no speakers: normalise all clips together as one group (the data set's own statistics stand in for the speaker's)")
+    .option('--one-speaker', "for a model trained with --speaker-norm and data whose names give no speakers: normalise all clips of a data set together as one group (its own statistics stand in for the speaker's; one group per corpus when --data is given several times)")
     .option('--seed <n>', 'seed of the --speaker-clips groups', numberWithin(0, 2 ** 31, true), 0)
     .option('--held-out', "score only the clips the model was validated on (the model folder's split.json; --data is the folder it was trained from); a --speaker-norm model still normalises with all of each speaker's clips in --data")
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
@@ -79,7 +79,7 @@ async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[
   if (ev.foreign > 0) console.error(`ignoring ${ev.foreign} files whose class the model does not know`);
   const file = join(opts.model, 'split.json');
   const scored = opts.heldOut ? heldOutOfCorpora(readSplit(file), ev, file) : null;
-  const speakers = evaluationSpeakers(loaded, ev.items, opts);
+  const speakers = evaluationSpeakers(loaded, ev.items, opts, (i) => ev.corpora[ev.corpusOf[i]!]!.name);
   const run = clipsToPredict(scored, ev.items.length, !!speakers);
   const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => ev.items[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!) });
   const byItem = new Map(run.map((i, k) => [i, predictions[k]]));
@@ -96,10 +96,11 @@ async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[
 
 /**
  * The group each clip is normalised with, for a model trained with --speaker-norm (undefined for
- * others): its speaker from the data set, or one group for all with --one-speaker; --speaker-clips
- * splits the groups further. The speaker options are refused for a model without speaker normalisation.
+ * others): its speaker from the data set, or with --one-speaker one group per data set (per corpus when
+ * several are given: `corpusOf` names item i's); --speaker-clips splits the groups further. The
+ * speaker options are refused for a model without speaker normalisation.
  */
-function evaluationSpeakers(loaded: LoadedModel, items: readonly { path: string; speaker?: string }[], opts: EvaluateOptions): string[] | undefined {
+export function evaluationSpeakers(loaded: LoadedModel, items: readonly { path: string; speaker?: string }[], opts: EvaluateOptions, corpusOf?: (i: number) => string): string[] | undefined {
   if (!loaded.meta.speakerNorm) {
     for (const [flag, given] of [['--speaker-clips', opts.speakerClips !== undefined], ['--one-speaker', !!opts.oneSpeaker]] as const) {
       if (given) throw new Error(`${flag} applies only to a model trained with --speaker-norm; ${opts.model} was not`);
@@ -107,7 +108,7 @@ function evaluationSpeakers(loaded: LoadedModel, items: readonly { path: string;
     return undefined;
   }
   const speakers = opts.oneSpeaker
-    ? items.map(() => 'one speaker')
+    ? items.map((_, i) => `one speaker${corpusOf ? ` of ${corpusOf(i)}` : ''}`)
     : clipSpeakers(items, (i) => items[i]!.path, `${opts.model} (trained with --speaker-norm; --one-speaker normalises data without speakers as one group)`);
   return opts.speakerClips !== undefined ? speakerGroups(speakers, opts.speakerClips, opts.seed) : speakers;
 }

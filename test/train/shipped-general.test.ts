@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generalManifest, RECIPE, splitArgs, VAL_SPEAKERS } from '../../scripts/train-general';
+import { generalManifest, RECIPE, RECIPES, splitArgs, takeVariant, VAL_SPEAKERS } from '../../scripts/train-general';
 import { SHIPPED_MODEL } from '../../src/cli/predict';
 import { scaledDropout } from '../../src/cli/train';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
@@ -78,6 +78,18 @@ describe('the shipped general model', () => {
     expect(() => generalManifest(splitArgs(['--data', `a=${root}/rav`, '--data', `crema-d=${root}/crema`]).data)).toThrow(/ravdess and crema-d/);
     expect(() => splitArgs(['--data', `ravdess=${root}/rav`, '--data', `ravdess=${root}/crema`])).toThrow(/two corpora named 'ravdess'/);
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('the script takes --variant single-clip|speaker-norm (the same recipe plus --speaker-norm) and refuses others', () => {
+    expect(takeVariant(['--data', 'd'])).toEqual({ variant: 'single-clip', rest: ['--data', 'd'] });
+    expect(takeVariant(['--variant', 'speaker-norm', '--data', 'd'])).toEqual({ variant: 'speaker-norm', rest: ['--data', 'd'] });
+    expect(takeVariant(['--variant=speaker-norm'])).toEqual({ variant: 'speaker-norm', rest: [] });
+    expect(() => takeVariant(['--variant', 'best'])).toThrow(/one of single-clip, speaker-norm, got best/);
+    expect(() => takeVariant(['--variant'])).toThrow(/got nothing/);
+    const withoutOut = (r: readonly string[]) => r.slice(0, r.indexOf('--out'));
+    expect(RECIPES['single-clip']).toBe(RECIPE);
+    expect(withoutOut(RECIPES['speaker-norm'])).toEqual([...withoutOut(RECIPE), '--speaker-norm']);
+    expect(RECIPES['speaker-norm'].at(-1)).toBe('runs/general-speaker-norm');
   });
 
   it('predicts clips of speakers it never trained on above chance, and the CLI agrees', async () => {

@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { evaluationSpeakers } from '../../src/cli/evaluate';
 import { createRng } from '../../src/common/random';
 import { featuresOfFiles } from '../../src/dsp/files.node.ts';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
@@ -121,6 +122,23 @@ describe('speaker normalisation', () => {
     expect(clipsToPredict([3, 0], 4, true)).toEqual([0, 1, 2, 3]);
     expect(clipsToPredict([3, 0], 4, false)).toEqual([3, 0]);
     expect(clipsToPredict(null, 3, false)).toEqual([0, 1, 2]);
+  });
+
+  it('evaluate groups clips by speaker, or with --one-speaker by data set (one group per corpus), refusing both for other models', () => {
+    const model = (speakerNorm: boolean) => ({ meta: { speakerNorm } }) as unknown as Parameters<typeof evaluationSpeakers>[0];
+    const items = [{ path: 'a/1.wav', speaker: 's1' }, { path: 'a/2.wav', speaker: 's2' }, { path: 'b/3.wav' }, { path: 'b/4.wav' }];
+    const corpus = (i: number) => (i < 2 ? 'ravdess' : 'other');
+    const opts = { model: 'M', cache: '', seed: 0 };
+    expect(evaluationSpeakers(model(false), items, opts)).toBeUndefined();
+    expect(() => evaluationSpeakers(model(false), items, { ...opts, oneSpeaker: true })).toThrow(/--one-speaker applies only to a model trained with --speaker-norm/);
+    expect(() => evaluationSpeakers(model(true), items, opts)).toThrow(/b\/3\.wav has none/);
+    expect(evaluationSpeakers(model(true), items.slice(0, 2), opts)).toEqual(['s1', 's2']);
+    // One data set: one group; several corpora: one group each, never one group across corpora.
+    expect(new Set(evaluationSpeakers(model(true), items, { ...opts, oneSpeaker: true })).size).toBe(1);
+    const perCorpus = evaluationSpeakers(model(true), items, { ...opts, oneSpeaker: true }, corpus)!;
+    expect(perCorpus[0]).toBe(perCorpus[1]);
+    expect(perCorpus[2]).toBe(perCorpus[3]);
+    expect(perCorpus[0]).not.toBe(perCorpus[2]);
   });
 
   it('refuses clips and speakers of different counts, and a speaker without statistics', () => {
