@@ -1,7 +1,8 @@
 // `ser predict [--model DIR] <audio...>`: the emotion of each file with every class probability. Without
 // --model it uses the general model shipped in the package (models/general/: RAVDESS and CREMA-D, every
-// clip band-limited to 8 kHz), or with --one-speaker the speaker-normalised RAVDESS model
-// (models/ravdess-8-speaker-norm/). models/ravdess-8/ is the seed-protocol model (--model models/ravdess-8).
+// clip band-limited to 8 kHz), or with --one-speaker its speaker-normalised twin
+// (models/general-speaker-norm/). models/ravdess-8/ is the seed-protocol model (--model models/ravdess-8),
+// models/ravdess-8-speaker-norm/ its speaker-normalised RAVDESS-only counterpart.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +18,10 @@ import { makeExtractor } from './extractor';
 export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/general', import.meta.url));
 /** The seed-protocol RAVDESS model (`npm run train:ravdess`). */
 export const SHIPPED_RAVDESS_MODEL = fileURLToPath(new URL('../../models/ravdess-8', import.meta.url));
-/** The shipped speaker-normalised model (`npm run train:ravdess -- --variant speaker-norm`), for --one-speaker. */
-export const SHIPPED_SPEAKER_NORM_MODEL = fileURLToPath(new URL('../../models/ravdess-8-speaker-norm', import.meta.url));
+/** The shipped speaker-normalised general model (`npm run train:general -- --variant speaker-norm`), for --one-speaker. */
+export const SHIPPED_SPEAKER_NORM_MODEL = fileURLToPath(new URL('../../models/general-speaker-norm', import.meta.url));
+/** The speaker-normalised RAVDESS-only model (`npm run train:ravdess -- --variant speaker-norm`). */
+export const SHIPPED_RAVDESS_SPEAKER_NORM_MODEL = fileURLToPath(new URL('../../models/ravdess-8-speaker-norm', import.meta.url));
 
 /** Below this many clips of the speaker, --one-speaker warns that the statistics are poor. */
 const FEW_CLIPS = 8;
@@ -28,7 +31,7 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('predict the emotion of audio files with a trained model')
     .argument('<audio...>', 'audio files (WAV, FLAC, MP3, OGG)')
-    .option('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors); default: the shipped general model, models/general (with --one-speaker models/ravdess-8-speaker-norm; the seed-protocol RAVDESS model is models/ravdess-8)')
+    .option('--model <dir>', 'folder written by `ser train` (model.json + model.safetensors); default: the shipped general model, models/general (with --one-speaker models/general-speaker-norm; the seed-protocol RAVDESS models are models/ravdess-8 and models/ravdess-8-speaker-norm)')
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--one-speaker', 'for a model trained with --speaker-norm: the files are clips of one speaker, normalised together (give many, spanning their emotions)')
     .option('--json', 'print one {"file", "label", "probabilities"} object per file')
@@ -36,7 +39,7 @@ export function registerPredict(program: Command): void {
     .action(async (files: string[], opts: { model?: string; json?: boolean; cache?: string; evalWindows?: number; oneSpeaker?: boolean }) => {
       const modelDir = opts.model ?? (opts.oneSpeaker ? SHIPPED_SPEAKER_NORM_MODEL : SHIPPED_MODEL);
       if (!opts.model && !existsSync(`${modelDir}/model.json`)) {
-        throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: ${opts.oneSpeaker ? 'npm run train:ravdess -- --data DIR --variant speaker-norm' : 'npm run train:general -- --data RAVDESS_DIR --data CREMA_D_DIR'})`);
+        throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: npm run train:general -- --data RAVDESS_DIR --data CREMA_D_DIR${opts.oneSpeaker ? ' --variant speaker-norm' : ''})`);
       }
       const gpu = await createTunedNodeGpu();
       try {

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHIPPED_RAVDESS_MODEL as SHIPPED_MODEL, SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
+import { SHIPPED_RAVDESS_MODEL as SHIPPED_MODEL, SHIPPED_RAVDESS_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
 import { scaledDropout } from '../../src/cli/train';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { predictFiles } from '../../src/train/inference/infer.node.ts';
@@ -37,7 +37,7 @@ describe('the shipped RAVDESS model', () => {
   // Each shipped model is what its `npm run train:ravdess` variant trains: the script's flags are the ones model.json records.
   it.each([
     ['single-clip', 'ravdess-8', SHIPPED_MODEL],
-    ['speaker-norm', 'ravdess-8-speaker-norm', SHIPPED_SPEAKER_NORM_MODEL],
+    ['speaker-norm', 'ravdess-8-speaker-norm', SHIPPED_RAVDESS_SPEAKER_NORM_MODEL],
   ])('variant %s: the script\'s recipe is the one models/%s/model.json records', async (variant, name, dir) => {
     const script = '../../scripts/train-ravdess.mjs'; // a plain .mjs without types, imported untyped
     const { RECIPES, RECIPE } = (await import(script)) as { RECIPES: Record<string, readonly string[]>; RECIPE: readonly string[] };

@@ -1,5 +1,6 @@
-// The shipped speaker-normalised RAVDESS model, models/ravdess-8-speaker-norm/: it is where
-// `ser predict --one-speaker` looks without --model, with its model card and split; it loads (weights
+// The shipped speaker-normalised RAVDESS model, models/ravdess-8-speaker-norm/ (`ser predict
+// --one-speaker` without --model uses models/general-speaker-norm: shipped-general-speaker-norm.test.ts):
+// its model card and split; it loads (weights
 // checked against model.json's SHA-256) as a speaker-normalised model; and on the 11 clips of actor 01
 // among test/fixtures/ravdess/ (held out from its training: its validation split holds them), normalised
 // together as one speaker's clips, it predicts well above chance, the CLI agreeing with the library.
@@ -9,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
+import { SHIPPED_RAVDESS_SPEAKER_NORM_MODEL as SHIPPED_SPEAKER_NORM_MODEL } from '../../src/cli/predict';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { predictFiles } from '../../src/train/inference/infer.node.ts';
 import { loadModel } from '../../src/train/model-files/saved-model.node.ts';
@@ -23,7 +24,7 @@ const files = fixtureClips('-01.flac');
 const MIN_CORRECT = 5;
 
 describe('the shipped speaker-normalised RAVDESS model', () => {
-  it('is where `ser predict --one-speaker` looks by default, with its model card and split', () => {
+  it('has its model card and split', () => {
     expect(SHIPPED_SPEAKER_NORM_MODEL).toBe(join(ROOT, 'models/ravdess-8-speaker-norm'));
     const card = readFileSync(join(SHIPPED_SPEAKER_NORM_MODEL, 'README.md'), 'utf8');
     expect(card).toMatch(/CC BY-NC-SA 4\.0/);
@@ -44,7 +45,7 @@ describe('the shipped speaker-normalised RAVDESS model', () => {
     expect(skipped).toEqual([]);
     const correct = predictions.filter((p) => p!.label === truth(p!.file)).length;
     expect(correct).toBeGreaterThanOrEqual(MIN_CORRECT);
-    const run = spawnSync(process.execPath, [BIN, 'predict', '--one-speaker', '--json', ...files], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [BIN, 'predict', '--model', SHIPPED_SPEAKER_NORM_MODEL, '--one-speaker', '--json', ...files], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).not.toMatch(/warning: \d+ clip/); // 11 clips are enough
     const cli = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
