@@ -10,6 +10,7 @@
 // of 4 (scalar otherwise, e.g. Cin = 1); weights are vec4 over output channels when Cout % 4 == 0.
 // Measured on lavapipe (bench/conv2d.ts): 4x8 per invocation >= 4x4 >= 2x16 (2x16 was 3x slower).
 // The same gather kernel computes the input gradient (see conv2d-grad.ts) with the index map inverted.
+// The pixel count M = N*Ho*Wo comes from a uniform (shape-params.ts): one pipeline serves every batch size.
 // Limits: pixel groups beyond 65535 workgroups fold onto the grid's z dimension.
 
 import { wgsl } from './wgsl';
@@ -20,6 +21,7 @@ import { forwardPass, winogradConv, winogradFilter, winogradFits } from './winog
 import { DEFAULT_TILE, type WinogradTile } from './winograd-matrices';
 import { type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dGeometryOptions, conv2dGeometry, geometryKey } from './conv-geometry';
 import { foldGrid } from './grid';
+import { shapeDecl, shapeParams } from './shape-params';
 import { tunedConvOptions } from './conv-variants';
 
 // The geometry is part of conv2d's interface: callers keep importing it from here.
@@ -103,10 +105,10 @@ export function gatherConv(gpu: Gpu, spec: GatherSpec, block: GatherBlock = DEFA
 @group(0) @binding(0) var<storage, read> S: array<${srcVec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(1) var<storage, read> B: array<${dstVec ? 'vec4f' : 'f32'}>;
 @group(0) @binding(2) var<storage, read_write> Y: array<${dstVec ? 'vec4f' : 'f32'}>;
+${shapeDecl(['pixels'], 3)}
 #if ${hasBias}
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
-const M = ${M}u;
 const SH = ${SH};
 const SW = ${SW};
 const SC = ${SC}u;
@@ -116,7 +118,7 @@ const DC = ${DC}u;
 
 // Start of the source pixel feeding destination pixel m through tap (kh, kw), or -1 (zero padding).
 fn source(m: u32, kh: i32, kw: i32) -> i32 {
-  if (m >= M) { return -1; }
+  if (m >= shape.pixels) { return -1; }
   let n = i32(m / DHW);
   let r = m % DHW;
   let dh = i32(r / DW);
@@ -161,9 +163,10 @@ fn loadB(k: u32, d: u32) -> vec4f {
 }
 
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let M = shape.pixels;
   let dBase = wid.y * ${4 * CV}u;
-  let m0 = (gid.x + gid.z * ${gx * WG}u) * ${PX}u;
+  let m0 = (gid.x + gid.z * groups.x * ${WG}u) * ${PX}u;
   if (m0 >= M) { return; }
 ${lines(PX * CV, (i) => `  var acc${Math.floor(i / CV)}_${i % CV} = vec4f(0.0);`)}
   for (var kh = 0; kh < ${g.KH}; kh++) {
@@ -212,7 +215,7 @@ fn store(m: u32, d: u32, acc: vec4f) {
     name: spec.op,
     key: `${spec.op}:${mode}:${geometryKey(g)}:${hasBias}:${spec.relu}:${PX}x${CV}`,
     code,
-    bindings: hasBias ? [spec.src, spec.weights, out, spec.bias!] : [spec.src, spec.weights, out],
+    bindings: hasBias ? [spec.src, spec.weights, out, shapeParams(gpu, [M]), spec.bias!] : [spec.src, spec.weights, out, shapeParams(gpu, [M])],
     workgroups: [gx, gy, gz],
   });
   return out;

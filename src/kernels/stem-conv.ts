@@ -10,13 +10,15 @@
 // workgroup-uniform value once only outside loops and branches (inside one it gathers per lane), and
 // the unrolled kernel measured 2.5x faster than the same code in a WGSL loop (bench/RESULTS.md).
 // Limits (stemConvFits; callers fall back to conv2d + maxPool2x2): Cin = 1, 3x3, stride 1, any zero
-// padding, C % 4 == 0, conv output at least 2x2; grid folded onto z past 65535 workgroups.
+// padding, C % 4 == 0, conv output at least 2x2; grid folded onto z past 65535 workgroups. The pooled
+// pixel count (N * PH * PW) comes from a uniform (shape-params.ts): one pipeline for every batch size.
 // Max pool uses WGSL max(), so a NaN is not propagated as maxPool2x2 does (inference only).
 
 import { wgsl } from './wgsl';
 import { ShapeError, type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry } from './conv-geometry';
 import { foldGrid } from './grid';
+import { shapeDecl, shapeParams } from './shape-params';
 
 const WG = 64;
 
@@ -44,14 +46,15 @@ export function stemConvPool(gpu: Gpu, g: Conv2dGeometry, x: Tensor, w: Tensor, 
 @group(0) @binding(1) var<storage, read> Wt: array<vec4f>;
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> Y: array<vec4f>;
+${shapeDecl(['pixels'], 4)}
 fn load(n: u32, h: i32, w: i32) -> f32 {
   if (h < 0 || h >= ${g.H} || w < 0 || w >= ${g.W}) { return 0.0; }
   return X[(n * ${g.H}u + u32(h)) * ${g.W}u + u32(w)];
 }
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let p = gid.x + gid.z * ${gx * WG}u;
-  if (p >= ${P}u) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = gid.x + gid.z * groups.x * ${WG}u;
+  if (p >= shape.pixels) { return; }
   let n = p / ${PH * PW}u;
   let r = p % ${PH * PW}u;
   let h0 = i32(r / ${PW}u) * 2 - ${g.top};
@@ -67,7 +70,7 @@ ${K.flatMap((kh) => K.map((kw) => `    let w_${kh}_${kw} = Wt[${(kh * 3 + kw) * 
     Y[o + ${c4}u] = max(max(max(a00, a01), max(a10, a11)), vec4f(0.0));
   }`).join('\n')}
 }`,
-    bindings: [x, w, bias, out],
+    bindings: [x, w, bias, out, shapeParams(gpu, [P])],
     workgroups: [gx, 1, gz],
   });
   return out;

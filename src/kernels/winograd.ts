@@ -10,7 +10,7 @@
 //                  inference also + residual and a fused 2x2 max pool).
 // T = N * ceil(DH/m) * ceil(DW/m) tiles. The transforms, the inverse and the filter gradient's tile reduction
 // read T at run time (shape-params.ts; the grid stride from num_workgroups): one pipeline per layer serves
-// every batch size (the GEMM still bakes T). The input gradient is the same conv of dy with the filter rotated
+// every batch size, and so does the GEMM (T from a uniform too). The input gradient is the same conv of dy with the filter rotated
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
 //   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G
 // (winograd-filter-grad.ts).
@@ -187,6 +187,7 @@ export function batchedGemm(gpu: Gpu, v: Tensor, u: Tensor, bias?: Tensor, name 
   const rowLoad = (r: number) => (shared ? `subgroupBroadcast(aMine${Math.floor(r / SHARE)}, ${r % SHARE}u)` : `A[a${r}Base + s / 4u]`);
   gpu.dispatch({
     name,
+    // T stays in the key (tests read it); the WGSL reads it at run time, so batch sizes share one pipeline.
     key: `winograd.gemm:${XI}:${T}:${S}:${D}:${!!bias}:${shared}:${ROWS}`,
     code: () => wgsl`
 #if ${shared}
@@ -195,17 +196,19 @@ enable subgroups;
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
+${shapeDecl(['tiles'], 3)}
 #if ${!!bias}
-@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read> bias: array<vec4f>;
 #endif
 @compute @workgroup_size(${D / 4})
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u${shared ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let xi = wid.y;
   let t0 = wid.x * ${ROWS}u;
   let d4 = lid.x;
+  let T = shape.tiles;
 ${shared
-    ? G.map((g) => `  let aMine${g}Base = (xi * ${T}u + min(t0 + ${g * SHARE}u + lane % ${SHARE}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')
-    : R.map((r) => `  let a${r}Base = (xi * ${T}u + min(t0 + ${r}u, ${T - 1}u)) * ${S / 4}u;`).join('\n')}
+    ? G.map((g) => `  let aMine${g}Base = (xi * T + min(t0 + ${g * SHARE}u + lane % ${SHARE}u, T - 1u)) * ${S / 4}u;`).join('\n')
+    : R.map((r) => `  let a${r}Base = (xi * T + min(t0 + ${r}u, T - 1u)) * ${S / 4}u;`).join('\n')}
 ${R.map((r) => `  var acc${r} = ${bias ? 'bias[d4]' : 'vec4f(0.0)'};`).join('\n')}
   for (var s = 0u; s < ${S}u; s += 4u) {
 ${J.map((j) => `    let b${j} = B[(xi * ${S}u + s + ${j}u) * ${D / 4}u + d4];`).join('\n')}
@@ -213,9 +216,9 @@ ${shared ? G.map((g) => `    let aMine${g} = A[aMine${g}Base + s / 4u];`).join('
 ${R.map((r) => `    let a${r} = ${rowLoad(r)};
 ${J.map((j) => `    acc${r} = fma(vec4f(a${r}[${j}]), b${j}, acc${r});`).join('\n')}`).join('\n')}
   }
-${R.map((r) => `  if (t0 + ${r}u < ${T}u) { O[(xi * ${T}u + t0 + ${r}u) * ${D / 4}u + d4] = acc${r}; }`).join('\n')}
+${R.map((r) => `  if (t0 + ${r}u < T) { O[(xi * T + t0 + ${r}u) * ${D / 4}u + d4] = acc${r}; }`).join('\n')}
 }`,
-    bindings: bias ? [v, u, out, bias] : [v, u, out],
+    bindings: bias ? [v, u, out, shapeParams(gpu, [T]), bias] : [v, u, out, shapeParams(gpu, [T])],
     workgroups: [Math.ceil(T / ROWS), XI, 1],
   });
   return out;

@@ -1,14 +1,18 @@
 // One pipeline serves every batch size (src/kernels/shape-params.ts): each family that reads N (or a
 // count derived from it) at run time is run at batch 3, then at batch 5 on the same runtime, and must
 // (a) match its float64 reference both times, on NaN-poisoned outputs (a bound still baked for batch 3
-// would leave batch 5's last images unwritten), and (b) compile no new pipeline the second time, but
-// the Winograd GEMM (winograd.gemm), whose tile count is still baked in. Shapes are chosen so the chunk
-// counts (Winograd tile reduction, direct filter and bias gradients) are the same at both batches.
+// would leave batch 5's last images unwritten), and (b) compile no new pipeline the second time, the
+// Winograd GEMM (tile count), the direct conv (pixel count) and the inference stem conv + pool
+// included. Shapes are chosen so the chunk counts (Winograd tile reduction, direct filter and bias
+// gradients) and the GEMM's rows per workgroup (8 below LARGE_T tiles, 32 from it) are the same at
+// both batches.
 
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu';
 import { batchNormBackward, batchNormTrain } from '../../src/kernels/batchnorm';
-import { conv2d } from '../../src/kernels/conv2d';
+import { conv2d, conv2dGeometry } from '../../src/kernels/conv2d';
+import { stemConvPool } from '../../src/kernels/stem-conv';
+import { LARGE_T, batchedGemm } from '../../src/kernels/winograd';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
 import { add, relu, reluBackward } from '../../src/kernels/elementwise';
 import { matmul } from '../../src/kernels/matmul';
@@ -63,7 +67,7 @@ describe('kernels with a runtime batch size: one pipeline for batches 3 and 5, f
       expectClose(yv!, yRef, TOL_F32, `y at batch ${N}`);
       expectClose(dxv!, ref.dx.data, TOL_F32, `dx at batch ${N}`);
       expectClose(dwv!, ref.dw.data, TOL_F32, `dw at batch ${N}`);
-    }, ['winograd.gemm']), 900_000); // a dozen large kernels to compile: minutes on a loaded 2-core lavapipe
+    }), 900_000); // a dozen large kernels to compile: minutes on a loaded 2-core lavapipe
 
   it('direct filter and bias gradients (the stem conv: 3x3, 1 -> 32 channels)', () =>
     // 240 rows per image: at least the 683 chunks of this filter at both batches.
@@ -142,4 +146,33 @@ describe('kernels with a runtime batch size: one pipeline for batches 3 and 5, f
       expectClose(rv!, Array.from(dy, (v) => Math.max(v, 0)), TOL_F32, `relu at batch ${N}`);
       expectClose(rbv!, Array.from(dy, (v, i) => (yRef[i]! > 0 ? v : 0)), TOL_F32, `relu gradient at batch ${N}`);
     }));
+  it('Winograd GEMM alone: 32 rows per workgroup at 530 and 730 tiles (partial last workgroups), with bias', () =>
+    oneSetOfPipelines(async (g, N) => {
+      const [XI, T, S, D] = [2, 100 * N + 230, 16, 32];
+      expect(T).toBeGreaterThanOrEqual(LARGE_T);
+      const [a, b, bias] = [f32(XI * T * S, 170 + N), f32(XI * S * D, 180 + N), f32(D, 190 + N)];
+      const out = await batchedGemm(g, g.upload(a, [XI, T, S]), g.upload(b, [XI, S, D]), g.upload(bias, [D])).read();
+      const ref = new Float64Array(XI * T * D);
+      for (let xi = 0; xi < XI; xi++) ref.set(matmulRef(a.subarray(xi * T * S, (xi + 1) * T * S), b.subarray(xi * S * D, (xi + 1) * S * D), T, D, S, false, false, bias), xi * T * D);
+      expectClose(out, ref, TOL_F32, `gemm at ${T} tiles`);
+    }));
+
+  it('direct conv (the stem: 1 -> 32 channels) forward with bias and ReLU, input gradient, inference stem conv + pool', () =>
+    oneSetOfPipelines(async (g, N) => {
+      const xs = [N, 11, 9, 1];
+      const ws = [3, 3, 1, 32];
+      const [x, w, b] = [f32(size(xs), 200 + N), f32(size(ws), 210 + N), f32(32, 220 + N)];
+      const ys = [N, 11, 9, 32];
+      const dy = f32(size(ys), 230 + N);
+      const [xT, wT, bT] = [g.upload(x, xs), g.upload(w, ws), g.upload(b, [32])];
+      const y = conv2d(g, xT, wT, { padding: 'same', algorithm: 'direct', bias: bT, activation: 'relu' });
+      const dx = conv2dBackwardInput(g, g.upload(dy, ys), wT, xs, { padding: 'same', algorithm: 'direct' });
+      const pooled = stemConvPool(g, conv2dGeometry('stem', xs, ws, { padding: 'same' }), xT, wT, bT);
+      const [yv, dxv, pv] = await g.readMany([y, dx, pooled]);
+      const yRef = conv2dForward(tensor(xs, x), tensor(ws, w), tensor([32], b), { padding: 'same' }).data.map((v) => Math.max(v, 0));
+      const ref = conv2dBackward(tensor(ys, dy), tensor(xs, x), tensor(ws, w), { padding: 'same' });
+      expectClose(yv!, yRef, TOL_F32, `y at batch ${N}`);
+      expectClose(dxv!, ref.dx.data, TOL_F32, `dx at batch ${N}`);
+      expectClose(pv!, maxPool2x2Forward(tensor(ys, yRef)).y.data, TOL_F32, `stem conv + pool at batch ${N}`);
+    }), 900_000); // four unrolled kernels to compile: minutes on a loaded 2-core lavapipe
 });

@@ -1,7 +1,9 @@
-// Compiling a run's pipelines ahead of use. Some kernels bake their shapes into the WGSL (the Winograd
-// GEMM, the stem conv: one pipeline per batch size and layer; most read the batch size at run time,
-// kernels/shape-params.ts), and on a software adapter with a cold shader cache compiling them one at a
-// time on first use costs more than the first epoch's work. trainingBatchSizes() lists the batch sizes
+// Compiling a run's pipelines ahead of use. Kernels bake channel counts and spatial sizes into the WGSL
+// (the batch size and counts derived from it are read at run time, kernels/shape-params.ts; a batch size
+// still changes the layout of a few: the Winograd GEMM's rows per workgroup, the dense matmul's vec4
+// reads), and on a software adapter with a cold shader cache compiling them one at a time on first use
+// costs more than the first epoch's work. (On lavapipe the LLVM compile itself happens at a pipeline's
+// first dispatch, not at creation: scripts/pipeline-compile-times.ts.) trainingBatchSizes() lists the batch sizes
 // an epoch will see (full batches, the last partial one, BN recalibration and validation batches);
 // precompileTraining() traces one training step, one recalibration batch and one inference batch of
 // each size on a throwaway model of the same config (nothing runs, gpu.precompile) and compiles every
