@@ -39,6 +39,7 @@ export async function conv1x1Passes(g: Gpu, xShape: number[], cout: number, seed
   const used: Record<ConvPass, string[]> = { forward: [], 'input-grad': [], 'filter-grad': [] };
   let keys: string[] = [];
   const get = g.pipelines.get.bind(g.pipelines);
+  if (vi.isMockFunction(g.pipelines.get)) throw new Error('pipelines.get is still spied on (an earlier test did not finish)');
   const spy = vi.spyOn(g.pipelines, 'get').mockImplementation((key, source, entry) => (keys.push(key), get(key, source, entry)));
   try {
     const [xT, wT, dyT, bT] = [g.upload(x, xShape), g.upload(w, wShape), g.upload(dy, yShape), g.upload(bias, [cout])];

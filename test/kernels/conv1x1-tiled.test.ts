@@ -3,7 +3,7 @@
 // float64 references on fresh random inputs with NaN-poisoned outputs (relative L2 TOL_F32 = 1e-5;
 // conv1x1-cases.ts): the model's shortcut channel counts (32 -> 64, 64 -> 128) at its resolutions and at
 // ragged pixel counts (not multiples of the 32/64-row tile nor of the k step: ragged blocks and a ragged
-// last chunk of the filter gradient's split-K), and odd channel counts (12 -> 20, 4 -> 8, 128 -> 36).
+// last chunk of the filter gradient's split-K), and odd channel counts (12 -> 20, 4 -> 8).
 // The pipeline keys show the tiled kernels ran and the defaults did not. Also the fits-check: a variant
 // the device cannot run, or an unknown name, leaves the default.
 
@@ -21,17 +21,16 @@ const PASSES: ConvPass[] = ['forward', 'input-grad', 'filter-grad'];
 
 /**
  * [x shape, Cout, variants]: the model's shortcuts at batch 2, ragged pixel counts, odd channel counts.
- * tiled16 at two shapes only: its pipelines take lavapipe ~40 s each to compile (the first shape's are
- * the gate test's, the second's the dispatch test's, so a warm shader cache shares them).
+ * tiled16 at one shape only: its pipelines take lavapipe 40 s and more each to compile (they are the
+ * dispatch test's, so a warm shader cache shares them); the gate test runs it at the model's 20x16x64->128.
  */
 const SHAPES: [number[], number, ('tiled8' | 'tiled16')[]][] = [
   [[2, 41, 32, 32], 64, ['tiled8']],
-  [[2, 20, 16, 64], 128, ['tiled8', 'tiled16']],
+  [[2, 20, 16, 64], 128, ['tiled8']],
   [[2, 9, 7, 32], 64, ['tiled8']],
   [[1, 5, 13, 64], 128, ['tiled8']],
   [[3, 5, 3, 12], 20, ['tiled8', 'tiled16']],
   [[1, 3, 3, 4], 8, ['tiled8']],
-  [[2, 7, 5, 128], 36, ['tiled8']],
 ];
 
 describe('1x1 conv passes with the tiled variants forced', () => {
@@ -58,9 +57,11 @@ describe('1x1 conv passes with the tiled variants forced', () => {
 describe('the fits-check', () => {
   const [xShape, cout] = [[32, 41, 32, 32], 64];
   const shape = conv1x1ShapeKey(41, 32, 32, 64);
+  // WebGPU's default limits (the ones the fits-check reads).
+  const WEBGPU_DEFAULTS = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535 };
   /** The lanes the forward would run with `variant` chosen on a device with these limits. */
   const lanesWith = (variant: string, limits: Partial<Gpu['limits']> = {}, pass: ConvPass = 'forward') => {
-    const fake = { limits: { ...gpu().limits, ...limits } } as Gpu;
+    const fake = { limits: { ...WEBGPU_DEFAULTS, ...limits } } as Gpu;
     return withVariant(fake, CONV1X1_FAMILY[pass], shape, variant, () => tiledConv1x1Lanes(fake, pass, xShape, cout));
   };
 
@@ -74,7 +75,7 @@ describe('the fits-check', () => {
     expect(lanesWith('tiled8', { maxComputeInvocationsPerWorkgroup: 128 })).toBe(8);
     expect(lanesWith('tiled8', { maxComputeWorkgroupsPerDimension: 1000 })).toBeNull(); // 41984 pixels / 32 rows
     expect(lanesWith('tiled16', { maxComputeWorkgroupStorageSize: 4096 })).toBeNull();
-    const other = { limits: gpu().limits } as Gpu; // no choice installed: the default
+    const other = { limits: WEBGPU_DEFAULTS } as unknown as Gpu; // no choice installed: the default
     expect(tiledConv1x1Lanes(other, 'forward', xShape, cout)).toBeNull();
   });
 });
