@@ -176,7 +176,7 @@ async function defaultModelUrl(): Promise<string | null> {
 
 /**
  * The tuner's choices for this adapter (?tune=cached, the default | auto | off). Inference runs the
- * forward convs and the feature STFT: those (at batch 1: the conv variants, the Winograd GEMM shapes,
+ * forward convs and the feature STFT: those (at batch 1: the conv variants, the 1x1 shortcut GEMMs, the Winograd GEMM shapes,
  * the FFT workgroup size) and the device-wide switches are measured, within 60 s;
  * ?tune-filter=REGEX narrows the cases further and ?tune-budget=SECONDS changes the budget (tests). A
  * failure leaves the built-in kernels and is shown in page.tuningError; the page goes on.
@@ -187,7 +187,7 @@ async function tune(g: Gpu): Promise<void> {
   if (mode === 'auto') status('Measuring kernel variants on this GPU (once per adapter)…');
   try {
     const only = q.get('tune-filter');
-    const filter = new RegExp(`^(conv2d\\.forward|winograd\\.gemm|fft\\.workgroup|subgroups|image-textures) ${only ? `.*(?:${only})` : ''}`);
+    const filter = new RegExp(`^(conv2d\\.forward|conv1x1\\.forward|winograd\\.gemm|fft\\.workgroup|subgroups|image-textures) ${only ? `.*(?:${only})` : ''}`);
     const budgetS = Number(q.get('tune-budget') ?? 60);
     page.tuning = await useBrowserTuning(g, mode, { batch: 1, budgetMs: (budgetS > 0 ? budgetS : 60) * 1000, filter, log: (l) => console.log(l) });
   } catch (e) {

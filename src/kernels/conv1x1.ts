@@ -5,12 +5,15 @@
 // broadcast where the device allows). On lavapipe that is faster than the direct gather kernel of
 // conv2d.ts for the model's shortcuts (bench/RESULTS.md); conv2d() takes it for every 1x1 stride-1
 // unpadded conv without ReLU under 'auto', in training too (usePointwiseGemm).
+// The tuner may replace it per layer by a workgroup-memory tiled GEMM (conv1x1-tiled.ts: family
+// conv1x1.forward; the gradients' families are applied in conv2d-grad.ts).
 // Limits (conv1x1Fits; callers fall back to conv2d.ts): Cin, Cout multiples of 4, Cout <= 1024 (Cout/4
 // lanes per workgroup), ceil(N*H*W / 8) <= 65535 workgroups, both operands within one storage binding.
 
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectRank } from './checks';
 import { batchedGemm } from './winograd';
+import { conv1x1ForwardTiled, tiledConv1x1Lanes } from './conv1x1-tiled';
 
 const ROWS = 8;
 const MAX_GROUPS = 65535;
@@ -37,5 +40,7 @@ export function conv1x1(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   if (!conv1x1Fits(x.shape, Cout, gpu.limits.maxStorageBufferBindingSize)) {
     throw new ShapeError(`${op}: input ${fmtShape(x.shape)} with ${Cout} output channels does not fit (channels multiples of 4, Cout <= 1024, N*H*W <= ${ROWS * MAX_GROUPS})`);
   }
+  const lanes = tiledConv1x1Lanes(gpu, 'forward', x.shape, Cout);
+  if (lanes) return conv1x1ForwardTiled(gpu, x, w, bias, lanes);
   return gpu.scope(() => batchedGemm(gpu, x.reshape([1, N * H * W, Cin]), w.reshape([1, Cin, Cout]), bias, op).reshape([N, H, W, Cout]));
 }

@@ -13,6 +13,8 @@
 // Under 'auto', the input gradient of a 1x1 stride-1 conv without padding is the GEMM dy · wᵀ on the
 // Winograd GEMM with one position (usePointwiseGemm); its filter gradient stays on the kernel here, which
 // measured faster on lavapipe than the tile reduction of winograd-filter-grad.ts (bench/RESULTS.md).
+// The tuner may replace either 1x1 gradient per layer by a tiled GEMM (conv1x1-tiled.ts: families
+// conv1x1.input-grad, conv1x1.filter-grad; the filter gradient's chunks are summed here).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
@@ -24,7 +26,9 @@ import { foldGrid } from './grid';
 import { DEFAULT_TILE, batchedGemm, inputGradPass, winogradConv, winogradFilter } from './winograd';
 import { winogradFilterGrad } from './winograd-filter-grad';
 import { transpose } from './transpose';
+import type { TiledLanes } from './matmul-tiled';
 import { tunedConvOptions } from './conv-variants';
+import { conv1x1FilterGradPartials, conv1x1InputGradTiled, tiledConv1x1Lanes } from './conv1x1-tiled';
 
 const WG = 64;
 // Split K until about this many invocations run (enough for a real GPU; harmless on a CPU adapter).
@@ -48,6 +52,8 @@ export function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, inputShape:
   opts = tunedConvOptions(gpu, 'input-grad', g, opts);
   if (usePointwiseGemm(gpu, g, opts.algorithm)) {
     // dx [NHW, Cin] = dy [NHW, Cout] · wᵀ [Cout, Cin].
+    const lanes = tiledConv1x1Lanes(gpu, 'input-grad', inputShape, g.Cout);
+    if (lanes) return conv1x1InputGradTiled(gpu, dy, w, lanes);
     const M = g.N * g.H * g.W;
     return gpu.scope(() => batchedGemm(gpu, dy.reshape([1, M, g.Cout]), transpose(gpu, w.reshape([1, g.Cin, g.Cout])), undefined, op).reshape([g.N, g.H, g.W, g.Cin]));
   }
@@ -99,6 +105,8 @@ export function conv2dBackwardFilter(gpu: Gpu, x: Tensor, dy: Tensor, filterShap
   expectGradShape(op, dy, g);
   opts = tunedConvOptions(gpu, 'filter-grad', g, opts);
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) return winogradFilterGrad(gpu, g, x, dy, opts.winogradTile ?? DEFAULT_TILE);
+  const lanes = usePointwiseGemm(gpu, g, opts.algorithm) ? tiledConv1x1Lanes(gpu, 'filter-grad', x.shape, g.Cout) : null;
+  if (lanes) return tiledPointwiseFilterGrad(gpu, op, x, dy, lanes);
   const M = g.KH * g.KW * g.Cin;
   const xVec = g.Cin % 4 === 0;
   const dyVec = g.Cout % 4 === 0;
@@ -218,6 +226,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     partials.dispose();
   }
   return dw;
+}
+
+/** dw [1,1,Cin,Cout] of a 1x1 conv by the tiled split-K GEMM, its chunks summed in order. */
+function tiledPointwiseFilterGrad(gpu: Gpu, op: string, x: Tensor, dy: Tensor, lanes: TiledLanes): Tensor {
+  const [Cin, Cout] = [x.shape[3]!, dy.shape[3]!];
+  return gpu.scope(() => {
+    const partials = conv1x1FilterGradPartials(gpu, x, dy, lanes);
+    if (partials.shape[0] === 1) return partials.reshape([1, 1, Cin, Cout]);
+    const dw = gpu.empty([1, 1, Cin, Cout], 'f32', op);
+    sumChunks(gpu, op, partials, dw);
+    return dw;
+  });
 }
 
 /** db [Cout] = sum of dy [N,Ho,Wo,Cout] over its first three axes. */

@@ -19,6 +19,9 @@
 //   batchnorm.statistics / .grad-sums  per BN activation shape (modelBatchNorms): lanes (default), tree
 //                    (batchnorm-wg.ts); the case records the whole training forward (statistics and
 //                    normalisation) or backward (sums and dx), with the fused ReLU where the model has it.
+//   conv1x1.forward / .input-grad / .filter-grad  per residual shortcut (modelShortcuts, the 1x1 convs
+//                    on the GEMM path): lanes (default; 'direct' for the filter gradient), tiled8,
+//                    tiled16 (conv1x1-tiled.ts); the case records that pass of the model's call.
 //   fft.workgroup    the feature STFT at the feature config's n_fft (batch clips of 3 s): wg64 (default),
 //                    wg256 (fft.ts).
 // Browser-safe.
@@ -26,7 +29,8 @@
 import type { Gpu, Tensor } from '../gpu';
 import { withVariant } from '../gpu/choices';
 import { type ModelConfig, SEED_MODEL } from '../nn/model';
-import { conv2d, conv2dGeometry } from '../kernels/conv2d';
+import { conv2d, conv2dGeometry, usePointwiseGemm } from '../kernels/conv2d';
+import { CONV1X1_FAMILY, CONV1X1_VARIANTS, conv1x1ShapeKey } from '../kernels/conv1x1-tiled';
 import { conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-grad';
 import { CONV_FAMILY, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, convShapeKey } from '../kernels/conv-variants';
 import { batchNormBackward, batchNormTrain } from '../kernels/batchnorm';
@@ -74,16 +78,23 @@ export const FAMILY_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   [BN_STATS_FAMILY]: BN_VARIANTS,
   [BN_GRAD_FAMILY]: BN_VARIANTS,
   [FFT_FAMILY]: FFT_VARIANTS,
+  ...Object.fromEntries((['forward', 'input-grad', 'filter-grad'] as const).map((p) => [CONV1X1_FAMILY[p], CONV1X1_VARIANTS[p]])),
 };
 
-interface Conv3x3 { H: number; W: number; cin: number; cout: number }
+/** A conv layer of the model at its input resolution (batch left out). */
+interface ConvLayer { H: number; W: number; cin: number; cout: number }
+
+/** The model's 1x1 shortcut convs, one per block at the block's input resolution (Cin -> the block's filters). */
+export function modelShortcuts(c: ModelConfig = SEED_MODEL): ConvLayer[] {
+  return modelConvs(c).filter((_, i) => i % 2 === 0);
+}
 
 /** The model's 3x3 convs after the stem (stride 1, 'same'), in order: two per block. */
-export function modelConvs(c: ModelConfig = SEED_MODEL): Conv3x3[] {
+export function modelConvs(c: ModelConfig = SEED_MODEL): ConvLayer[] {
   let H = Math.floor(c.inputRows / 2);
   let W = Math.floor(c.inputFrames / 2);
   let cin = c.stem.filters;
-  const out: Conv3x3[] = [];
+  const out: ConvLayer[] = [];
   for (const b of c.blocks) {
     out.push({ H, W, cin, cout: b.filters }, { H, W, cin: b.filters, cout: b.filters });
     cin = b.filters;
@@ -163,10 +174,10 @@ function random(gpu: Gpu, shape: number[]): Tensor {
   return gpu.upload(data, shape, 'f32', 'tune.input');
 }
 
-/** Inputs for one conv layer and a recorder of its passes (the model's calls: 'same', bias on forward). */
-function convWork(gpu: Gpu, n: number, l: Conv3x3) {
+/** Inputs for one conv layer (3x3, or k x k) and a recorder of its passes (the model's calls: 'same', bias on forward). */
+function convWork(gpu: Gpu, n: number, l: ConvLayer, k = 3) {
   const xShape = [n, l.H, l.W, l.cin];
-  const wShape = [3, 3, l.cin, l.cout];
+  const wShape = [k, k, l.cin, l.cout];
   const t = { x: random(gpu, xShape), w: random(gpu, wShape), bias: random(gpu, [l.cout]), dy: random(gpu, [n, l.H, l.W, l.cout]) };
   const opts = { padding: 'same' as const };
   const passes: Record<ConvPass, () => Tensor> = {
@@ -198,6 +209,15 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
     }
   }
   cases.push(...winogradGemmCases(gpu, n, convs));
+  for (const l of modelShortcuts(config)) {
+    if (!usePointwiseGemm(gpu, conv2dGeometry('tune', [n, l.H, l.W, l.cin], [1, 1, l.cin, l.cout], { padding: 'same' }))) continue;
+    for (const pass of ['forward', 'input-grad', 'filter-grad'] as const) {
+      cases.push(forced(CONV1X1_FAMILY[pass], conv1x1ShapeKey(l.H, l.W, l.cin, l.cout), CONV1X1_VARIANTS[pass], (gpu) => {
+        const w = convWork(gpu, n, l, 1);
+        return { run: () => [w.run(pass)], dispose: w.dispose };
+      }));
+    }
+  }
   // Device-wide switches, timed on every pass of the block convs that run as Winograd.
   const blockWork = (gpu: Gpu) => {
     const works = convs.map((l) => convWork(gpu, n, l));
@@ -229,7 +249,7 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
  * The Winograd F(4,3) GEMM pass (forward and input grad) and filter-gradient reduction of each layer
  * that runs as Winograd, on random transformed tiles (the transforms are the same for every variant).
  */
-function winogradGemmCases(gpu: Gpu, n: number, convs: readonly Conv3x3[]): TuneCase[] {
+function winogradGemmCases(gpu: Gpu, n: number, convs: readonly ConvLayer[]): TuneCase[] {
   const m = 4;
   const P = (m + 2) ** 2;
   const cases = new Map<string, TuneCase>();

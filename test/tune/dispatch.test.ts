@@ -8,7 +8,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { setChoices, withVariant } from '../../src/gpu/choices';
 import { conv2d } from '../../src/kernels/conv2d';
 import { conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
-import { CONV_FAMILY, convShapeKey } from '../../src/kernels/conv-variants';
+import { CONV_FAMILY, type ConvPass, convShapeKey } from '../../src/kernels/conv-variants';
+import { CONV1X1_FAMILY } from '../../src/kernels/conv1x1-tiled';
 import { conv2dGeometry } from '../../src/kernels/conv2d';
 import { MATMUL_FAMILY, matmul, matmulShapeKey } from '../../src/kernels/matmul';
 import { batchNormBackward, batchNormTrain } from '../../src/kernels/batchnorm';
@@ -23,6 +24,7 @@ import { FAMILY_VARIANTS } from '../../src/tune/registry';
 import { emptyDocument, localStore } from '../../src/tune/store';
 import { useTuning } from '../../src/tune/tuner';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
+import { CONV1X1_KEYS, conv1x1Passes } from '../kernels/conv1x1-cases';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
 import { batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
@@ -44,6 +46,8 @@ const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tile
 /** The rfft pipeline each FFT variant compiles at N = 2048 (its workgroup size in the key). */
 const FFT_KEY: Record<string, string> = { wg64: 'rfft:2048:64', wg256: 'rfft:2048:256' };
 const ON_OFF = { on: 'true', off: 'false' } as const;
+// The 1x1 conv variants (their own tests at more shapes: test/kernels/conv1x1-tiled.test.ts).
+const CONV1X1_PASSES: ConvPass[] = ['forward', 'input-grad', 'filter-grad'];
 // The Winograd GEMM and reduction variants (their own tests: test/kernels/winograd-gemm-tiled.test.ts); every pass of the 7x4 32->32 conv.
 const WINOGRAD_SHAPE = winogradGemmShapeKey(4, 7, 4, 32, COUT);
 const gemmKeys = (pass: string): Record<string, RegExp> => ({ lanes: new RegExp(`^winograd\\.${pass}:`), tiled8: new RegExp(`^winograd\\.${pass}\\.tiled8:`), tiled16: new RegExp(`^winograd\\.${pass}\\.tiled16:`) });
@@ -105,6 +109,7 @@ describe('every variant the tuner can choose runs and is correct', () => {
       [BN_STATS_FAMILY]: BN_KEY,
       [BN_GRAD_FAMILY]: BN_KEY,
       [FFT_FAMILY]: FFT_KEY,
+      ...Object.fromEntries(CONV1X1_PASSES.map((p) => [CONV1X1_FAMILY[p], CONV1X1_KEYS[p]])),
     };
     for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
       expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
@@ -157,6 +162,19 @@ describe('every variant the tuner can choose runs and is correct', () => {
         }
       });
     }
+  }
+
+  // The i-th variant of every 1x1 pass at once (default, tiled8, tiled16) on a 1x1 12 -> 20 conv (the
+  // shape of test/kernels/conv1x1-tiled.test.ts's tiled16 case: a warm shader cache shares its pipelines).
+  for (const i of [0, 1, 2]) {
+    const variants = Object.fromEntries(CONV1X1_PASSES.map((p) => [p, FAMILY_VARIANTS[CONV1X1_FAMILY[p]]![i]!]));
+    it(`1x1 conv passes as ${Object.values(variants).join(' / ')}`, async () => {
+      const used = await conv1x1Passes(gpu(), [3, 5, 3, 12], 20, 50 + i, variants);
+      for (const p of CONV1X1_PASSES) {
+        const ran = Object.entries(CONV1X1_KEYS[p]).filter(([, re]) => used[p].some((k) => re.test(k))).map(([v]) => v);
+        expect(ran, `${p}: ${used[p].join(' ')}`).toEqual([variants[p]]);
+      }
+    });
   }
 
   for (const variant of FAMILY_VARIANTS[MATMUL_FAMILY]!) {

@@ -12,7 +12,7 @@ import { chosenVariant } from '../../src/gpu/choices';
 import { chooseVariant, median } from '../../src/tune/choose';
 import { TUNER_VERSION, adapterKey } from '../../src/tune/key';
 import { resolveTuneMode, tuneModeFromEnv } from '../../src/tune/mode.node.ts';
-import { modelBatchNorms, modelConvs, modelMatmuls } from '../../src/tune/registry';
+import { modelBatchNorms, modelConvs, modelMatmuls, modelShortcuts } from '../../src/tune/registry';
 import { type AdapterRecord, type TuneDocument, emptyDocument, localStore, parseDocument } from '../../src/tune/store';
 import { defaultCachePath, fileStore } from '../../src/tune/store.node.ts';
 import { applyRecord, useTuning } from '../../src/tune/tuner';
@@ -135,13 +135,14 @@ describe('modes and applying choices', () => {
 });
 
 describe('the shapes the model runs', () => {
-  it('lists the residual blocks\' 3x3 convs and the dense products at the batch', () => {
+  it('lists the residual blocks\' 3x3 convs, 1x1 shortcuts and the dense products at the batch', () => {
     expect(modelConvs()).toEqual([
       { H: 41, W: 32, cin: 32, cout: 64 }, { H: 41, W: 32, cin: 64, cout: 64 },
       { H: 20, W: 16, cin: 64, cout: 128 }, { H: 20, W: 16, cin: 128, cout: 128 },
     ]);
     expect(modelMatmuls(32).slice(0, 3)).toEqual([[32, 256, 128, false, false], [32, 128, 256, false, true], [128, 256, 32, true, false]]);
     expect(modelMatmuls(32)).toHaveLength(9);
+    expect(modelShortcuts()).toEqual([{ H: 41, W: 32, cin: 32, cout: 64 }, { H: 20, W: 16, cin: 64, cout: 128 }]);
   });
 
   it('lists the training batch norms\' distinct shapes at the batch: the stem, then each block\'s', () => {
