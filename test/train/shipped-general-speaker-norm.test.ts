@@ -24,9 +24,9 @@ const CREMA: Record<string, string> = { ANG: 'angry', DIS: 'disgust', FEA: 'fear
 const crema = readdirSync(FIXTURES).filter((f) => /^\d{4}_\w{3}_\w{3}_XX\.flac$/.test(f)).sort().map((f) => join(FIXTURES, f));
 const speakerOf = (f: string) => f.split('/').pop()!.slice(0, 4);
 const truth = (f: string) => CREMA[/_(\w{3})_XX\.flac$/.exec(f)![1]!]!;
-// Chance: 2 of the 12 (six classes). The model got MEASURED of 12 when it was shipped; the floor is
+// Chance: 2 of the 12 (six classes). The model got 8 of 12 when it was shipped; the floor is
 // set below that and far above chance.
-const MIN_CORRECT = 7;
+const MIN_CORRECT = 6;
 
 describe('the shipped speaker-normalised general model', () => {
   it('is where `ser predict --one-speaker` looks by default, with its card and the general model\'s split', () => {
