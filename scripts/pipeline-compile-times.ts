@@ -50,15 +50,19 @@ gpu.dispatch = dispatch;
 interface Row { key: string; family: string; lines: number; chars: number; createMs: number; compileMs: number; runMs: number }
 const rows: Row[] = [];
 // Distinct WGSL in dispatch order, then the first of each family moved to the front.
+// Each recorded dispatch's WGSL is generated once here (the map's key), not again per use.
 const byCode = new Map<string, DispatchSpec>();
-for (const spec of recorded) if (!byCode.has(spec.code())) byCode.set(spec.code(), spec);
+for (const spec of recorded) {
+  const code = spec.code();
+  if (!byCode.has(code)) byCode.set(code, spec);
+}
 const families = new Set<string>();
-const firsts = [...byCode.values()].filter((sp) => !families.has(familyOf(sp.key)) && families.add(familyOf(sp.key)));
-const order = [...firsts, ...[...byCode.values()].filter((sp) => !firsts.includes(sp))].slice(0, limit);
+const distinct = [...byCode];
+const firsts = distinct.filter(([, sp]) => !families.has(familyOf(sp.key)) && families.add(familyOf(sp.key)));
+const order = [...firsts, ...distinct.filter((e) => !firsts.includes(e))].slice(0, limit);
 console.error(`${byCode.size} distinct pipelines (${families.size} families), timing ${order.length}`);
 await gpu.sync();
-for (const spec of order) {
-  const code = spec.code();
+for (const [code, spec] of order) {
   const c0 = cpuMs();
   gpu.pipelines.get(spec.key, () => code);
   const c1 = cpuMs();
@@ -68,8 +72,8 @@ for (const spec of order) {
   gpu.dispatch(spec);
   await gpu.sync();
   const c3 = cpuMs();
-  rows.push({ key: spec.key, family: familyOf(spec.key), lines: code.split('\n').length, chars: code.length, createMs: c1 - c0, compileMs: Math.max(0, c2 - c1 - (c3 - c2)), runMs: c3 - c2 });
-  const row = rows[rows.length - 1]!;
+  const row: Row = { key: spec.key, family: familyOf(spec.key), lines: code.split('\n').length, chars: code.length, createMs: c1 - c0, compileMs: Math.max(0, c2 - c1 - (c3 - c2)), runMs: c3 - c2 };
+  rows.push(row);
   console.error(`${rows.length}/${order.length} ${(row.createMs + row.compileMs).toFixed(0)} ms (create ${row.createMs.toFixed(0)}, run ${row.runMs.toFixed(0)}) ${row.lines} lines ${row.key}`);
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ sizes, rows }, null, 1));
 }

@@ -110,7 +110,7 @@ function main(args: string[]): number {
   }
   const outAt = parsed.rest.lastIndexOf('--out');
   const recipe = RECIPES[variant];
-  const out = outAt >= 0 && parsed.rest[outAt + 1] ? parsed.rest[outAt + 1]! : recipe[recipe.length - 1]!;
+  const out = outAt >= 0 && parsed.rest[outAt + 1] ? parsed.rest[outAt + 1]! : recipe[recipe.indexOf('--out') + 1]!;
   const manifest = resolve(`${out.replace(/\/+$/, '')}-data.csv`);
   try {
     mkdirSync(dirname(manifest), { recursive: true });

@@ -61,7 +61,7 @@ describe('the shipped speaker-normalised general model', () => {
     loaded.model.dispose();
     expect(skipped).toEqual([]);
     // Decided over CREMA-D's six classes, as `ser evaluate` does for that corpus.
-    const label = (probs: Record<string, number>) => Object.keys(CREMA).map((k) => CREMA[k]!).reduce((a, b) => (probs[b]! > probs[a]! ? b : a));
+    const label = (probs: Record<string, number>) => Object.values(CREMA).reduce((a, b) => (probs[b]! > probs[a]! ? b : a));
     const correct = predictions.filter((p) => label(p!.probabilities) === truth(p!.file)).length;
     expect(correct).toBeGreaterThanOrEqual(MIN_CORRECT);
     // `ser predict --one-speaker` (no --model) on actor 1001's six clips: the same probabilities.
