@@ -33,11 +33,12 @@ export function registerEvaluate(program: Command): void {
     .option('--eval-windows <k>', 'for a model trained on windows: average k evenly spaced windows per clip instead of its trained setting (1..32)', numberWithin(1, 32, true))
     .option('--speaker-clips <k>', "for a model trained with --speaker-norm: normalise each speaker's clips in random groups of at most k instead of all together (how many clips of a speaker inference needs)", numberWithin(1, 100000, true))
     .option('--one-speaker', "for a model trained with --speaker-norm and data whose names give no speakers: normalise all clips of a data set together as one group (its own statistics stand in for the speaker's; one group per corpus when --data is given several times)")
+    .option('--adapt-bn', "re-estimate the batch-norm statistics from the evaluated clips before predicting them, separately for each corpus when --data is given several times (adaptive batch normalisation: labels unused; for data from another corpus or channel; needs hundreds of clips, all of them predicted together)")
     .option('--seed <n>', 'seed of the --speaker-clips groups', numberWithin(0, 2 ** 31, true), 0)
     .option('--held-out', "score only the clips the model was validated on (the model folder's split.json; --data is the folder it was trained from); a --speaker-norm model still normalises with all of each speaker's clips in --data")
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
-    .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean }) => {
+    .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean; adaptBn?: boolean }) => {
       const gpu = await createTunedNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
@@ -54,7 +55,7 @@ export function registerEvaluate(program: Command): void {
         const scored = opts.heldOut ? heldOutIndices(readValFiles(opts.model), data, usable.map((i) => i.path), data) : null;
         const speakers = evaluationSpeakers(loaded, usable, opts);
         const run = clipsToPredict(scored, usable.length, !!speakers);
-        const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => usable[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!) });
+        const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => usable[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!), batchNormGroups: opts.adaptBn ? run.map(() => data) : undefined });
         const byItem = new Map(run.map((i, k) => [i, predictions[k]]));
         const pairs = (scored ?? run).map((i) => ({ item: usable[i]!, p: byItem.get(i) })).filter((e) => e.p);
         const report = classificationReport(pairs.map((e) => classes.indexOf(e.item.label)), pairs.map((e) => classes.indexOf(e.p!.label)), classes);
@@ -70,7 +71,7 @@ export function registerEvaluate(program: Command): void {
     });
 }
 
-type EvaluateOptions = { model: string; json?: boolean; cache: string; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean };
+type EvaluateOptions = { model: string; json?: boolean; cache: string; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean; adaptBn?: boolean };
 
 /** `ser evaluate` with several corpora: each clip decided over its corpus's classes, a report per corpus. */
 async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[], opts: EvaluateOptions): Promise<void> {
@@ -81,7 +82,8 @@ async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[
   const scored = opts.heldOut ? heldOutOfCorpora(readSplit(file), ev, file) : null;
   const speakers = evaluationSpeakers(loaded, ev.items, opts, (i) => ev.corpora[ev.corpusOf[i]!]!.name);
   const run = clipsToPredict(scored, ev.items.length, !!speakers);
-  const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => ev.items[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!) });
+  const batchNormGroups = opts.adaptBn ? run.map((i) => ev.corpora[ev.corpusOf[i]!]!.name) : undefined;
+  const { predictions, skipped } = await predictFiles(gpu, loaded, run.map((i) => ev.items[i]!.path), (c) => makeExtractor(gpu, c), { cacheDir: opts.cache, speakers: speakers && run.map((i) => speakers![i]!), batchNormGroups });
   const byItem = new Map(run.map((i, k) => [i, predictions[k]]));
   const ids = (scored ?? run).filter((i) => byItem.get(i));
   const { report, perCorpus } = scoreCorpora(ev, classes, ids, ids.map((i) => byItem.get(i)!.probabilities));

@@ -40,6 +40,23 @@ export function predictLogits(model: SerModel, x: Tensor): Tensor {
   return out;
 }
 
+/**
+ * A forward pass on x [B, rows, frames, 1] with batch statistics and no dropout whose BN layers blend
+ * their moving statistics with weight `momentum` on the old values (0: replace them); nothing is
+ * recorded and no weight changes. Recalibration and the adaptation of BN statistics to new data use it.
+ */
+export function refreshBatchNorm(model: SerModel, x: Tensor, momentum: number): void {
+  validateBatch(model.config, x);
+  const tape = new Tape(model.gpu);
+  tape.dropout = false;
+  tape.bnMomentum = momentum;
+  try {
+    tape.noGrad(() => model.forward(tape, tape.input(x)));
+  } finally {
+    tape.release();
+  }
+}
+
 export class Trainer {
   readonly adam: Adam;
   private readonly gpu: Gpu;
@@ -93,15 +110,7 @@ export class Trainer {
    * recorded; weights and the optimiser are untouched).
    */
   refreshBatchNorm(x: Tensor, momentum: number): void {
-    validateBatch(this.model.config, x);
-    const tape = new Tape(this.gpu);
-    tape.dropout = false;
-    tape.bnMomentum = momentum;
-    try {
-      tape.noGrad(() => this.model.forward(tape, tape.input(x)));
-    } finally {
-      tape.release();
-    }
+    refreshBatchNorm(this.model, x, momentum);
   }
 
   /** Logits [B, classes] in inference mode (moving BN statistics, no dropout, nothing recorded). */

@@ -156,6 +156,10 @@ describe('a run on two corpora', () => {
     expect(held.n).toBe(14);
     expect(held.confusion).toEqual(r.report.confusion);
     expect(held.perCorpus.map((c: any) => [c.name, c.confusion])).toEqual(report.perCorpus.map((c: any) => [c.name, c.confusion]));
+    // --adapt-bn: each corpus's held-out clips predicted with batch-norm statistics of their own (predict.ts; test/train/adapt-batchnorm.test.ts).
+    const adapted = JSON.parse(execFileSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', `ra=${a}`, '--data', `cr=${b}`, '--held-out', '--adapt-bn', '--json', '--cache', join(out, 'cache', 'features')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    expect(adapted.n).toBe(14);
+    expect(adapted.perCorpus.map((c: any) => c.name)).toEqual(['ra', 'cr']);
     const single = spawnSync(process.execPath, [BIN, 'evaluate', '--model', out, '--data', a, '--held-out'], { encoding: 'utf8' });
     expect(single.stderr).toMatch(/names the validation clips of several corpora \(ra, cr\): give --data once per corpus, as NAME=DIR/);
     expect(md).toMatch(/## Per corpus/);

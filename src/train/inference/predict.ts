@@ -7,7 +7,8 @@
 // probabilities for the same features.
 
 import type { Gpu } from '../../gpu';
-import { type ExampleFeatures, examplesLogits, softmax } from '../loop/batches';
+import { type ExampleFeatures, adaptBatchNorm, examplesLogits, softmax } from '../loop/batches';
+import type { SerModel } from '../../nn/model';
 import type { LoadedModel } from '../model-files/saved-model';
 import { transform } from '../data/scaler';
 import { normalisePerSpeaker } from '../data/speaker-norm';
@@ -27,6 +28,12 @@ export interface PredictOptions {
   lengths?: readonly number[];
   /** The speaker of each block: required by a model trained with --speaker-norm, which normalises the blocks per speaker. */
   speakers?: readonly string[];
+  /**
+   * The group of each block (e.g. its corpus): the BN statistics are re-estimated from each group's
+   * blocks before that group is predicted (adaptive batch normalisation; labels unused), and the
+   * model's own statistics are put back afterwards. Needs many blocks per group.
+   */
+  batchNormGroups?: readonly string[];
 }
 
 /**
@@ -54,11 +61,34 @@ export async function predictFeatures(gpu: Gpu, loaded: LoadedModel, features: r
   // Scaled on the host; examplesLogits uploads one batch at a time.
   const data: ExampleFeatures = { x: blocks.map((f) => transform(meta.scaler, f)), rows, frames: S };
   if (meta.windows) data.windows = { ...meta.windows, lengths: Uint32Array.from(features, (_, k) => opts.lengths?.[k] ?? S) };
-  const logits = await examplesLogits(gpu, model, data, [...features.keys()], opts.batch ?? 32);
+  const batch = opts.batch ?? 32;
+  const logits = opts.batchNormGroups
+    ? await adaptedLogits(gpu, model, data, opts.batchNormGroups, batch)
+    : await examplesLogits(gpu, model, data, [...features.keys()], batch);
   return features.map((_, j) => {
     const row = logits.subarray(j * K, (j + 1) * K);
     const p = softmax(meta.logitAdjustment ? adjustRows(row, meta.logitAdjustment) : row);
     const best = p.indexOf(Math.max(...p));
     return { label: meta.classes[best]!, probabilities: Object.fromEntries(meta.classes.map((c, k) => [c, p[k]!])) };
   });
+}
+
+/** Logits of every example, each group predicted with BN statistics of its own examples; the model's statistics restored after. */
+async function adaptedLogits(gpu: Gpu, model: SerModel, data: ExampleFeatures, groups: readonly string[], batch: number): Promise<Float32Array> {
+  if (groups.length !== data.x.length) throw new RangeError(`predict: ${data.x.length} blocks but ${groups.length} batch-norm groups`);
+  const K = model.config.classes;
+  const names = [...model.state.keys()];
+  const saved = await gpu.readMany(names.map((n) => model.state.get(n)!));
+  const out = new Float32Array(data.x.length * K);
+  try {
+    for (const g of new Set(groups)) {
+      const idx = groups.flatMap((h, i) => (h === g ? [i] : []));
+      await adaptBatchNorm(gpu, model, data, idx, batch);
+      const logits = await examplesLogits(gpu, model, data, idx, batch);
+      idx.forEach((i, k) => out.set(logits.subarray(k * K, (k + 1) * K), i * K));
+    }
+  } finally {
+    names.forEach((n, i) => gpu.write(model.state.get(n)!, saved[i] as Float32Array));
+  }
+  return out;
 }

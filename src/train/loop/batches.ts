@@ -12,7 +12,7 @@
 import { createRng } from '../../common/random';
 import type { Gpu, Tensor } from '../../gpu';
 import type { SerModel } from '../../nn/model';
-import { predictLogits as modelLogits, type Trainer } from '../../nn/train-step';
+import { predictLogits as modelLogits, refreshBatchNorm, type Trainer } from '../../nn/train-step';
 
 export interface WindowSettings {
   /** Frames the model reads (its inputFrames). */
@@ -128,12 +128,7 @@ export function softmax(row: ArrayLike<number>): number[] {
 export async function examplesLogits(gpu: Gpu, model: SerModel, data: ExampleFeatures, indices: readonly number[], batch: number): Promise<Float32Array> {
   const K = model.config.classes;
   const w = data.windows;
-  // One entry per forward row: (example position, window start).
-  const rows: { at: number; start: number }[] = [];
-  indices.forEach((i, at) => {
-    const starts = w ? evalStarts(w.lengths[i]!, w.frames, data.frames, w.evalWindows) : [0];
-    for (const start of starts) rows.push({ at, start });
-  });
+  const rows = forwardRows(data, indices);
   const raw = new Float32Array(rows.length * K);
   for (let s = 0; s < rows.length; s += batch) {
     const part = rows.slice(s, s + batch);
@@ -151,6 +146,34 @@ export async function examplesLogits(gpu: Gpu, model: SerModel, data: ExampleFea
     count[r.at]++;
   });
   return Float32Array.from(probs, (p, j) => Math.log(Math.max(p / count[Math.floor(j / K)]!, 1e-30)));
+}
+
+/** One entry per forward row of inference on `indices`: (position in indices, window start; 0 without windows). */
+function forwardRows(data: ExampleFeatures, indices: readonly number[]): { at: number; start: number }[] {
+  const w = data.windows;
+  const rows: { at: number; start: number }[] = [];
+  indices.forEach((i, at) => {
+    const starts = w ? evalStarts(w.lengths[i]!, w.frames, data.frames, w.evalWindows) : [0];
+    for (const start of starts) rows.push({ at, start });
+  });
+  return rows;
+}
+
+/**
+ * Replace the model's BN moving statistics by the mean of the batch statistics of the inference rows
+ * of `indices` (every evaluation window, as examplesLogits reads them), in batches, without dropout:
+ * the statistics of the data about to be predicted, labels unused (adaptive batch normalisation, Li et
+ * al. 2016). Weights are untouched; the caller keeps the old statistics if it needs them back.
+ */
+export async function adaptBatchNorm(gpu: Gpu, model: SerModel, data: ExampleFeatures, indices: readonly number[], batch: number): Promise<void> {
+  const rows = forwardRows(data, indices);
+  for (let s = 0, i = 0; s < rows.length; s += batch, i++) {
+    const part = rows.slice(s, s + batch);
+    const xb = gatherBatch(gpu, data, part.map((r) => indices[r.at]!), Uint32Array.from(part, (r) => r.start));
+    refreshBatchNorm(model, xb, i / (i + 1)); // batch i gets weight 1/(i+1): a running mean
+    xb.dispose();
+    await gpu.sync();
+  }
 }
 
 /**
