@@ -9,8 +9,14 @@
 // Layout: M [a², T, D] (a = m + 2, T = N * ceil(DH/m) * ceil(DW/m) tiles, tile-major, channels last),
 // unpooled output NHWC [N, DH, DW, D], pooled output [N, DH/2, DW/2, D] (DH, DW even after the crop),
 // residual [N, RH, RW, D] with RH >= DH, RW >= DW (its top-left DH x DW part is added).
-// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z. T (so the
-// batch size) is read at run time (shape-params.ts): one pipeline per layer and epilogue for every batch.
+// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z. Every size
+// (T, so the batch size, DH, DW, D, the residual's RH x RW) is read at run time (shape-params.ts): one
+// pipeline per tile size and epilogue serves every layer and batch. Compile cost (lavapipe compiles with
+// LLVM at the first dispatch, and each storage-buffer load or store in the code costs ~0.1 s there):
+// Aᵀ M A is a loop over the a² positions (one load of M in the code; y_i_j += Aᵀ[i][k] Aᵀ[j][l] M[k,l])
+// and the m² outputs (pooled: (m/2)² windows) are stored in a loop, both with run-time bounds so that
+// NIR does not unroll them: ~0.4 s of LLVM instead of ~4.5 s per pipeline, measured no slower warm
+// (bench/RESULTS.md).
 // Limits: D % 4 == 0 (as every Winograd pass); pooling needs DH, DW >= 2. Max pool uses WGSL max(), so
 // a NaN in a window is not propagated the way maxPool2x2 does (inference only, where none is expected).
 

@@ -8,13 +8,20 @@
 //   2. GEMM:       M[ξ] = V[ξ] · U[ξ] for each of the a² positions ξ; U [a², S, D] is the transformed filter,
 //   3. inverse:    destination [N, DH, DW, D] = Aᵀ M A per tile, + bias, ReLU (winograd-inverse.ts; at
 //                  inference also + residual and a fused 2x2 max pool).
-// T = N * ceil(DH/m) * ceil(DW/m) tiles. The transforms, the inverse and the filter gradient's tile reduction
-// read T at run time (shape-params.ts; the grid stride from num_workgroups): one pipeline per layer serves
-// every batch size, and so does the GEMM (T from a uniform too). The input gradient is the same conv of dy with the filter rotated
+// T = N * ceil(DH/m) * ceil(DW/m) tiles. The tile transforms, the filter transform and the inverse read
+// every size and channel count at run time (shape-params.ts; the grid stride from num_workgroups): one
+// pipeline per tile size and kind serves every layer and batch size. The GEMM and the filter gradient's
+// tile reduction read T at run time but keep their channel counts baked (warm speed), so one pipeline
+// per layer serves every batch size. The input gradient is the same conv of dy with the filter rotated
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
 //   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G
 // (winograd-filter-grad.ts).
-// The transforms are unrolled in TypeScript from the matrices below (zero coefficients skipped).
+// Compile cost: lavapipe compiles each pipeline with LLVM at its first dispatch, where every storage
+// buffer load or store in the code costs ~0.05-0.1 s (it becomes a per-lane loop), so the loads and
+// stores the transforms repeat per tile position sit in loops with run-time bounds (NIR unrolls a
+// constant one): the transforms apply the matrices below along rows unrolled (zero coefficients skipped),
+// then store one row of the result per iteration; the GEMM and the reduction store from a private array
+// in a loop (bench/RESULTS.md: 3-10x less LLVM time per pipeline, no slower warm).
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
 // vec4 of destination channels for 8 (or 32) tiles whose V rows are workgroup-uniform (shared by subgroup
 // broadcast where the device allows it: subgroups.ts); the reduction gives each lane 4 source x up to 16
