@@ -15,8 +15,8 @@
 // LLVM at the first dispatch, and each storage-buffer load or store in the code costs ~0.1 s there):
 // Aᵀ M A is a loop over the a² positions (one load of M in the code; y_i_j += Aᵀ[i][k] Aᵀ[j][l] M[k,l])
 // and the m² outputs (pooled: (m/2)² windows) are stored in a loop, both with run-time bounds so that
-// NIR does not unroll them: ~0.4 s of LLVM instead of ~4.5 s per pipeline, measured no slower warm
-// (bench/RESULTS.md).
+// NIR does not unroll them: 0.2-0.7 s of LLVM instead of 4-8 s per pipeline; warm time within noise
+// (training; the pooled inference tail perhaps ~1-2 ms slower per batch: bench/RESULTS.md).
 // Limits: D % 4 == 0 (as every Winograd pass); pooling needs DH, DW >= 2. Max pool uses WGSL max(), so
 // a NaN in a window is not propagated the way maxPool2x2 does (inference only, where none is expected).
 

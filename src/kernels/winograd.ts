@@ -21,7 +21,7 @@
 // stores the transforms repeat per tile position sit in loops with run-time bounds (NIR unrolls a
 // constant one): the transforms apply the matrices below along rows unrolled (zero coefficients skipped),
 // then store one row of the result per iteration; the GEMM and the reduction store from a private array
-// in a loop (bench/RESULTS.md: 3-10x less LLVM time per pipeline, no slower warm).
+// in a loop (bench/RESULTS.md: 3-20x less LLVM time per pipeline, warm time within noise).
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
 // vec4 of destination channels for 8 (or 32) tiles whose V rows are workgroup-uniform (shared by subgroup
 // broadcast where the device allows it: subgroups.ts); the reduction gives each lane 4 source x up to 16
@@ -244,7 +244,7 @@ ${R.map((r) => `    let a${r} = ${rowLoad(r)};
 ${J.map((j) => `    acc${r} = fma(vec4f(a${r}[${j}]), b${j}, acc${r});`).join('\n')}`).join('\n')}
   }
   // Stored from a private array in a loop whose bound is read at run time: one store in the compiled
-  // code instead of ROWS (on lavapipe each store costs ~50 ms of LLVM; measured no slower warm).
+  // code instead of ROWS (on lavapipe each store costs ~50 ms of LLVM; warm time within noise).
   var staged: array<vec4f, ${ROWS}>;
 ${R.map((r) => `  staged[${r}] = acc${r};`).join('\n')}
   for (var r = 0u; r < shape.rows; r++) {
