@@ -80,7 +80,7 @@ enable subgroups;
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
-${shapeDecl(['tiles', 'per'], 3)}
+${shapeDecl(['tiles', 'per', 'stores'], 3)}
 @compute @workgroup_size(${lanes})
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u${shared ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
   let xi = wid.x / ${dBlocks}u;
@@ -95,9 +95,15 @@ ${zLoads}
 ${R.flatMap((r) => V.map((c) => `    acc${r}_${c} = fma(vec4f(a[${r}]), b${c}, acc${r}_${c});`)).join('\n')}
   }
   let base = (chunk * ${XI}u + xi) * ${S}u + s4 * 4u;
-${R.flatMap((r) => V.map((c) => `  O[(base + ${r}u) * ${D / 4}u + d4 + ${c}u] = acc${r}_${c};`)).join('\n')}
+  // Stored from a private array in a loop whose bound is read at run time: one store in the compiled
+  // code instead of 4·CV (lavapipe's LLVM cost grows with each store: bench/RESULTS.md).
+  var staged: array<vec4f, ${4 * CV}>;
+${R.flatMap((r) => V.map((c) => `  staged[${r * CV + c}] = acc${r}_${c};`)).join('\n')}
+  for (var k = 0u; k < shape.stores; k++) {
+    O[(base + k / ${CV}u) * ${D / 4}u + d4 + k % ${CV}u] = staged[k];
+  }
 }`,
-    bindings: [v, z, out, shapeParams(gpu, [T, per])],
+    bindings: [v, z, out, shapeParams(gpu, [T, per, 4 * CV])],
     workgroups: [XI * dBlocks, chunks, 1],
   });
   return out;

@@ -9,16 +9,26 @@
 // Layout: M [a², T, D] (a = m + 2, T = N * ceil(DH/m) * ceil(DW/m) tiles, tile-major, channels last),
 // unpooled output NHWC [N, DH, DW, D], pooled output [N, DH/2, DW/2, D] (DH, DW even after the crop),
 // residual [N, RH, RW, D] with RH >= DH, RW >= DW (its top-left DH x DW part is added).
-// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z. T (so the
-// batch size) is read at run time (shape-params.ts): one pipeline per layer and epilogue for every batch.
+// Tiling: one invocation per (tile, vec4 of channels), 64 per workgroup, grid folded onto z. Every size
+// (T, so the batch size, DH, DW, D, the residual's RH x RW) is read at run time (shape-params.ts): one
+// pipeline per tile size and epilogue serves every layer and batch. Compile cost (lavapipe compiles with
+// LLVM at the first dispatch, and each storage-buffer load or store in the code costs ~0.1 s there):
+// Aᵀ M A is a loop over the a² positions (one load of M in the code; y_i_j += Aᵀ[i][k] Aᵀ[j][l] M[k,l])
+// and the m² outputs (pooled: (m/2)² windows) are stored in a loop, both with run-time bounds so that
+// NIR does not unroll them: 0.2-0.7 s of LLVM instead of 4-8 s per pipeline; warm time within noise
+// (training; the pooled inference tail perhaps ~1-2 ms slower per batch: bench/RESULTS.md).
 // Limits: D % 4 == 0 (as every Winograd pass); pooling needs DH, DW >= 2. Max pool uses WGSL max(), so
 // a NaN in a window is not propagated the way maxPool2x2 does (inference only, where none is expected).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { foldGrid } from './grid';
-import { MATRICES, WG, sandwich, type Pass, type WinogradTile } from './winograd-matrices';
+import { MATRICES, WG, type Pass, type WinogradTile } from './winograd-matrices';
 import { shapeDecl, shapeParams } from './shape-params';
+
+// Every size is read at run time (shape-params.ts), in this order: one pipeline per tile size and
+// epilogue serves every layer and batch.
+const SHAPE_FIELDS = ['tiles', 'c4s', 'tilesW', 'tilesPerImage', 'outH', 'outW', 'convH', 'convW', 'resH', 'resW', 'positions', 'tileOutputs'];
 
 export interface InverseEpilogue {
   /** [D] added to every output pixel. */
@@ -55,15 +65,16 @@ export function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor,
   const [gx, gz] = foldGrid(Math.ceil((T * D4) / WG));
   const hasBias = !!e.bias;
   const hasRes = !!e.residual;
-  const I = [...Array(a).keys()];
   const O = [...Array(m).keys()];
-  const Q = [...Array(m / 2).keys()];
   const act = (v: string) => (e.relu ? `max(${v}, vec4f(0.0))` : v);
   const bindings = [mt, out];
   if (hasBias) bindings.push(e.bias!);
   if (hasRes) bindings.push(e.residual!);
-  // Value of output pixel (i, j) of the tile, before pooling.
-  const pixel = (i: number, j: number) => act(`y_${i}_${j} + b${hasRes ? ` + res(n, h + ${i}u, w + ${j}u, c4)` : ''}`);
+  // Value of output pixel (i, j) of the tile (row i, column j: WGSL u32 expressions), before pooling.
+  const pixel = (i: string, j: string) => act(`ys[${i} * ${m}u + ${j}] + b${hasRes ? ` + res(n, h + ${i}, w + ${j}, c4)` : ''}`);
+  // Column l of Aᵀ (the coefficients Aᵀ[i][l], i < m) as a vec{m}f literal.
+  const AT = MATRICES[m].AT;
+  const column = (l: number) => `vec${m}f(${O.map((i) => `${AT[i]![l]!.toFixed(1)}`).join(', ')})`;
   gpu.dispatch({
     name: pool || hasRes ? 'winograd.inverse-tail' : 'winograd.inverse',
     key: `winograd.inverse:${m}:${[p.DH, p.DW, p.D].join(':')}:${hasBias}:${e.relu}:${hasRes && `${RH}:${RW}`}:${pool}`,
@@ -73,36 +84,57 @@ export function inverseTransform(gpu: Gpu, m: WinogradTile, p: Pass, mt: Tensor,
 #if ${hasBias}
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 #endif
+${shapeDecl(SHAPE_FIELDS, bindings.length)}
 #if ${hasRes}
 @group(0) @binding(${hasBias ? 3 : 2}) var<storage, read> R: array<vec4f>;
 fn res(n: u32, h: u32, w: u32, c4: u32) -> vec4f {
-  if (h >= ${p.DH}u || w >= ${p.DW}u) { return vec4f(0.0); }
-  return R[((n * ${RH}u + h) * ${RW}u + w) * ${D4}u + c4];
+  if (h >= shape.convH || w >= shape.convW) { return vec4f(0.0); }
+  return R[((n * shape.resH + h) * shape.resW + w) * shape.c4s + c4];
 }
 #endif
 fn store(n: u32, h: u32, w: u32, c4: u32, v: vec4f) {
-  if (h >= ${PH}u || w >= ${PW}u) { return; }
-  Y[((n * ${PH}u + h) * ${PW}u + w) * ${D4}u + c4] = v;
+  if (h >= shape.outH || w >= shape.outW) { return; }
+  Y[((n * shape.outH + h) * shape.outW + w) * shape.c4s + c4] = v;
 }
-${shapeDecl(['tiles'], bindings.length)}
+const AT_COLUMNS = array<vec${m}f, ${a}>(${[...Array(a).keys()].map(column).join(', ')});
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let e = gid.x + gid.z * groups.x * ${WG}u;
-  if (e >= shape.tiles * ${D4}u) { return; }
-  let t = e / ${D4}u;
-  let c4 = e % ${D4}u;
-${I.flatMap((i) => I.map((j) => `  let m_${i}_${j} = M[(${i * a + j}u * shape.tiles + t) * ${D4}u + c4];`)).join('\n')}
-${sandwich(MATRICES[m].AT, (k, l) => `m_${k}_${l}`, 'y', 'q', 'vec4f(0.0)')}
+  if (e >= shape.tiles * shape.c4s) { return; }
+  let t = e / shape.c4s;
+  let c4 = e % shape.c4s;
+${O.flatMap((i) => O.map((j) => `  var y_${i}_${j} = vec4f(0.0);`)).join('\n')}
+  // Y = Aᵀ M A as a sum over the a² positions x = (k, l): y_i_j += Aᵀ[i][k] Aᵀ[j][l] M[x]. The bound is
+  // read at run time so that the loop stays a loop (one load in the compiled code, not a²).
+  for (var x = 0u; x < shape.positions; x++) {
+    let v = M[(x * shape.tiles + t) * shape.c4s + c4];
+    let ck = AT_COLUMNS[x / ${a}u];
+    let cl = AT_COLUMNS[x % ${a}u];
+${O.map((i) => `    let v${i} = ck[${i}] * v;
+${O.map((j) => `    y_${i}_${j} = fma(vec4f(cl[${j}]), v${i}, y_${i}_${j});`).join('\n')}`).join('\n')}
+  }
   let b = ${hasBias ? 'bias[c4]' : 'vec4f(0.0)'};
-  let n = t / ${TH * TW}u;
-  let r = t % ${TH * TW}u;
-  let h = (r / ${TW}u) * ${m}u;
-  let w = (r % ${TW}u) * ${m}u;
-${pool
-  ? Q.flatMap((i) => Q.map((j) => `  store(n, h / 2u + ${i}u, w / 2u + ${j}u, c4, max(max(${pixel(2 * i, 2 * j)}, ${pixel(2 * i, 2 * j + 1)}), max(${pixel(2 * i + 1, 2 * j)}, ${pixel(2 * i + 1, 2 * j + 1)})));`)).join('\n')
-  : O.flatMap((i) => O.map((j) => `  store(n, h + ${i}u, w + ${j}u, c4, ${pixel(i, j)});`)).join('\n')}
+  let n = t / shape.tilesPerImage;
+  let r = t % shape.tilesPerImage;
+  let h = (r / shape.tilesW) * ${m}u;
+  let w = (r % shape.tilesW) * ${m}u;
+  // The tile's outputs (pooled: its (m/2)² pool windows) are stored in a loop whose bound is read at
+  // run time, from a private array: one store (and residual read) in the compiled code, not m².
+  var ys: array<vec4f, ${m * m}>;
+${O.flatMap((i) => O.map((j) => `  ys[${i * m + j}] = y_${i}_${j};`)).join('\n')}
+  for (var o = 0u; o < shape.tileOutputs; o++) {
+#if ${pool}
+    let i = (o / ${m / 2}u) * 2u;
+    let j = (o % ${m / 2}u) * 2u;
+    store(n, h / 2u + i / 2u, w / 2u + j / 2u, c4, max(max(${pixel('i', 'j')}, ${pixel('i', '(j + 1u)')}), max(${pixel('(i + 1u)', 'j')}, ${pixel('(i + 1u)', '(j + 1u)')})));
+#else
+    let i = o / ${m}u;
+    let j = o % ${m}u;
+    store(n, h + i, w + j, c4, ${pixel('i', 'j')});
+#endif
+  }
 }`,
-    bindings: [...bindings, shapeParams(gpu, [T])],
+    bindings: [...bindings, shapeParams(gpu, [T, D4, TW, TH * TW, PH, PW, p.DH, p.DW, hasRes ? RH : 0, hasRes ? RW : 0, a * a, pool ? (m / 2) ** 2 : m * m])],
     workgroups: [gx, 1, gz],
   });
   return out;

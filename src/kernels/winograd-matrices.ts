@@ -58,6 +58,23 @@ export function sandwich(L: Mat, x: (k: number, l: number) => string, out: strin
   return lines.join('\n');
 }
 
+/**
+ * WGSL lines computing out_k_j = (X Lᵀ)[k][j] = Σ_l L[j][l] x(k, l) for k < rows: L (q x r) applied along
+ * each of the `rows` rows of X (the first half of L X Lᵀ, done the other way round).
+ */
+export function rowTransform(L: Mat, rows: number, x: (k: number, l: number) => string, out: string, zero: string): string {
+  const r = L[0]!.length;
+  const lines: string[] = [];
+  for (let k = 0; k < rows; k++) {
+    for (let j = 0; j < L.length; j++) lines.push(`  let ${out}_${k}_${j} = ${combine(L[j]!, [...Array(r).keys()].map((l) => x(k, l)), zero)};`);
+  }
+  return lines.join('\n');
+}
+
+/** WGSL `array<array<f32, r>, q>` literal of L (q x r), for indexing a row at run time. */
+export const matrixLiteral = (L: Mat): string =>
+  `array<array<f32, ${L[0]!.length}>, ${L.length}>(${L.map((row) => `array<f32, ${row.length}>(${row.map((c) => (Number.isInteger(c) ? `${c}.0` : `${c}`)).join(', ')})`).join(', ')})`;
+
 /** Source / destination geometry of one Winograd pass. */
 export interface Pass {
   N: number;

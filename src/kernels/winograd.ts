@@ -8,13 +8,20 @@
 //   2. GEMM:       M[ξ] = V[ξ] · U[ξ] for each of the a² positions ξ; U [a², S, D] is the transformed filter,
 //   3. inverse:    destination [N, DH, DW, D] = Aᵀ M A per tile, + bias, ReLU (winograd-inverse.ts; at
 //                  inference also + residual and a fused 2x2 max pool).
-// T = N * ceil(DH/m) * ceil(DW/m) tiles. The transforms, the inverse and the filter gradient's tile reduction
-// read T at run time (shape-params.ts; the grid stride from num_workgroups): one pipeline per layer serves
-// every batch size, and so does the GEMM (T from a uniform too). The input gradient is the same conv of dy with the filter rotated
+// T = N * ceil(DH/m) * ceil(DW/m) tiles. The tile transforms, the filter transform and the inverse read
+// every size and channel count at run time (shape-params.ts; the grid stride from num_workgroups): one
+// pipeline per tile size and kind serves every layer and batch size. The GEMM and the filter gradient's
+// tile reduction read T at run time but keep their channel counts baked (warm speed), so one pipeline
+// per layer serves every batch size. The input gradient is the same conv of dy with the filter rotated
 // by 180° and its channels swapped (padding 2 - pad). The filter gradient follows from the same identity:
 //   dU = Σ_t (A dY_t Aᵀ) ⊙ V_t  (a GEMM reducing over tiles, split into chunks),  dg = Gᵀ dU G
 // (winograd-filter-grad.ts).
-// The transforms are unrolled in TypeScript from the matrices below (zero coefficients skipped).
+// Compile cost: lavapipe compiles each pipeline with LLVM at its first dispatch, where every storage
+// buffer load or store in the code costs ~0.05-0.1 s (it becomes a per-lane loop), so the loads and
+// stores the transforms repeat per tile position sit in loops with run-time bounds (NIR unrolls a
+// constant one): the transforms apply the matrices below along rows unrolled (zero coefficients skipped),
+// then store one row of the result per iteration; the GEMM and the reduction store from a private array
+// in a loop (bench/RESULTS.md: 3-20x less LLVM time per pipeline, warm time within noise).
 // Layout: NHWC activations, [3,3,Cin,Cout] filters (as conv2d.ts). Tiling: the GEMM gives each lane one
 // vec4 of destination channels for 8 (or 32) tiles whose V rows are workgroup-uniform (shared by subgroup
 // broadcast where the device allows it: subgroups.ts); the reduction gives each lane 4 source x up to 16
@@ -29,7 +36,7 @@ import { wgsl } from './wgsl';
 import { ShapeError, type Gpu, type Tensor } from '../gpu';
 import { type Conv2dGeometry } from './conv-geometry';
 import { foldGrid } from './grid';
-import { DEFAULT_TILE, MATRICES, WG, type Pass, type WinogradTile, sandwich, transposed } from './winograd-matrices';
+import { DEFAULT_TILE, MATRICES, WG, type Pass, type WinogradTile, matrixLiteral, rowTransform, transposed } from './winograd-matrices';
 import { type InverseEpilogue, inverseTransform, poolCrop } from './winograd-inverse';
 import { canShareRows } from './subgroups';
 import { chosenVariant } from '../gpu/choices';
@@ -70,25 +77,35 @@ export function winogradFilter(gpu: Gpu, w: Tensor, rotated: boolean, m: Winogra
   const u = gpu.empty([a * a, S, D], 'f32', 'winograd.filter');
   const [gx, gz] = foldGrid(Math.ceil((S * D) / WG));
   // Tap (kh, kw) of the filter as seen by this pass (rotated by 180° for the input gradient).
-  const tap = (kh: number, kw: number) => `Wt[${rotated ? (2 - kh) * 3 + (2 - kw) : kh * 3 + kw}u * ${Cin * Cout}u + wi]`;
+  const tap = (kh: number, kw: number) => `Wt[${rotated ? (2 - kh) * 3 + (2 - kw) : kh * 3 + kw}u * shape.taps + wi]`;
+  const G = MATRICES[m].G;
   const I = [...Array(a).keys()];
   gpu.dispatch({
     name: 'winograd.filter',
     key: `winograd.filter:${m}:${Cin}:${Cout}:${rotated}`,
+    // Channel counts are read at run time (shape-params.ts): one pipeline per tile size and direction.
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> Wt: array<f32>;
 @group(0) @binding(1) var<storage, read_write> U: array<f32>;
+${shapeDecl(['elements', 'dCount', 'cout', 'taps', 'rows'], 2)}
+const G_ROWS = ${matrixLiteral(G)};
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gx * WG}u;
-  if (e >= ${S * D}u) { return; }
-  let s = e / ${D}u;
-  let d = e % ${D}u;
-  let wi = ${rotated ? `d * ${Cout}u + s` : `s * ${Cout}u + d`};
-${sandwich(MATRICES[m].G, tap, 'u', 't', '0.0')}
-${I.flatMap((i) => I.map((j) => `  U[${(i * a + j) * S * D}u + e] = u_${i}_${j};`)).join('\n')}
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = gid.x + gid.z * groups.x * ${WG}u;
+  if (e >= shape.elements) { return; }
+  let s = e / shape.dCount;
+  let d = e % shape.dCount;
+  let wi = ${rotated ? 'd * shape.cout + s' : 's * shape.cout + d'};
+${[0, 1, 2].flatMap((k) => [0, 1, 2].map((l) => `  let g_${k}_${l} = ${tap(k, l)};`)).join('\n')}
+${rowTransform(G, 3, (k, l) => `g_${k}_${l}`, 'q', '0.0')}
+  // Row i of G g Gᵀ per iteration; the bound is read at run time so that the loop stays a loop (a
+  // stores in the compiled code, not a²).
+  for (var i = 0u; i < shape.rows; i++) {
+    let c = G_ROWS[i];
+${I.map((j) => `    U[(i * ${a}u + ${j}u) * shape.elements + e] = c[0] * q_0_${j} + c[1] * q_1_${j} + c[2] * q_2_${j};`).join('\n')}
+  }
 }`,
-    bindings: [w, u],
+    bindings: [w, u, shapeParams(gpu, [S * D, D, Cout, Cin * Cout, a])],
     workgroups: [gx, 1, gz],
   });
   return u;
@@ -114,42 +131,52 @@ export function tileTransform(gpu: Gpu, m: WinogradTile, kind: 'input' | 'output
   const I = [...Array(a).keys()];
   // The image as a [W * C/4, N * H] texture where it can be staged (textures.ts: vectorised gathers).
   const image = gpu.canStageImage(W * C4, N * H) && chosenVariant(gpu, TEXTURES_FAMILY, TEXTURES_SHAPE) !== 'off';
+  // Every size is read at run time (shape-params.ts): one pipeline per kind, tile size and image path.
+  const fields = ['tiles', 'c4s', 'tilesW', 'tilesPerImage', 'imageH', 'imageW', 'top', 'left', 'rows'];
   gpu.dispatch({
     name: `winograd.${kind}`,
-    // N stays in the key (the tuner's tests read it); batch sizes share the WGSL and so one pipeline.
+    // N stays in the key (the tuner's tests read it); layers and batch sizes share the WGSL and so one pipeline.
     key: `winograd.${kind}:${m}:${N}:${H}:${W}:${C}:${DH}:${DW}:${top}:${left}:${image}`,
     code: () => wgsl`
+${shapeDecl(fields, 2)}
 #if ${image}
 @group(0) @binding(0) var XT: texture_2d<f32>;
 fn load(n: u32, h: i32, w: i32, c4: u32) -> vec4f {
-  let inside = (h >= 0) & (h < ${H}) & (w >= 0) & (w < ${W});
-  let texel = vec2u(u32(clamp(w, 0, ${W - 1})) * ${C4}u + c4, n * ${H}u + u32(clamp(h, 0, ${H - 1})));
+  let H = i32(shape.imageH);
+  let W = i32(shape.imageW);
+  let inside = (h >= 0) & (h < H) & (w >= 0) & (w < W);
+  let texel = vec2u(u32(clamp(w, 0, W - 1)) * shape.c4s + c4, n * shape.imageH + u32(clamp(h, 0, H - 1)));
   return select(vec4f(0.0), textureLoad(XT, texel, 0), inside);
 }
 #else
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
 fn load(n: u32, h: i32, w: i32, c4: u32) -> vec4f {
-  if (h < 0 || h >= ${H} || w < 0 || w >= ${W}) { return vec4f(0.0); }
-  return X[((n * ${H}u + u32(h)) * ${W}u + u32(w)) * ${C4}u + c4];
+  if (h < 0 || h >= i32(shape.imageH) || w < 0 || w >= i32(shape.imageW)) { return vec4f(0.0); }
+  return X[((n * shape.imageH + u32(h)) * shape.imageW + u32(w)) * shape.c4s + c4];
 }
 #endif
 @group(0) @binding(1) var<storage, read_write> O: array<vec4f>;
-${shapeDecl(['tiles'], 2)}
+const L_ROWS = ${matrixLiteral(L)};
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let e = gid.x + gid.z * groups.x * ${WG}u;
-  if (e >= shape.tiles * ${C4}u) { return; }
-  let t = e / ${C4}u;
-  let c4 = e % ${C4}u;
-  let n = t / ${TH * TW}u;
-  let r = t % ${TH * TW}u;
-  let h0 = i32(r / ${TW}u) * ${m} - ${isInput ? top : 0};
-  let w0 = i32(r % ${TW}u) * ${m} - ${isInput ? left : 0};
+  if (e >= shape.tiles * shape.c4s) { return; }
+  let t = e / shape.c4s;
+  let c4 = e % shape.c4s;
+  let n = t / shape.tilesPerImage;
+  let r = t % shape.tilesPerImage;
+  let h0 = i32(r / shape.tilesW) * ${m} - i32(shape.top);
+  let w0 = i32(r % shape.tilesW) * ${m} - i32(shape.left);
 ${[...Array(P).keys()].flatMap((i) => [...Array(P).keys()].map((j) => `  let d_${i}_${j} = load(n, h0 + ${i}, w0 + ${j}, c4);`)).join('\n')}
-${sandwich(L, (k, l) => `d_${k}_${l}`, 'v', 'q', 'vec4f(0.0)')}
-${I.flatMap((i) => I.map((j) => `  O[(${i * a + j}u * shape.tiles + t) * ${C4}u + c4] = v_${i}_${j};`)).join('\n')}
+${rowTransform(L, P, (k, l) => `d_${k}_${l}`, 'q', 'vec4f(0.0)')}
+  // Row i of L X Lᵀ = Σ_k L[i][k] q_k, one row per iteration; the bound is read at run time so that the
+  // loop stays a loop (a stores in the compiled code, not a²).
+  for (var i = 0u; i < shape.rows; i++) {
+    let c = L_ROWS[i];
+${I.map((j) => `    O[((i * ${a}u + ${j}u) * shape.tiles + t) * shape.c4s + c4] = ${[...Array(P).keys()].map((k) => `c[${k}] * q_${k}_${j}`).join(' + ')};`).join('\n')}
+  }
 }`,
-    bindings: [image ? gpu.imageOf(img, W * C4, N * H) : img, out, shapeParams(gpu, [T])],
+    bindings: [image ? gpu.imageOf(img, W * C4, N * H) : img, out, shapeParams(gpu, [T, C4, TW, TH * TW, H, W, isInput ? top : 0, isInput ? left : 0, a])],
     workgroups: [gx, 1, gz],
   });
   return out;
@@ -196,7 +223,7 @@ enable subgroups;
 @group(0) @binding(0) var<storage, read> A: array<vec4f>;
 @group(0) @binding(1) var<storage, read> B: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4f>;
-${shapeDecl(['tiles'], 3)}
+${shapeDecl(['tiles', 'rows'], 3)}
 #if ${!!bias}
 @group(0) @binding(4) var<storage, read> bias: array<vec4f>;
 #endif
@@ -216,9 +243,15 @@ ${shared ? G.map((g) => `    let aMine${g} = A[aMine${g}Base + s / 4u];`).join('
 ${R.map((r) => `    let a${r} = ${rowLoad(r)};
 ${J.map((j) => `    acc${r} = fma(vec4f(a${r}[${j}]), b${j}, acc${r});`).join('\n')}`).join('\n')}
   }
-${R.map((r) => `  if (t0 + ${r}u < T) { O[(xi * T + t0 + ${r}u) * ${D / 4}u + d4] = acc${r}; }`).join('\n')}
+  // Stored from a private array in a loop whose bound is read at run time: one store in the compiled
+  // code instead of ROWS (on lavapipe each store costs ~50 ms of LLVM; warm time within noise).
+  var staged: array<vec4f, ${ROWS}>;
+${R.map((r) => `  staged[${r}] = acc${r};`).join('\n')}
+  for (var r = 0u; r < shape.rows; r++) {
+    if (t0 + r < T) { O[(xi * T + t0 + r) * ${D / 4}u + d4] = staged[r]; }
+  }
 }`,
-    bindings: bias ? [v, u, out, shapeParams(gpu, [T]), bias] : [v, u, out, shapeParams(gpu, [T])],
+    bindings: bias ? [v, u, out, shapeParams(gpu, [T, ROWS]), bias] : [v, u, out, shapeParams(gpu, [T, ROWS])],
     workgroups: [Math.ceil(T / ROWS), XI, 1],
   });
   return out;
