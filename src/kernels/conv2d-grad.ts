@@ -14,8 +14,7 @@
 // Winograd GEMM with one position (usePointwiseGemm); its filter gradient stays on the kernel here, which
 // measured faster on lavapipe than the tile reduction of winograd-filter-grad.ts (bench/RESULTS.md).
 // The tuner may replace either 1x1 gradient per layer by a tiled GEMM (conv1x1-tiled.ts: families
-// conv1x1.input-grad, conv1x1.filter-grad; the filter gradient's chunks are summed here), and the stem's
-// (Cin = 1) filter gradient by a workgroup-tiled kernel (stem-tiled-grad.ts, family stem.filter-grad).
+// conv1x1.input-grad, conv1x1.filter-grad; the filter gradient's chunks are summed here).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
@@ -30,8 +29,6 @@ import { transpose } from './transpose';
 import type { TiledLanes } from './matmul-tiled';
 import { tunedConvOptions } from './conv-variants';
 import { conv1x1FilterGradPartials, conv1x1InputGradTiled, tiledConv1x1Lanes } from './conv1x1-tiled';
-import { tiledStemVariant } from './stem-tiled';
-import { stemFilterGradPartials } from './stem-tiled-grad';
 
 const WG = 64;
 // Split K until about this many invocations run (enough for a real GPU; harmless on a CPU adapter).
@@ -110,16 +107,6 @@ export function conv2dBackwardFilter(gpu: Gpu, x: Tensor, dy: Tensor, filterShap
   if (useWinograd(op, gpu, g, opts.algorithm, opts.winogradTile)) return winogradFilterGrad(gpu, g, x, dy, opts.winogradTile ?? DEFAULT_TILE);
   const lanes = usePointwiseGemm(gpu, g, opts.algorithm) ? tiledConv1x1Lanes(gpu, 'filter-grad', x.shape, g.Cout) : null;
   if (lanes) return tiledPointwiseFilterGrad(gpu, op, x, dy, lanes);
-  const stem = (opts.algorithm ?? 'auto') === 'auto' ? tiledStemVariant(gpu, g, 'filter-grad') : null;
-  if (stem) {
-    return gpu.scope(() => {
-      const partials = stemFilterGradPartials(gpu, g, x, dy, stem);
-      if (partials.shape[0] === 1) return partials.reshape([3, 3, 1, g.Cout]);
-      const dw = gpu.empty([3, 3, 1, g.Cout], 'f32', op);
-      sumChunks(gpu, op, partials, dw);
-      return dw;
-    });
-  }
   const M = g.KH * g.KW * g.Cin;
   const xVec = g.Cin % 4 === 0;
   const dyVec = g.Cout % 4 === 0;

@@ -12,7 +12,6 @@
 // block read the same addresses). Stores: the 8 lanes of a pixel write its 32 channels, 128 contiguous
 // bytes. Variants: 'tile16x16' (8 x 4 pixel blocks) and 'tile8x32' (4 x 8).
 // Shape key: the layer without the batch, "82x64x1->32 p1,1,1,1" (H x W x Cin -> Cout, padding top, bottom, left, right).
-// The filter gradient's variants (family 'stem.filter-grad') share the tiles: stem-tiled-grad.ts.
 // Fits-check (tiledStemVariant): Cin = 1, 3x3, stride 1, Cout % 4 == 0 (a ragged last channel block
 // is masked), 256 invocations and the patch's workgroup memory within the device's limits, and the
 // tiles, channel blocks and batch within maxComputeWorkgroupsPerDimension; elsewhere the default runs.
@@ -23,12 +22,11 @@ import type { Gpu, Tensor } from '../gpu';
 import { chosenVariant } from '../gpu/choices';
 import type { Conv2dGeometry } from './conv-geometry';
 
-/** Tuner family of each pass of the stem conv the tiled kernels cover (its input gradient is never needed). */
-export type StemPass = 'forward' | 'filter-grad';
-export const STEM_FAMILY: Record<StemPass, string> = { forward: 'stem.forward', 'filter-grad': 'stem.filter-grad' };
+/** Tuner family of the stem conv's forward. */
+export const STEM_FORWARD_FAMILY = 'stem.forward';
 
 /** Pixel-block grid of a workgroup: rows x columns of 2 x 4 pixel blocks (8 channel lanes each). */
-export interface StemTile {
+interface StemTile {
   rows: number;
   cols: number;
 }
@@ -38,16 +36,13 @@ const TILES: Readonly<Record<string, StemTile>> = {
   tile8x32: { rows: 4, cols: 8 },
 };
 
-/** Every variant of each pass, the built-in default first (the gather kernel of conv2d.ts; the direct filter-gradient kernel of conv2d-grad.ts). */
-export const STEM_VARIANTS: Record<StemPass, readonly string[]> = {
-  forward: ['gather', ...Object.keys(TILES)],
-  'filter-grad': ['direct', ...Object.keys(TILES)],
-};
+/** Every variant of the stem forward, the built-in default (the gather kernel of conv2d.ts) first. */
+export const STEM_FORWARD_VARIANTS: readonly string[] = ['gather', ...Object.keys(TILES)];
 
-export const BH = 2; // pixel rows per invocation
-export const BW = 4; // pixel columns per invocation
-export const CHANNEL_LANES = 8; // vec4 channel groups per workgroup (32 channels)
-export const INVOCATIONS = 256;
+const BH = 2; // pixel rows per invocation
+const BW = 4; // pixel columns per invocation
+const CHANNEL_LANES = 8; // vec4 channel groups per workgroup (32 channels)
+const INVOCATIONS = 256;
 
 /** The tuning key of a stem conv: H x W x Cin -> Cout and the padding (no batch). */
 export const stemShapeKey = (g: Conv2dGeometry): string => `${g.H}x${g.W}x${g.Cin}->${g.Cout} p${g.top},${g.bottom},${g.left},${g.right}`;
@@ -57,37 +52,35 @@ export function stemTiledApplies(g: Conv2dGeometry): boolean {
   return g.Cin === 1 && g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1 && g.Cout % 4 === 0 && g.Ho >= 1 && g.Wo >= 1;
 }
 
-export const patchSize = (t: StemTile): [number, number] => [t.rows * BH + 2, t.cols * BW + 2];
+const patchSize = (t: StemTile): [number, number] => [t.rows * BH + 2, t.cols * BW + 2];
 
-/** Workgroups (x: tiles, y: channel blocks, z: images) of tile t for g, both passes. */
-export function stemWorkgroups(g: Conv2dGeometry, t: StemTile): [number, number, number] {
-  const tiles = Math.ceil(g.Ho / (t.rows * BH)) * Math.ceil(g.Wo / (t.cols * BW));
-  return [tiles, Math.ceil(g.Cout / (4 * CHANNEL_LANES)), g.N];
+/** Workgroups (x: tiles, y: channel blocks, z: images) of the variant `name` for g. */
+function workgroups(g: Conv2dGeometry, t: StemTile): [number, number, number] {
+  return [Math.ceil(g.Ho / (t.rows * BH)) * Math.ceil(g.Wo / (t.cols * BW)), Math.ceil(g.Cout / (4 * CHANNEL_LANES)), g.N];
 }
 
-/** Whether the variant `name` can run this pass of g on a device with these limits. */
-export function stemVariantFits(limits: Gpu['limits'], g: Conv2dGeometry, name: string, pass: StemPass = 'forward'): boolean {
+/** Whether the variant `name` can run g on a device with these limits. */
+export function stemVariantFits(limits: Gpu['limits'], g: Conv2dGeometry, name: string): boolean {
   const t = TILES[name];
   if (!t || !stemTiledApplies(g)) return false;
   const [ph, pw] = patchSize(t);
-  const shared = 4 * ph * pw + (pass === 'forward' ? 0 : 3 * 16 * INVOCATIONS); // the patch; the filter gradient's reduction (3 taps of vec4)
   return INVOCATIONS <= limits.maxComputeInvocationsPerWorkgroup && INVOCATIONS <= limits.maxComputeWorkgroupSizeX
-    && shared <= limits.maxComputeWorkgroupStorageSize
-    && stemWorkgroups(g, t).every((n) => n <= limits.maxComputeWorkgroupsPerDimension);
+    && 4 * ph * pw <= limits.maxComputeWorkgroupStorageSize
+    && workgroups(g, t).every((n) => n <= limits.maxComputeWorkgroupsPerDimension);
 }
 
-/** The tiled variant chosen for this pass of the stem conv where it fits the device, with its tile; null: run the default. */
-export function tiledStemVariant(gpu: Gpu, g: Conv2dGeometry, pass: StemPass = 'forward'): { name: string; tile: StemTile } | null {
-  const name = chosenVariant(gpu, STEM_FAMILY[pass], stemShapeKey(g));
-  return name !== undefined && stemVariantFits(gpu.limits, g, name, pass) ? { name, tile: TILES[name]! } : null;
+/** The tiled variant chosen for this stem conv where it fits the device; null: run the default. */
+export function tiledStemVariant(gpu: Gpu, g: Conv2dGeometry): string | null {
+  const name = chosenVariant(gpu, STEM_FORWARD_FAMILY, stemShapeKey(g));
+  return name !== undefined && stemVariantFits(gpu.limits, g, name) ? name : null;
 }
 
 const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => f(i)).join('\n');
 
-/** y = act(conv2d(x, w) + bias) for the stem geometry g with the tiled variant chosen (see tiledStemVariant). */
-export function stemForwardTiled(gpu: Gpu, g: Conv2dGeometry, x: Tensor, w: Tensor, bias: Tensor | undefined, relu: boolean, v: { name: string; tile: StemTile }): Tensor {
+/** y = act(conv2d(x, w) + bias) for the stem geometry g with the tiled variant `name` (see tiledStemVariant). */
+export function stemForwardTiled(gpu: Gpu, g: Conv2dGeometry, x: Tensor, w: Tensor, bias: Tensor | undefined, relu: boolean, name: string): Tensor {
   const op = 'stem.forward';
-  const [name, t] = [v.name, v.tile];
+  const t = TILES[name]!;
   const [TH, TW] = [t.rows * BH, t.cols * BW];
   const [PH, PW] = patchSize(t);
   const C4 = g.Cout / 4;
@@ -149,7 +142,7 @@ fn store(n: u32, oh: i32, ow: i32, c4: u32, acc: vec4f) {
     key: `${op}.${name}:${[g.H, g.W, g.Ho, g.Wo, g.Cout, g.top, g.left].join(':')}:${hasBias}:${relu}`,
     code,
     bindings: hasBias ? [x, w, out, bias] : [x, w, out],
-    workgroups: stemWorkgroups(g, t),
+    workgroups: workgroups(g, t),
   });
   return out;
 }

@@ -23,9 +23,8 @@
 //   conv1x1.forward / .input-grad / .filter-grad  per residual shortcut (modelShortcuts, the 1x1 convs
 //                    on the GEMM path): lanes (default; 'direct' for the filter gradient), tiled8,
 //                    tiled16 (conv1x1-tiled.ts); the case records that pass of the model's call.
-//   stem.forward / .filter-grad  the stem conv (1 -> stem filters at the input resolution; bias on the
-//                    forward): gather (default; 'direct' for the filter gradient), tile16x16, tile8x32
-//                    (stem-tiled.ts, stem-tiled-grad.ts; candidates the device's limits exclude are left out).
+//   stem.forward     the stem conv (1 -> stem filters at the input resolution, bias): gather (default),
+//                    tile16x16, tile8x32 (stem-tiled.ts; candidates the device's limits exclude are left out).
 //   fft.workgroup    the feature STFT at the feature config's n_fft (batch clips of 3 s): wg64 (default),
 //                    wg256 (fft.ts).
 // Browser-safe.
@@ -39,7 +38,7 @@ import { conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-gra
 import { CONV_FAMILY, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, convShapeKey } from '../kernels/conv-variants';
 import { batchNormBackward, batchNormTrain } from '../kernels/batchnorm';
 import { BN_GRAD_FAMILY, BN_STATS_FAMILY, BN_VARIANTS, bnShapeKey } from '../kernels/batchnorm-wg';
-import { STEM_FAMILY, STEM_VARIANTS, stemShapeKey, stemVariantFits } from '../kernels/stem-tiled';
+import { STEM_FORWARD_FAMILY, STEM_FORWARD_VARIANTS, stemShapeKey, stemVariantFits } from '../kernels/stem-tiled';
 import { FFT_FAMILY, FFT_VARIANTS, twiddleTable } from '../kernels/fft';
 import { stft } from '../kernels/stft';
 import { clipBatch } from '../dsp/gpu-batch';
@@ -83,8 +82,7 @@ export const FAMILY_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   [BN_STATS_FAMILY]: BN_VARIANTS,
   [BN_GRAD_FAMILY]: BN_VARIANTS,
   [FFT_FAMILY]: FFT_VARIANTS,
-  [STEM_FAMILY.forward]: STEM_VARIANTS.forward,
-  [STEM_FAMILY['filter-grad']]: STEM_VARIANTS['filter-grad'],
+  [STEM_FORWARD_FAMILY]: STEM_FORWARD_VARIANTS,
   ...Object.fromEntries((['forward', 'input-grad', 'filter-grad'] as const).map((p) => [CONV1X1_FAMILY[p], CONV1X1_VARIANTS[p]])),
 };
 
@@ -227,12 +225,11 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
   }
   const stem = { H: config.inputRows, W: config.inputFrames, cin: 1, cout: config.stem.filters };
   const sg = conv2dGeometry('tune', [n, stem.H, stem.W, 1], [3, 3, 1, stem.cout], { padding: 'same' });
-  for (const pass of ['forward', 'filter-grad'] as const) {
-    const variants = STEM_VARIANTS[pass].filter((v, i) => i === 0 || stemVariantFits(gpu.limits, sg, v, pass));
-    if (variants.length < 2) continue;
-    cases.push(forced(STEM_FAMILY[pass], stemShapeKey(sg), variants, (gpu) => {
+  const stemVariants = STEM_FORWARD_VARIANTS.filter((v, i) => i === 0 || stemVariantFits(gpu.limits, sg, v));
+  if (stemVariants.length > 1) {
+    cases.push(forced(STEM_FORWARD_FAMILY, stemShapeKey(sg), stemVariants, (gpu) => {
       const w = convWork(gpu, n, stem);
-      return { run: () => [w.run(pass)], dispose: w.dispose };
+      return { run: () => [w.run('forward')], dispose: w.dispose };
     }));
   }
   // Device-wide switches, timed on every pass of the block convs that run as Winograd.

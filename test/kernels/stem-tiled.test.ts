@@ -1,24 +1,22 @@
-// The tiled variants of the stem conv's forward and filter gradient (stem-tiled.ts, stem-tiled-grad.ts),
-// forced through the runtime's choice table and run by conv2d()'s and conv2dBackwardFilter's 'auto'
-// calls, against the float64 references on fresh random inputs with NaN-poisoned outputs (relative L2 TOL_F32 = 1e-5; stem-cases.ts): the model's stem at batch 2
+// The tiled variants of the stem conv forward (stem-tiled.ts), forced through the runtime's choice
+// table and run by conv2d()'s 'auto' call, against the float64 reference on fresh random inputs with
+// NaN-poisoned outputs (relative L2 TOL_F32 = 1e-5; stem-cases.ts): the model's stem at batch 2
 // (82x64 -> 32, 'same'), ragged tiles (sizes not multiples of 16, 8 or 32 in either direction, an image
 // smaller than one tile), ragged channel blocks (12 and 36 channels: lanes past Cout masked; 36 needs
-// two blocks), 'valid' padding without bias and with the fused ReLU, batches of 1 to 9 (the filter
-// gradient's partial sums: one row per image and tile).
-// The pipeline keys show the tiled kernels ran and the defaults did not. Also the fits-check: a variant the device cannot run, an unknown name or a
+// two blocks), 'valid' padding without bias and with the fused ReLU. The pipeline keys show the tiled kernel ran and the
+// gather kernel did not. Also the fits-check: a variant the device cannot run, an unknown name or a
 // layer that is not a stem leaves the default.
 
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu';
 import { withVariant } from '../../src/gpu/choices';
 import { conv2dGeometry } from '../../src/kernels/conv2d';
-import { STEM_FAMILY, STEM_VARIANTS, type StemPass, stemShapeKey, tiledStemVariant } from '../../src/kernels/stem-tiled';
+import { STEM_FORWARD_FAMILY, STEM_FORWARD_VARIANTS, stemShapeKey, tiledStemVariant } from '../../src/kernels/stem-tiled';
 import { useGpu } from '../harness';
-import { STEM_KEYS, type StemCall, stemPasses } from './stem-cases';
+import { STEM_KEYS, type StemCall, stemForward } from './stem-cases';
 
 const gpu = useGpu();
-const TILED = STEM_VARIANTS.forward.slice(1);
-const PASSES: StemPass[] = ['forward', 'filter-grad'];
+const TILED = STEM_FORWARD_VARIANTS.slice(1);
 const SAME: StemCall = { padding: 'same', bias: true, relu: false };
 
 /**
@@ -30,27 +28,24 @@ const SAME: StemCall = { padding: 'same', bias: true, relu: false };
 const SHAPES: [number[], number, StemCall, string[]][] = [
   [[3, 19, 37, 1], 12, SAME, TILED],
   [[2, 82, 64, 1], 32, SAME, ['tile16x16']],
-  [[9, 5, 3, 1], 36, SAME, ['tile8x32']],
+  [[1, 5, 3, 1], 36, SAME, ['tile8x32']],
   [[2, 17, 33, 1], 8, { padding: 'valid', bias: false, relu: true }, ['tile16x16']],
 ];
 
-describe('the stem conv passes with the tiled variants forced', () => {
+describe('the stem conv forward with the tiled variants forced', () => {
   SHAPES.forEach(([xShape, cout, call, variants], i) => {
     for (const variant of variants) {
-      it(`${variant}: x[${xShape.join(',')}] 3x3 -> ${cout} ${call.padding}${call.bias ? ' +bias' : ''}${call.relu ? ' relu' : ''}, forward + filter gradient`, async () => {
-        const used = await stemPasses(gpu(), xShape, cout, 700 + 10 * i + variant.length, { forward: variant, 'filter-grad': variant }, call);
-        for (const p of PASSES) {
-          const ran = Object.entries(STEM_KEYS[p]).filter(([, re]) => used[p].some((k) => re.test(k))).map(([v]) => v);
-          expect(ran, `${p}: ${used[p].join(' ')}`).toEqual([variant]);
-        }
+      it(`${variant}: x[${xShape.join(',')}] 3x3 -> ${cout} ${call.padding}${call.bias ? ' +bias' : ''}${call.relu ? ' relu' : ''}`, async () => {
+        const keys = await stemForward(gpu(), xShape, cout, 700 + 10 * i + variant.length, variant, call);
+        expect(keys.filter((k) => STEM_KEYS[variant]!.test(k)), keys.join(' ')).toHaveLength(1);
+        expect(keys.some((k) => STEM_KEYS.gather!.test(k)), keys.join(' ')).toBe(false);
       });
     }
   });
 
-  it('runs the defaults with nothing installed', async () => {
-    const used = await stemPasses(gpu(), [1, 6, 7, 1], 8, 77, {});
-    expect(used.forward.some((k) => STEM_KEYS.forward.gather!.test(k)), used.forward.join(' ')).toBe(true);
-    expect(used['filter-grad'].some((k) => STEM_KEYS['filter-grad'].direct!.test(k)), used['filter-grad'].join(' ')).toBe(true);
+  it('runs the gather kernel with nothing installed', async () => {
+    const keys = await stemForward(gpu(), [1, 6, 7, 1], 8, 77, undefined);
+    expect(keys.some((k) => STEM_KEYS.gather!.test(k)), keys.join(' ')).toBe(true);
   });
 });
 
@@ -59,9 +54,9 @@ describe('the fits-check', () => {
   // WebGPU's default limits (the ones the fits-check reads).
   const WEBGPU_DEFAULTS = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535 };
   /** The variant the stem forward would run with `variant` chosen on a device with these limits. */
-  const chosenWith = (variant: string, limits: Partial<Gpu['limits']> = {}, geometry = g, pass: StemPass = 'forward') => {
+  const chosenWith = (variant: string, limits: Partial<Gpu['limits']> = {}, geometry = g) => {
     const fake = { limits: { ...WEBGPU_DEFAULTS, ...limits } } as Gpu;
-    return withVariant(fake, STEM_FAMILY[pass], stemShapeKey(geometry), variant, () => tiledStemVariant(fake, geometry, pass)?.name ?? null);
+    return withVariant(fake, STEM_FORWARD_FAMILY, stemShapeKey(geometry), variant, () => tiledStemVariant(fake, geometry));
   };
 
   it('runs the chosen tiled variant where it fits, the default elsewhere', () => {
@@ -74,18 +69,11 @@ describe('the fits-check', () => {
     expect(chosenWith('tile8x32', { maxComputeWorkgroupSizeX: 128 })).toBeNull();
     expect(chosenWith('tile16x16', { maxComputeWorkgroupStorageSize: 1024 })).toBeNull(); // 18x18 floats
     expect(chosenWith('tile16x16', { maxComputeWorkgroupsPerDimension: 31 })).toBeNull(); // a batch of 32
-    expect(chosenWith('tile16x16', { maxComputeWorkgroupsPerDimension: 31 }, g, 'filter-grad')).toBeNull();
-    expect(chosenWith('tile8x32', {}, g, 'filter-grad')).toBe('tile8x32');
-    expect(chosenWith('direct', {}, g, 'filter-grad')).toBeNull();
-    expect(chosenWith('tile8x32', { maxComputeWorkgroupStorageSize: 12288 })).toBe('tile8x32'); // the patch alone
-    expect(chosenWith('tile8x32', { maxComputeWorkgroupStorageSize: 12288 }, g, 'filter-grad')).toBeNull(); // + 12 KiB reduction
-    expect(chosenWith('tile8x32', {}, g, 'filter-grad')).toBe('tile8x32'); // 13.6 KiB of WebGPU's 16 KiB
     const strided = conv2dGeometry('test', [1, 82, 64, 1], [3, 3, 1, 32], { padding: 'same', stride: [2, 2] });
     expect(chosenWith('tile16x16', {}, strided)).toBeNull();
     const twoChannels = conv2dGeometry('test', [1, 82, 64, 2], [3, 3, 2, 32], { padding: 'same' });
     expect(chosenWith('tile16x16', {}, twoChannels)).toBeNull();
     const other = { limits: WEBGPU_DEFAULTS } as unknown as Gpu; // no choice installed: the default
     expect(tiledStemVariant(other, g)).toBeNull();
-    expect(tiledStemVariant(other, g, 'filter-grad')).toBeNull();
   });
 });

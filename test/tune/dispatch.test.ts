@@ -26,8 +26,8 @@ import { emptyDocument, localStore } from '../../src/tune/store';
 import { useTuning } from '../../src/tune/tuner';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
 import { CONV1X1_KEYS, conv1x1Passes } from '../kernels/conv1x1-cases';
-import { STEM_KEYS, stemPasses } from '../kernels/stem-cases';
-import { STEM_FAMILY, type StemPass, stemShapeKey } from '../../src/kernels/stem-tiled';
+import { STEM_KEYS, stemForward } from '../kernels/stem-cases';
+import { STEM_FORWARD_FAMILY, stemShapeKey } from '../../src/kernels/stem-tiled';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
 import { batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
@@ -113,8 +113,7 @@ describe('every variant the tuner can choose runs and is correct', () => {
       [BN_GRAD_FAMILY]: BN_KEY,
       [FFT_FAMILY]: FFT_KEY,
       ...Object.fromEntries(CONV1X1_PASSES.map((p) => [CONV1X1_FAMILY[p], CONV1X1_KEYS[p]])),
-      [STEM_FAMILY.forward]: STEM_KEYS.forward,
-      [STEM_FAMILY['filter-grad']]: STEM_KEYS['filter-grad'],
+      [STEM_FORWARD_FAMILY]: STEM_KEYS,
     };
     for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
       expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
@@ -182,17 +181,13 @@ describe('every variant the tuner can choose runs and is correct', () => {
     });
   }
 
-  // The i-th variant of both stem passes (Cin = 1) at once on a 19x37 -> 12 image (ragged tiles and
-  // channel block; the shape of test/kernels/stem-tiled.test.ts's first case: a warm shader cache shares its pipelines).
-  const STEM_PASSES: StemPass[] = ['forward', 'filter-grad'];
-  for (const i of [0, 1, 2]) {
-    const variants = Object.fromEntries(STEM_PASSES.map((p) => [p, FAMILY_VARIANTS[STEM_FAMILY[p]]![i]!]));
-    it(`stem conv passes as ${Object.values(variants).join(' / ')}`, async () => {
-      const used = await stemPasses(gpu(), [3, 19, 37, 1], 12, 60 + i, variants);
-      for (const p of STEM_PASSES) {
-        const ran = Object.entries(STEM_KEYS[p]).filter(([, re]) => used[p].some((k) => re.test(k))).map(([v]) => v);
-        expect(ran, `${p}: ${used[p].join(' ')}`).toEqual([variants[p]]);
-      }
+  // The stem conv forward (Cin = 1) on a 19x37 -> 12 image (ragged tiles and channel block; the shape of
+  // test/kernels/stem-tiled.test.ts's first case: a warm shader cache shares its pipelines).
+  for (const variant of FAMILY_VARIANTS[STEM_FORWARD_FAMILY]!) {
+    it(`stem conv forward as ${variant}`, async () => {
+      const keys = await stemForward(gpu(), [3, 19, 37, 1], 12, 60 + variant.length, variant);
+      const ran = Object.entries(STEM_KEYS).filter(([, re]) => keys.some((k) => re.test(k))).map(([v]) => v);
+      expect(ran, keys.join(' ')).toEqual([variant]);
     });
   }
 
@@ -287,22 +282,18 @@ describe('a cached record steers the kernels', () => {
     }
   });
 
-  it('stem.forward and stem.filter-grad choices in the record run the tiled stem kernels', async () => {
+  it('a stem.forward choice in the record runs the tiled stem kernel', async () => {
     const g = gpu();
     const area = new Map<string, string>();
     const store = localStore({ getItem: (k) => area.get(k) ?? null, setItem: (k, v) => void area.set(k, v) });
     const shape = stemShapeKey(conv2dGeometry('t', [3, 19, 37, 1], [3, 3, 1, 12], { padding: 'same' }));
-    const entries = [
-      { family: STEM_FAMILY.forward, shape, default: 'gather', chosen: 'tile8x32', candidates: [] },
-      { family: STEM_FAMILY['filter-grad'], shape, default: 'direct', chosen: 'tile16x16', candidates: [] },
-    ];
-    store.save({ ...emptyDocument(), adapters: { [adapterKey(g)]: { key: adapterKey(g), adapter: g.adapter, batch: 32, updated: '', entries } } });
-    expect(await useTuning(g, 'cached', store)).toBe(2);
+    const entry = { family: STEM_FORWARD_FAMILY, shape, default: 'gather', chosen: 'tile8x32', candidates: [] };
+    store.save({ ...emptyDocument(), adapters: { [adapterKey(g)]: { key: adapterKey(g), adapter: g.adapter, batch: 32, updated: '', entries: [entry] } } });
+    expect(await useTuning(g, 'cached', store)).toBe(1);
     try {
-      const used = await stemPasses(g, [3, 19, 37, 1], 12, 66, {});
-      const ran = (p: StemPass) => Object.entries(STEM_KEYS[p]).filter(([, re]) => used[p].some((k) => re.test(k))).map(([v]) => v);
-      expect(ran('forward'), used.forward.join(' ')).toEqual(['tile8x32']);
-      expect(ran('filter-grad'), used['filter-grad'].join(' ')).toEqual(['tile16x16']);
+      const keys = await stemForward(g, [3, 19, 37, 1], 12, 66, undefined);
+      const ran = Object.entries(STEM_KEYS).filter(([, re]) => keys.some((k) => re.test(k))).map(([v]) => v);
+      expect(ran, keys.join(' ')).toEqual(['tile8x32']);
     } finally {
       setChoices(g, new Map());
     }
