@@ -9,6 +9,7 @@
 // resolves its 4 source pixels once and walks the source channels as vec4 when their count is a multiple
 // of 4 (scalar otherwise, e.g. Cin = 1); weights are vec4 over output channels when Cout % 4 == 0.
 // Measured on lavapipe (bench/conv2d.ts): 4x8 per invocation >= 4x4 >= 2x16 (2x16 was 3x slower).
+// The tuner may replace it for the stem (Cin = 1) by a workgroup-tiled kernel (stem-tiled.ts).
 // The same gather kernel computes the input gradient (see conv2d-grad.ts) with the index map inverted.
 // The pixel count M = N*Ho*Wo comes from a uniform (shape-params.ts): one pipeline serves every batch size.
 // Limits: pixel groups beyond 65535 workgroups fold onto the grid's z dimension.
@@ -23,6 +24,7 @@ import { type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dGeometryOptions, 
 import { foldGrid } from './grid';
 import { shapeDecl, shapeParams } from './shape-params';
 import { tunedConvOptions } from './conv-variants';
+import { stemForwardTiled, tiledStemVariant } from './stem-tiled';
 
 // The geometry is part of conv2d's interface: callers keep importing it from here.
 export { type Conv2dAlgorithm, type Conv2dGeometry, type Conv2dGeometryOptions, type Conv2dPadding, conv2dGeometry, geometryKey } from './conv-geometry';
@@ -240,5 +242,8 @@ export function conv2d(gpu: Gpu, x: Tensor, w: Tensor, opts: Conv2dOptions = {})
     const m = opts.winogradTile ?? DEFAULT_TILE;
     return gpu.scope(() => winogradConv(gpu, forwardPass(g), x, winogradFilter(gpu, w, false, m), { bias: opts.bias, relu }, op, m));
   }
+  // The stem (Cin = 1): a tiled variant where the tuner chose one (stem-tiled.ts, family stem.forward).
+  const stem = (opts.algorithm ?? 'auto') === 'auto' ? tiledStemVariant(gpu, g) : null;
+  if (stem) return stemForwardTiled(gpu, g, x, w, opts.bias, relu, stem);
   return gatherConv(gpu, { op, mode: 'forward', g, src: x, weights: w, bias: opts.bias, relu });
 }

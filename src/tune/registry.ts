@@ -1,6 +1,7 @@
 // The tuner's registry: every kernel family with more than one implementation, its candidates (only
 // variants the kernel tests cover: test/kernels/conv2d.test.ts, winograd.test.ts, winograd-gemm-tiled.test.ts, subgroups.test.ts,
-// image-textures.test.ts, matmul-tiled.test.ts, batchnorm-wg.test.ts, test/tune/dispatch.test.ts) and the shapes the SER model
+// image-textures.test.ts, matmul-tiled.test.ts, batchnorm-wg.test.ts, conv1x1-tiled.test.ts, stem-tiled.test.ts,
+// test/tune/dispatch.test.ts) and the shapes the SER model
 // runs them at for a given batch (SEED_MODEL: 82x64x1 inputs, blocks halving H and W, dense head).
 // Each case sets up inputs once and records one run of the work that family's choice affects, returning
 // its outputs (the tuner's correctness gate, gate.ts, compares them with the default's on the adapter):
@@ -22,6 +23,8 @@
 //   conv1x1.forward / .input-grad / .filter-grad  per residual shortcut (modelShortcuts, the 1x1 convs
 //                    on the GEMM path): lanes (default; 'direct' for the filter gradient), tiled8,
 //                    tiled16 (conv1x1-tiled.ts); the case records that pass of the model's call.
+//   stem.forward     the stem conv (1 -> stem filters at the input resolution, bias): gather (default),
+//                    tile16x16, tile8x32 (stem-tiled.ts; candidates the device's limits exclude are left out).
 //   fft.workgroup    the feature STFT at the feature config's n_fft (batch clips of 3 s): wg64 (default),
 //                    wg256 (fft.ts).
 // Browser-safe.
@@ -35,6 +38,7 @@ import { conv2dBackwardFilter, conv2dBackwardInput } from '../kernels/conv2d-gra
 import { CONV_FAMILY, CONV_VARIANTS, DEFAULT_CONV_VARIANT, type ConvPass, convShapeKey } from '../kernels/conv-variants';
 import { batchNormBackward, batchNormTrain } from '../kernels/batchnorm';
 import { BN_GRAD_FAMILY, BN_STATS_FAMILY, BN_VARIANTS, bnShapeKey } from '../kernels/batchnorm-wg';
+import { STEM_FORWARD_FAMILY, STEM_FORWARD_VARIANTS, stemShapeKey, stemVariantFits } from '../kernels/stem-tiled';
 import { FFT_FAMILY, FFT_VARIANTS, twiddleTable } from '../kernels/fft';
 import { stft } from '../kernels/stft';
 import { clipBatch } from '../dsp/gpu-batch';
@@ -78,6 +82,7 @@ export const FAMILY_VARIANTS: Readonly<Record<string, readonly string[]>> = {
   [BN_STATS_FAMILY]: BN_VARIANTS,
   [BN_GRAD_FAMILY]: BN_VARIANTS,
   [FFT_FAMILY]: FFT_VARIANTS,
+  [STEM_FORWARD_FAMILY]: STEM_FORWARD_VARIANTS,
   ...Object.fromEntries((['forward', 'input-grad', 'filter-grad'] as const).map((p) => [CONV1X1_FAMILY[p], CONV1X1_VARIANTS[p]])),
 };
 
@@ -217,6 +222,15 @@ export function tuneCases(gpu: Gpu, n: number, config: ModelConfig = SEED_MODEL)
         return { run: () => [w.run(pass)], dispose: w.dispose };
       }));
     }
+  }
+  const stem = { H: config.inputRows, W: config.inputFrames, cin: 1, cout: config.stem.filters };
+  const sg = conv2dGeometry('tune', [n, stem.H, stem.W, 1], [3, 3, 1, stem.cout], { padding: 'same' });
+  const stemVariants = STEM_FORWARD_VARIANTS.filter((v, i) => i === 0 || stemVariantFits(gpu.limits, sg, v));
+  if (stemVariants.length > 1) {
+    cases.push(forced(STEM_FORWARD_FAMILY, stemShapeKey(sg), stemVariants, (gpu) => {
+      const w = convWork(gpu, n, stem);
+      return { run: () => [w.run('forward')], dispose: w.dispose };
+    }));
   }
   // Device-wide switches, timed on every pass of the block convs that run as Winograd.
   const blockWork = (gpu: Gpu) => {

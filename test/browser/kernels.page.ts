@@ -1,5 +1,6 @@
 // Runs in headless Chromium (bundled by kernels.test.ts): a representative slice of the kernel tests
-// (matmul in every transpose combination, conv2d forward with 'same'/'valid' and strides, fused
+// (matmul in every transpose combination, conv2d forward with 'same'/'valid' and strides, the stem
+// conv's tiled variants (stem-tiled.ts, forced through the choice table), fused
 // softmax cross-entropy, the real FFT) on the browser's WebGPU adapter, each against the float64
 // references of test/ref and src/dsp/reference computed here in the page. Shapes include odd ones
 // (not multiples of any tile or of 4). Leaves { adapter, results: [{ name, relL2 }] } or { error }
@@ -8,7 +9,9 @@
 import { createRng } from '../../src/common/random';
 import { fft } from '../../src/dsp/reference/fft';
 import { createBrowserGpu } from '../../src/gpu/browser';
-import { conv2d } from '../../src/kernels/conv2d';
+import { withVariant } from '../../src/gpu/choices';
+import { conv2d, conv2dGeometry } from '../../src/kernels/conv2d';
+import { STEM_FORWARD_FAMILY, STEM_FORWARD_VARIANTS, stemShapeKey } from '../../src/kernels/stem-tiled';
 import { rfft, twiddleTable } from '../../src/kernels/fft';
 import { softmaxCrossEntropy } from '../../src/kernels/loss';
 import { matmul } from '../../src/kernels/matmul';
@@ -68,6 +71,14 @@ async function run(): Promise<{ adapter: unknown; results: Result[] }> {
     const y = conv2d(g, g.upload(x, c.x), g.upload(w, wShape), { stride: c.stride, padding: c.padding });
     const ref = conv2dForward(tensor(c.x, x), tensor(wShape, w), null, { stride: c.stride, padding: c.padding });
     push(`conv2d x[${c.x}] k${c.k} ->${c.cout} s${c.stride} ${c.padding}`, await y.read(), ref.data);
+  }
+  // The stem's tiled variants (the tuner's stem.forward family), forced: ragged tiles and channel block.
+  for (const variant of STEM_FORWARD_VARIANTS.slice(1)) {
+    const [xs, ws] = [[2, 19, 37, 1], [3, 3, 1, 12]];
+    const [x, w, b] = [randn(2 * 19 * 37, 300), randn(108, 301), randn(12, 302)];
+    const shape = stemShapeKey(conv2dGeometry('t', xs, ws, { padding: 'same' }));
+    const y = withVariant(g, STEM_FORWARD_FAMILY, shape, variant, () => conv2d(g, g.upload(x, xs), g.upload(w, ws), { padding: 'same', bias: g.upload(b, [12]) }));
+    push(`stem conv ${variant} x[${xs}] ->12 same +bias`, await y.read(), conv2dForward(tensor(xs, x), tensor(ws, w), tensor([12], b), { padding: 'same' }).data);
   }
 
   for (const [N, K, s] of [[7, 8, 0.1], [33, 13, 0.2], [300, 8, 0]] as const) {

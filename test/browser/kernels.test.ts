@@ -30,7 +30,7 @@ describe.skipIf(skip !== null)('kernels in headless Chromium (WebGPU on SwiftSha
     await server?.close();
   });
 
-  it('matmul, conv2d forward, softmax cross-entropy and the real FFT match float64 references in the page', async () => {
+  it('matmul, conv2d forward (the stem tiled variants too), softmax cross-entropy and the real FFT match float64 references in the page', async () => {
     const { page, errors } = browser;
     await page.goto(server.url);
     await page.waitForFunction(() => (window as unknown as { __kernels?: unknown }).__kernels !== undefined, null, { timeout: 150_000 });
@@ -41,7 +41,7 @@ describe.skipIf(skip !== null)('kernels in headless Chromium (WebGPU on SwiftSha
     };
     expect(out.error, `page failed: ${out.error}; console: ${errors.join(' | ')}`).toBeUndefined();
     console.log(`[browser kernels] adapter: ${out.adapter!.architecture} (${out.adapter!.description}), ${out.results!.length} comparisons`);
-    expect(out.results!.length).toBe(16 + 5 + 6 + 4);
+    expect(out.results!.length).toBe(16 + 5 + 2 + 6 + 4);
     for (const r of out.results!) expect(r.relL2, `${r.name}: relative L2 ${r.relL2}`).toBeLessThanOrEqual(TOL_F32);
   });
 });

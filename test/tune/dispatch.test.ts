@@ -2,7 +2,8 @@
 // and stays correct: with the choice in the runtime's table, the 'auto' calls the model makes compile
 // that variant's pipeline (checked by pipeline key) and match the float64 references (relative L2,
 // NaN-poisoned outputs, fresh random inputs). A variant added to a family without a case here fails
-// the first test. Also: a cached record installed by useTuning('cached') steers the kernels.
+// the first test. Also: a cached record installed by useTuning('cached') steers the kernels (a 3x3
+// conv's algorithm, the stem's tiled kernel).
 
 import { describe, expect, it, vi } from 'vitest';
 import { setChoices, withVariant } from '../../src/gpu/choices';
@@ -25,6 +26,8 @@ import { emptyDocument, localStore } from '../../src/tune/store';
 import { useTuning } from '../../src/tune/tuner';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
 import { CONV1X1_KEYS, conv1x1Passes } from '../kernels/conv1x1-cases';
+import { STEM_KEYS, stemForward } from '../kernels/stem-cases';
+import { STEM_FORWARD_FAMILY, stemShapeKey } from '../../src/kernels/stem-tiled';
 import { conv2dBackward, conv2dForward } from '../ref/conv';
 import { matmulRef } from '../ref/linalg';
 import { batchNormTrainBackward, batchNormTrainForward } from '../ref/norm';
@@ -110,6 +113,7 @@ describe('every variant the tuner can choose runs and is correct', () => {
       [BN_GRAD_FAMILY]: BN_KEY,
       [FFT_FAMILY]: FFT_KEY,
       ...Object.fromEntries(CONV1X1_PASSES.map((p) => [CONV1X1_FAMILY[p], CONV1X1_KEYS[p]])),
+      [STEM_FORWARD_FAMILY]: STEM_KEYS,
     };
     for (const [family, variants] of Object.entries(FAMILY_VARIANTS)) {
       expect(Object.keys(covered[family] ?? {}).sort(), family).toEqual([...variants].sort());
@@ -174,6 +178,16 @@ describe('every variant the tuner can choose runs and is correct', () => {
         const ran = Object.entries(CONV1X1_KEYS[p]).filter(([, re]) => used[p].some((k) => re.test(k))).map(([v]) => v);
         expect(ran, `${p}: ${used[p].join(' ')}`).toEqual([variants[p]]);
       }
+    });
+  }
+
+  // The stem conv forward (Cin = 1) on a 19x37 -> 12 image (ragged tiles and channel block; the shape of
+  // test/kernels/stem-tiled.test.ts's first case: a warm shader cache shares its pipelines).
+  for (const variant of FAMILY_VARIANTS[STEM_FORWARD_FAMILY]!) {
+    it(`stem conv forward as ${variant}`, async () => {
+      const keys = await stemForward(gpu(), [3, 19, 37, 1], 12, 60 + variant.length, variant);
+      const ran = Object.entries(STEM_KEYS).filter(([, re]) => keys.some((k) => re.test(k))).map(([v]) => v);
+      expect(ran, keys.join(' ')).toEqual([variant]);
     });
   }
 
@@ -263,6 +277,23 @@ describe('a cached record steers the kernels', () => {
       const keys = await convPasses(2, 7, true);
       expect(keys.some((k) => CONV_KEY.direct!.test(k)), keys.join(' ')).toBe(true);
       expect(keys.some((k) => CONV_KEY.winograd4!.test(k)), keys.join(' ')).toBe(false);
+    } finally {
+      setChoices(g, new Map());
+    }
+  });
+
+  it('a stem.forward choice in the record runs the tiled stem kernel', async () => {
+    const g = gpu();
+    const area = new Map<string, string>();
+    const store = localStore({ getItem: (k) => area.get(k) ?? null, setItem: (k, v) => void area.set(k, v) });
+    const shape = stemShapeKey(conv2dGeometry('t', [3, 19, 37, 1], [3, 3, 1, 12], { padding: 'same' }));
+    const entry = { family: STEM_FORWARD_FAMILY, shape, default: 'gather', chosen: 'tile8x32', candidates: [] };
+    store.save({ ...emptyDocument(), adapters: { [adapterKey(g)]: { key: adapterKey(g), adapter: g.adapter, batch: 32, updated: '', entries: [entry] } } });
+    expect(await useTuning(g, 'cached', store)).toBe(1);
+    try {
+      const keys = await stemForward(g, [3, 19, 37, 1], 12, 66, undefined);
+      const ran = Object.entries(STEM_KEYS).filter(([, re]) => keys.some((k) => re.test(k))).map(([v]) => v);
+      expect(ran, keys.join(' ')).toEqual(['tile8x32']);
     } finally {
       setChoices(g, new Map());
     }

@@ -3,7 +3,7 @@
 // its output unwritten (on a runtime that does not poison, where the pool hands back a buffer still
 // holding the right answer unless the gate poisons) — is rejected, recorded with the reason and not
 // chosen; the real registry's candidates all pass on this adapter (batch 2: a few conv, matmul, Winograd
-// GEMM and 1x1 conv cases and the texture switch, whose 12 outputs are every block conv pass; the subgroup
+// GEMM, 1x1 conv and stem conv cases and the texture switch, whose 12 outputs are every block conv pass; the subgroup
 // switch runs the same work, left to `ser tune` for time); rejections show in `ser tune`'s table; and a stored entry that
 // lacks a candidate the family has now is measured again on first use.
 
@@ -123,6 +123,7 @@ const GATE_GROUPS: [string, RegExp, string[]][] = [
   ['Winograd GEMM and reduction, batch norm', /^(winograd\.gemm F4 20x16 128->64|winograd\.reduce F4 20x16 64->128|batchnorm\.statistics 2x82x64x32|batchnorm\.grad-sums 2x82x64x32)/,
     ['batchnorm.grad-sums', 'batchnorm.statistics', 'winograd.gemm', 'winograd.reduce']],
   ['1x1 conv passes', /^conv1x1\.(forward|input-grad|filter-grad) 20x16x64->128$/, ['conv1x1.filter-grad', 'conv1x1.forward', 'conv1x1.input-grad']],
+  ['stem conv forward', /^stem\.forward 82x64x1->32 p1,1,1,1$/, ['stem.forward']],
 ];
 
 describe('the real cases on this adapter', () => {
