@@ -45,7 +45,10 @@ export async function dispatchEachOnce(devices: readonly WarmDevice[]): Promise<
   if (devices.length === 0) return { pipelines: 0, perDevice: [] };
   const byCode = devices.map(({ dispatches }) => {
     const first = new Map<string, DispatchSpec>();
+    const keys = new Set<string>(); // a key determines the WGSL: generate each key's once
     for (const d of dispatches) {
+      if (keys.has(d.key)) continue;
+      keys.add(d.key);
       const code = d.code();
       if (!first.has(code)) first.set(code, d);
     }

@@ -36,9 +36,9 @@ describe('compile ahead by dispatch', () => {
   it('is on for lavapipe only, unless SER_COMPILE_AHEAD says otherwise', () => {
     expect(compilesAtFirstDispatch(LAVAPIPE)).toBe(true);
     expect(compilesAtFirstDispatch(NVIDIA)).toBe(false);
-    expect(compileAheadDevices(fake(LAVAPIPE), undefined, 2)).toBe(2);
-    expect(compileAheadDevices(fake(LAVAPIPE), undefined, 64)).toBe(4);
-    expect(compileAheadDevices(fake(NVIDIA), undefined, 2)).toBe(0);
+    expect(compileAheadDevices(fake(LAVAPIPE), '', 2)).toBe(2);
+    expect(compileAheadDevices(fake(LAVAPIPE), '', 64)).toBe(4);
+    expect(compileAheadDevices(fake(NVIDIA), '', 2)).toBe(0);
     expect(compileAheadDevices(fake(LAVAPIPE), '0', 2)).toBe(0);
     expect(compileAheadDevices(fake(NVIDIA), '3', 2)).toBe(3);
     expect(() => compileAheadDevices(fake(LAVAPIPE), 'yes', 2)).toThrow(/SER_COMPILE_AHEAD.*'yes'/);
