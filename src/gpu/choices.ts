@@ -20,6 +20,11 @@ export function setChoices(gpu: Gpu, table: VariantTable): void {
   tables.set(gpu, new Map(table));
 }
 
+/** The table installed on a runtime, if any (to give another runtime on the same adapter the same choices). */
+export function choicesOf(gpu: Gpu): VariantTable | undefined {
+  return tables.get(gpu);
+}
+
 /** Forget every choice: the kernels go back to their built-in defaults. */
 export function clearChoices(gpu: Gpu): void {
   tables.delete(gpu);

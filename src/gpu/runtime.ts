@@ -6,7 +6,7 @@
 
 import { cappedLimits, openDevice, type AdapterSummary, type GpuOptions, type SubgroupInfo } from './adapter';
 import { GpuError, LimitError, ShapeError, fmtShape } from './errors';
-import { PipelineCache, type PipelineSpec } from './pipelines';
+import { PipelineCache } from './pipelines';
 import { BufferPool, type PoolStats } from './pool';
 import { Profiler, type KernelTime } from './profiler';
 import { Scopes } from './scopes';
@@ -46,8 +46,8 @@ export class Gpu implements TensorOwner {
   private profiler: Profiler | null = null;
   private errors: string[] = [];
   private recorded: string[] = [];
-  /** While precompile() traces: the kernels its dispatches would have compiled (nothing is recorded). */
-  private tracing: PipelineSpec[] | null = null;
+  /** While trace() runs: the dispatches it saw, bindings resolved to buffers (nothing is recorded). */
+  private tracing: DispatchSpec[] | null = null;
   private lost = false;
   /** > 0 while poisoned() runs: new tensors start as NaN even when the runtime does not poison. */
   private poisonDepth = 0;
@@ -214,7 +214,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups
     }
     if (x === 0 || y === 0 || z === 0) return;
     if (this.tracing) {
-      if (!this.pipelines.has(spec.key)) this.tracing.push({ key: spec.key, code: spec.code });
+      this.tracing.push({ ...spec, bindings: spec.bindings.map((b) => (b instanceof Tensor ? b.buffer : b)) });
       return;
     }
     const resources = spec.bindings.map((b): GPUBindingResource => {
@@ -274,26 +274,33 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups
 
   /**
    * Compile ahead of use, in parallel, every pipeline that `record` would dispatch: `record` runs with
-   * dispatches traced instead of recorded (their kernels are collected, nothing runs), then the new
-   * kernels compile concurrently (PipelineCache.prepare). Whatever else `record` recorded (clears,
-   * copies) is discarded, so it must work on throwaway tensors and must not read back; work recorded
-   * before the call is submitted first. Resolves to the number of pipelines compiled.
+   * dispatches traced instead of recorded (trace()), then the new kernels compile concurrently
+   * (PipelineCache.prepare). Resolves to the number of pipelines compiled.
    */
   async precompile(record: () => void): Promise<number> {
+    return this.pipelines.prepare(this.trace(record).filter((d) => !this.pipelines.has(d.key)));
+  }
+
+  /**
+   * Run `record` with its dispatches traced instead of recorded and return them, in order, with tensor
+   * bindings resolved to their buffers (so that they can be dispatched later: train/loop/compile-ahead.ts).
+   * Nothing runs: whatever else `record` recorded (clears, copies) is discarded, so it must work on
+   * throwaway tensors and must not read back; work recorded before the call is submitted first. Buffers
+   * of tensors disposed meanwhile go back to the pool but are not destroyed.
+   */
+  trace(record: () => void): DispatchSpec[] {
     if (this.tracing) throw new GpuError('precompile: already tracing (precompile calls do not nest)');
     this.flush();
     this.tracing = [];
-    let specs: PipelineSpec[];
     try {
       record();
+      return this.tracing;
     } finally {
-      specs = this.tracing;
       this.tracing = null;
       this.endPass();
       this.encoder = null; // never submitted: the traced steps' clears and copies do not run
       this.pool.afterSubmit(); // buffers released while tracing are reusable (nothing used them)
     }
-    return this.pipelines.prepare(specs);
   }
 
   /** Submit everything recorded so far. Released buffers become reusable after this. */

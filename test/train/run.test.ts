@@ -60,7 +60,11 @@ describe('ser train on a tiny config', () => {
 
   it('trains, writes the model files and report, and the saved model evaluates and predicts', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-out-'));
-    const r = await trainRun(...options(gpu(), data, out, 2));
+    // With the pipelines compiled ahead by dispatch on two devices (vitest.config.ts turns it off elsewhere).
+    const lines: string[] = [];
+    process.env.SER_COMPILE_AHEAD = '2';
+    const r = await trainRun(...options(gpu(), data, out, 2, { log: (l) => lines.push(l) })).finally(() => delete process.env.SER_COMPILE_AHEAD);
+    expect(lines.filter((l) => /compiled \d+ GPU pipelines ahead of training on 2 devices/.test(l))).toHaveLength(1);
     expect(r.classes).toEqual(['neutral', 'happy', 'sad', 'angry']);
     expect(r.state.history).toHaveLength(2);
     expect(r.split.val.length).toBe(4);

@@ -1,7 +1,9 @@
 // Compiling pipelines ahead of use (gpu.precompile, PipelineCache.prepare, train/loop/warmup.ts): tracing
 // runs nothing and compiles every kernel the traced code dispatches; a training step, a BN
 // recalibration and an inference batch of the precompiled sizes then compile nothing; BN blend weights
-// (momentum) no longer make one pipeline each; the batch sizes of an epoch are listed exactly.
+// (momentum) no longer make one pipeline each; the batch sizes of an epoch are listed exactly. With
+// dispatchAhead every traced pipeline is dispatched once (shared with a helper device) and training
+// afterwards gives bit-identical results; without it nothing is dispatched.
 
 import { describe, expect, it } from 'vitest';
 import { GpuError } from '../../src/gpu';
@@ -9,6 +11,8 @@ import { add } from '../../src/kernels/elementwise';
 import { modelConfig, SerModel, type ModelConfig } from '../../src/nn/model';
 import { predictLogits, Trainer } from '../../src/nn/train-step';
 import { chunkSizes, precompileTraining, trainingBatchSizes } from '../../src/train/loop/warmup';
+import type { Gpu } from '../../src/gpu';
+import { createNodeGpu } from '../../src/gpu/node.node.ts';
 import { useGpu } from '../harness';
 
 const gpu = useGpu();
@@ -88,5 +92,59 @@ describe('precompileTraining', () => {
     expect(Object.keys(s.byFamily).filter((f) => f !== 'fill'), `compiled on first use: ${JSON.stringify(s.byFamily)}`).toEqual([]);
     trainer.dispose();
     model.dispose();
+  });
+});
+
+describe('precompileTraining with dispatchAhead', () => {
+  const sizes = trainingBatchSizes(7, 4, 7, 5);
+
+  /** Two training steps of a fresh seeded model on `g`, after the warm-up (with or without dispatches). */
+  async function trainAfterWarmup(g: Gpu, helpers: Gpu[] | null): Promise<Float32Array[]> {
+    await precompileTraining(g, CONFIG, sizes, { dispatchAhead: helpers !== null, helpers: helpers ?? [] });
+    const model = new SerModel(g, CONFIG, 5);
+    const trainer = new Trainer(model);
+    const x = g.upload(new Float32Array(4 * 12 * 10).map((_, i) => Math.sin(i)), [4, 12, 10, 1]);
+    const y = g.upload([0, 1, 2, 1], [4], 'u32');
+    for (let i = 0; i < 2; i++) trainer.step(x, y).dispose();
+    const logits = (await predictLogits(model, x).read()) as Float32Array;
+    const weights = [...(await model.exportTensors()).values()].map((t) => t.data);
+    trainer.dispose();
+    model.dispose();
+    return [logits, ...weights];
+  }
+
+  it('dispatches every distinct traced pipeline once, on both devices; nothing without it', async () => {
+    const g = gpu();
+    const helper = await createNodeGpu({ poison: true });
+    try {
+      // Creating the throwaway model dispatches too (initialisation, poison): the off run counts that.
+      const count = () => g.counters.dispatches + helper.counters.dispatches;
+      let before = count();
+      const off = await precompileTraining(g, CONFIG, sizes);
+      const modelOnly = count() - before;
+      expect([off.dispatched, off.devices]).toEqual([0, 0]);
+      before = count();
+      const helperBefore = helper.counters.dispatches;
+      const on = await precompileTraining(g, CONFIG, sizes, { dispatchAhead: true, helpers: [helper] });
+      expect(on.dispatched).toBeGreaterThan(20);
+      expect(count() - before - 2 * modelOnly, 'one dispatch per distinct pipeline, beyond two throwaway models').toBe(on.dispatched);
+      expect(on.devices).toBe(2);
+      expect(helper.counters.dispatches - helperBefore, 'the helper took some').toBeGreaterThan(modelOnly);
+    } finally {
+      helper.destroy();
+    }
+  });
+
+  it('leaves training bit-identical to training without it', async () => {
+    const [plain, warmed, helper] = await Promise.all([createNodeGpu(), createNodeGpu(), createNodeGpu()]);
+    try {
+      const a = await trainAfterWarmup(plain!, null);
+      const b = await trainAfterWarmup(warmed!, [helper!]);
+      expect(a.length).toBe(b.length);
+      a.forEach((t, i) => expect(Array.from(b[i]!), `tensor ${i}`).toEqual(Array.from(t)));
+      expect(a[0]!.every(Number.isFinite)).toBe(true);
+    } finally {
+      [plain, warmed, helper].forEach((g) => g!.destroy());
+    }
   });
 });

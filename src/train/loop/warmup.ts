@@ -10,7 +10,8 @@
 // pipeline they use concurrently, so Dawn's worker threads compile them in parallel before the loop
 // starts. The loop's own small kernels (gathers, loss sums) still compile on first use. Browser-safe.
 
-import type { Gpu, Tensor } from '../../gpu';
+import type { DispatchSpec, Gpu, Tensor } from '../../gpu';
+import { dispatchEachOnce } from '../../gpu/compile-ahead';
 import { add, mul } from '../../kernels/elementwise';
 import { squaredNorms } from '../../kernels/optim';
 import { SerModel, type ModelConfig } from '../../nn/model';
@@ -50,20 +51,41 @@ export interface PrecompileOptions {
   weightDecay?: number;
   /** A class-weighted loss (a different loss kernel). */
   classWeights?: boolean;
+  /**
+   * Also dispatch every traced pipeline once (one workgroup, throwaway buffers) before resolving, so
+   * that a driver that compiles at first dispatch (lavapipe: gpu/compile-ahead.ts) compiles now (default
+   * false; the caller decides by the adapter, compilesAtFirstDispatch).
+   */
+  dispatchAhead?: boolean;
+  /**
+   * More devices on the same adapter that share those dispatches (each traces the same work on a
+   * throwaway model of its own and compiles into the shared Mesa cache; only with dispatchAhead). They
+   * must have the same kernel choices as `gpu`; the caller creates and destroys them.
+   */
+  helpers?: readonly Gpu[];
 }
 
-/**
- * Compile, in parallel, the pipelines that training a model of `config` with these batch sizes will
- * use; resolves to the number compiled (0 when all are cached already) and the seconds it took.
- */
-export async function precompileTraining(gpu: Gpu, config: ModelConfig, sizes: BatchSizes, opts: PrecompileOptions = {}): Promise<{ pipelines: number; seconds: number }> {
-  const t0 = performance.now();
+export interface Precompiled {
+  /** Pipelines created ahead (0 when all were in the runtime's cache already). */
+  pipelines: number;
+  /** Distinct pipelines dispatched once ahead, and by how many devices (0, 0 without dispatchAhead). */
+  dispatched: number;
+  devices: number;
+  seconds: number;
+}
+
+/** A throwaway model and trainer of `config` on `gpu`, and the dispatches of the work an epoch does. */
+function traceTraining(gpu: Gpu, config: ModelConfig, sizes: BatchSizes, opts: PrecompileOptions): { dispatches: DispatchSpec[]; dispose: () => void } {
   const model = new SerModel(gpu, config, 0);
   const trainer = new Trainer(model, { learningRate: 1e-3, clipnorm: 1.0, ...(opts.weightDecay ? { weightDecay: opts.weightDecay } : {}) });
+  const dispose = () => {
+    trainer.dispose();
+    model.dispose();
+  };
   const weights = [...model.params.values()].map((p) => p.value);
   const input = (b: number): Tensor => gpu.empty([b, config.inputRows, config.inputFrames, 1], 'f32', 'precompile.x');
   try {
-    const pipelines = await gpu.precompile(() =>
+    const dispatches = gpu.trace(() =>
       gpu.scope(() => {
         const cw = opts.classWeights ? gpu.empty([config.classes], 'f32', 'precompile.classWeights') : undefined;
         for (const b of sizes.train) {
@@ -76,9 +98,30 @@ export async function precompileTraining(gpu: Gpu, config: ModelConfig, sizes: B
         for (const b of sizes.evaluate) predictLogits(model, input(b));
       }),
     );
-    return { pipelines, seconds: (performance.now() - t0) / 1000 };
+    return { dispatches, dispose };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}
+
+/**
+ * Compile, in parallel, the pipelines that training a model of `config` with these batch sizes will
+ * use, and with dispatchAhead run each once (on `gpu` and the helpers) so that their machine code is
+ * compiled too; resolves when all is done.
+ */
+export async function precompileTraining(gpu: Gpu, config: ModelConfig, sizes: BatchSizes, opts: PrecompileOptions = {}): Promise<Precompiled> {
+  const t0 = performance.now();
+  const devices = [gpu, ...(opts.dispatchAhead ? (opts.helpers ?? []) : [])];
+  const traced: { dispatches: DispatchSpec[]; dispose: () => void }[] = [];
+  try {
+    for (const g of devices) traced.push(traceTraining(g, config, sizes, opts));
+    // Creation (Tint, NIR) in parallel on Dawn's worker threads; a helper creates only the pipelines it
+    // takes, when it takes them (on a warm Mesa cache there is nothing else for it to do).
+    const created = await gpu.pipelines.prepare(traced[0]!.dispatches.filter((d) => !gpu.pipelines.has(d.key)));
+    const once = opts.dispatchAhead ? await dispatchEachOnce(traced.map(({ dispatches }, i) => ({ gpu: devices[i]!, dispatches }))) : null;
+    return { pipelines: created, dispatched: once?.pipelines ?? 0, devices: once ? once.perDevice.filter((n) => n > 0).length : 0, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    trainer.dispose();
-    model.dispose();
+    traced.forEach((t) => t.dispose());
   }
 }

@@ -38,6 +38,7 @@ import { speakerSplit, stratifiedSplit, withAugmented, type Split } from '../dat
 import { checkFitsDevice, validateTrainingData } from '../data/validate';
 import { balanceKeys, classMaskOf, corpusReports, maskedArgmaxRows, type CorpusRecord, type CorpusReport, type CorpusSpec } from '../scores/corpora';
 import { valCorpusSplit } from '../data/corpus-splits';
+import { compileAheadDevices, openHelperDevices } from '../loop/compile-ahead.node.ts';
 import { precompileTraining, trainingBatchSizes } from '../loop/warmup';
 
 export interface TrainRunOptions {
@@ -238,10 +239,22 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
   }
 }
 
-/** Compiles the run's pipelines ahead of the first epoch, in parallel (warmup.ts), and says so when it took any. */
+/**
+ * Compiles the run's pipelines ahead of the first epoch, in parallel (warmup.ts); where the adapter
+ * compiles at first dispatch (lavapipe), also dispatches each once, shared with helper devices
+ * (compile-ahead.node.ts, SER_COMPILE_AHEAD), and says so when it took any.
+ */
 async function precompileRun(gpu: Gpu, mc: ModelConfig, trainCount: number, evalRows: number, opts: TrainRunOptions, log: (l: string) => void): Promise<void> {
   const sizes = trainingBatchSizes(trainCount, opts.loop.batch, opts.loop.bnRecalibration, evalRows);
-  const { pipelines, seconds } = await precompileTraining(gpu, mc, sizes, { weightDecay: opts.loop.weightDecay, classWeights: opts.loop.classWeights === 'balanced' });
-  // "created": the driver may still defer the machine-code compile to first use (lavapipe does: a cold epoch 1 stays ~9x a warm one, bench/RESULTS.md).
-  if (pipelines > 0) log(`created ${pipelines} GPU pipelines ahead of training in ${seconds.toFixed(1)} s (createComputePipelineAsync; batch sizes: train ${sizes.train.join(", ")}; validation ${sizes.evaluate.join(", ") || "-"})`);
+  const devices = compileAheadDevices(gpu);
+  const helpers = devices > 1 ? await openHelperDevices(gpu, devices - 1) : [];
+  try {
+    const done = await precompileTraining(gpu, mc, sizes, { weightDecay: opts.loop.weightDecay, classWeights: opts.loop.classWeights === 'balanced', dispatchAhead: devices > 0, helpers });
+    const what = `batch sizes: train ${sizes.train.join(', ')}; validation ${sizes.evaluate.join(', ') || '-'}`;
+    if (done.dispatched > 0) log(`compiled ${done.dispatched} GPU pipelines ahead of training on ${done.devices} device${done.devices === 1 ? '' : 's'} in ${done.seconds.toFixed(1)} s (a dispatch of each; ${what}; SER_COMPILE_AHEAD=0 skips it)`);
+    // "created": the driver may still defer the machine-code compile to first use (lavapipe does, bench/RESULTS.md).
+    else if (done.pipelines > 0) log(`created ${done.pipelines} GPU pipelines ahead of training in ${done.seconds.toFixed(1)} s (createComputePipelineAsync; ${what})`);
+  } finally {
+    helpers.forEach((h) => h.destroy());
+  }
 }
