@@ -1,6 +1,6 @@
 // Compiling ahead by dispatch (gpu/compile-ahead.ts, train/loop/compile-ahead.node.ts): every distinct
 // traced pipeline is dispatched exactly once (one workgroup), shared between devices; it is on where
-// the adapter compiles at first dispatch (lavapipe) and off elsewhere or when SER_COMPILE_AHEAD=0.
+// SER_COMPILE_AHEAD asks for it ('auto': where the adapter compiles at first dispatch, lavapipe).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchSpec, Gpu } from '../../src/gpu';
@@ -33,12 +33,14 @@ function spy(g: Gpu): { code: string; workgroups: DispatchSpec["workgroups"] }[]
 }
 
 describe('compile ahead by dispatch', () => {
-  it('is on for lavapipe only, unless SER_COMPILE_AHEAD says otherwise', () => {
+  it('is off unless SER_COMPILE_AHEAD asks; auto is on for lavapipe only', () => {
     expect(compilesAtFirstDispatch(LAVAPIPE)).toBe(true);
     expect(compilesAtFirstDispatch(NVIDIA)).toBe(false);
-    expect(compileAheadDevices(fake(LAVAPIPE), '', 2)).toBe(2);
-    expect(compileAheadDevices(fake(LAVAPIPE), '', 64)).toBe(4);
-    expect(compileAheadDevices(fake(NVIDIA), '', 2)).toBe(0);
+    expect(compileAheadDevices(fake(LAVAPIPE), undefined, 2)).toBe(0);
+    expect(compileAheadDevices(fake(LAVAPIPE), '', 2)).toBe(0);
+    expect(compileAheadDevices(fake(LAVAPIPE), 'auto', 2)).toBe(2);
+    expect(compileAheadDevices(fake(LAVAPIPE), 'auto', 64)).toBe(4);
+    expect(compileAheadDevices(fake(NVIDIA), 'auto', 2)).toBe(0);
     expect(compileAheadDevices(fake(LAVAPIPE), '0', 2)).toBe(0);
     expect(compileAheadDevices(fake(NVIDIA), '3', 2)).toBe(3);
     expect(() => compileAheadDevices(fake(LAVAPIPE), 'yes', 2)).toThrow(/SER_COMPILE_AHEAD.*'yes'/);
