@@ -1,5 +1,6 @@
 // Inference on feature blocks with a loaded model: the training split's scaler, batched forward
-// passes in inference mode (moving BN statistics, no dropout; each batch uploaded as it is used, so
+// passes in inference mode (moving BN statistics, or with batchNormGroups statistics re-estimated from
+// each group's own blocks, `--adapt-bn`; no dropout; each batch uploaded as it is used, so
 // GPU memory holds one batch, not the clips), softmax per clip (for a model trained on windows, the
 // mean of its windows' probabilities; for a model trained with --logit-adjust, those probabilities
 // divided by the training prior and renormalised, logit-adjust.ts). Browser-safe; the node file front
