@@ -12,12 +12,12 @@
 //
 // FILE is a val-logits.jsonl[.gz] or a run folder holding one.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { statSync } from 'node:fs';
 import { Command } from 'commander';
-
-interface EpochRecord { epoch: number; classes: number; labels: number[]; logp: number[] }
+import { maskedArgmaxRows } from '../src/train/scores/corpora';
+import { classificationReport } from '../src/train/scores/metrics';
+import { ensembleOf, type EpochValidation } from '../src/train/scores/snapshots';
+import { hasValidationLogits, readValidationLogits, readValidationLogitsFile } from '../src/train/scores/val-logits.node.ts';
 
 const program = new Command('cross-corpus-scores')
   .argument('<files...>', 'val-logits.jsonl[.gz] files or run folders')
@@ -25,38 +25,17 @@ const program = new Command('cross-corpus-scores')
   .parse();
 const { ensemble } = program.opts<{ ensemble?: boolean }>();
 
-function recordPath(p: string): string {
-  if (!statSync(p).isDirectory()) return p;
-  for (const name of ['val-logits.jsonl.gz', 'val-logits.jsonl']) if (existsSync(join(p, name))) return join(p, name);
-  throw new Error(`${p}: no val-logits.jsonl[.gz] in this folder`);
+function readRecords(p: string): EpochValidation[] {
+  if (!statSync(p).isDirectory()) return readValidationLogitsFile(p);
+  if (!hasValidationLogits(p)) throw new Error(`${p}: no val-logits.jsonl[.gz] in this folder`);
+  return readValidationLogits(p);
 }
 
-function readRecords(p: string): EpochRecord[] {
-  const buf = readFileSync(p);
-  const text = (p.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8');
-  const byEpoch = new Map<number, EpochRecord>();
-  for (const line of text.split('\n')) if (line.trim()) { const r = JSON.parse(line) as EpochRecord; byEpoch.set(r.epoch, r); }
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
-}
-
-/** UAR (%) of scores [n * C] (log-probabilities or probabilities, monotone per row) over the present classes. */
+/** UAR (%) of scores [n * C] (monotone per row) with each clip decided over the present classes only. */
 function uar(labels: readonly number[], scores: ArrayLike<number>, C: number, present: readonly number[]): number {
-  const hit = new Map<number, [number, number]>(present.map((c) => [c, [0, 0]]));
-  labels.forEach((y, i) => {
-    let best = present[0]!;
-    for (const c of present) if (scores[i * C + c]! > scores[i * C + best]!) best = c;
-    const h = hit.get(y)!;
-    h[0] += best === y ? 1 : 0;
-    h[1] += 1;
-  });
-  return (100 * [...hit.values()].reduce((s, [k, n]) => s + k / n, 0)) / present.length;
-}
-
-/** Mean probabilities of several records' outputs, as log-probabilities. */
-function meanLogp(rs: readonly EpochRecord[]): Float64Array {
-  const out = new Float64Array(rs[0]!.logp.length);
-  for (const r of rs) r.logp.forEach((v, i) => { out[i] += Math.exp(v) / rs.length; });
-  return out.map((v) => Math.log(v + 1e-30));
+  const allowed = [Array.from({ length: C }, (_, k) => present.includes(k))];
+  const pred = maskedArgmaxRows(scores, C, [...labels.keys()], { corpusOf: new Uint8Array(labels.length), allowed });
+  return 100 * classificationReport(labels, pred, Array.from({ length: C }, (_, k) => String(k))).uar;
 }
 
 /** Offsets (per present class) that make each present class the argmax for about 1/|present| of the clips. */
@@ -80,7 +59,7 @@ function balanced(logp: ArrayLike<number>, n: number, C: number, present: readon
 }
 
 const fmt = (v: number) => v.toFixed(1);
-const runs = program.args.map((p) => ({ name: p, records: readRecords(recordPath(p)) }));
+const runs = program.args.map((p) => ({ name: p, records: readRecords(p) }));
 const rows: string[] = ['| run | epochs | last | mean of last 5 | snapshot of last 5 | balanced, last |', '|---|---|---|---|---|---|'];
 for (const { name, records } of runs) {
   if (!records.length) { rows.push(`| ${name} | 0 | | | | |`); continue; }
@@ -89,7 +68,7 @@ for (const { name, records } of runs) {
   const present = [...new Set(last.labels)].sort((a, b) => a - b);
   const tail = records.slice(-5);
   const meanTail = tail.reduce((s, r) => s + uar(r.labels, r.logp, C, present), 0) / tail.length;
-  rows.push(`| ${name} | ${records.length} | ${fmt(uar(last.labels, last.logp, C, present))} | ${fmt(meanTail)} | ${fmt(uar(last.labels, meanLogp(tail), C, present))} | ${fmt(uar(last.labels, balanced(last.logp, last.labels.length, C, present), C, present))} |`);
+  rows.push(`| ${name} | ${records.length} | ${fmt(uar(last.labels, last.logp, C, present))} | ${fmt(meanTail)} | ${fmt(uar(last.labels, ensembleOf(tail).probs, C, present))} | ${fmt(uar(last.labels, balanced(last.logp, last.labels.length, C, present), C, present))} |`);
 }
 console.log(rows.join('\n'));
 if (ensemble && runs.length > 1) {
@@ -97,9 +76,8 @@ if (ensemble && runs.length > 1) {
   console.log('\nensemble of the runs, mean probabilities (UAR %):');
   for (const e of [...epochs].sort((a, b) => a - b)) {
     const rs = runs.map((r) => r.records.find((x) => x.epoch === e)!);
-    if (rs.some((r) => r.labels.join() !== rs[0]!.labels.join())) throw new Error(`epoch ${e}: the runs validate on different clips`);
     const C = rs[0]!.classes;
     const present = [...new Set(rs[0]!.labels)].sort((a, b) => a - b);
-    console.log(`epoch ${e}: ${fmt(uar(rs[0]!.labels, meanLogp(rs), C, present))} (runs: ${rs.map((r) => fmt(uar(r.labels, r.logp, C, present))).join(', ')})`);
+    console.log(`epoch ${e}: ${fmt(uar(rs[0]!.labels, ensembleOf(rs).probs, C, present))} (runs: ${rs.map((r) => fmt(uar(r.labels, r.logp, C, present))).join(', ')})`);
   }
 }

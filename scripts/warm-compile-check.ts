@@ -6,10 +6,10 @@
 // cross (B compiles all N, then A dispatches them). Prints wall and process CPU seconds.
 import { readdirSync, readFileSync } from 'node:fs';
 import { createNodeGpu } from '../src/gpu/node.node.ts';
-import { Tensor, type Gpu } from '../src/gpu';
+import type { Gpu } from '../src/gpu';
 import type { DispatchSpec } from '../src/gpu/runtime';
 import { modelConfig } from '../src/nn/model';
-import { precompileTraining, trainingBatchSizes } from '../src/train/loop/warmup';
+import { traceTraining, trainingBatchSizes } from '../src/train/loop/warmup';
 
 const [mode, nArg, wgArg] = process.argv.slice(2);
 const n = Number(nArg ?? 12);
@@ -30,23 +30,19 @@ const threads = (): Map<string, number> => {
 const busiest = (before: Map<string, number>): string => [...threads()].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, d]) => `${k} ${d.toFixed(1)} s`).join(', ');
 const sizes = trainingBatchSizes(152, 8, 152, 40);
 
-async function traced(gpu: Gpu): Promise<Map<string, DispatchSpec>> {
-  const recorded: DispatchSpec[] = [];
-  const dispatch = gpu.dispatch.bind(gpu);
-  gpu.dispatch = (spec) => void recorded.push({ ...spec, bindings: spec.bindings.map((b) => (b instanceof Tensor ? b.buffer : b)) });
-  gpu.releaseBuffer = () => {};
-  await precompileTraining(gpu, modelConfig({ bnMomentum: 0.9 }), sizes);
-  gpu.dispatch = dispatch;
+/** The distinct pipelines (by WGSL) of an epoch of `npm run train`'s work on `gpu`, in first-use order. */
+function traced(gpu: Gpu): Map<string, DispatchSpec> {
+  const { dispatches } = traceTraining(gpu, modelConfig({ bnMomentum: 0.9 }), sizes, {}); // kept alive to the end: their buffers are bound
   const byCode = new Map<string, DispatchSpec>();
-  for (const s of recorded) { const c = s.code(); if (!byCode.has(c)) byCode.set(c, s); }
+  for (const s of dispatches) { const c = s.code(); if (!byCode.has(c)) byCode.set(c, s); }
   return byCode;
 }
 const run = async (gpu: Gpu, spec: DispatchSpec, one: boolean) => { gpu.dispatch(one ? { ...spec, workgroups: [1, 1, 1] } : spec); await gpu.sync(); };
 
 const A = await createNodeGpu();
 const B = mode === 'serial' ? null : await createNodeGpu();
-const tA = await traced(A);
-const tB = B ? await traced(B) : null;
+const tA = traced(A);
+const tB = B ? traced(B) : null;
 // The heaviest families first (winograd, matmul), then the rest, in first-use order.
 const codes = [...tA.keys()];
 const heavy = codes.filter((c) => /^winograd|^matmul|^stem|^conv2d/.test(tA.get(c)!.key));

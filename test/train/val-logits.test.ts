@@ -1,13 +1,14 @@
 // The compact form of the per-epoch validation record (src/train/scores/val-logits.node.ts): a finished run's
 // val-logits.jsonl is folded into val-logits.jsonl.gz, which reads back as the plain file did; a run
-// resumed after that appends a new plain file, read after the .gz (its repeated epochs win).
+// resumed after that appends a new plain file, read after the .gz (its repeated epochs win); a single
+// file reads on its own by name.
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { VAL_LOGITS_FILE, VAL_LOGITS_GZ, appendValidationLogits, compactValidationLogits, hasValidationLogits, readValidationLogits } from '../../src/train/scores/val-logits.node.ts';
+import { VAL_LOGITS_FILE, VAL_LOGITS_GZ, appendValidationLogits, compactValidationLogits, hasValidationLogits, readValidationLogits, readValidationLogitsFile } from '../../src/train/scores/val-logits.node.ts';
 
 const K = 3;
 const val = [4, 0, 7, 2];
@@ -26,6 +27,8 @@ describe('val-logits.jsonl.gz', () => {
     expect(existsSync(join(out, VAL_LOGITS_FILE))).toBe(false);
     expect(hasValidationLogits(out)).toBe(true);
     expect(readValidationLogits(out)).toEqual(before);
+    // One file read on its own (a copy kept under another name): the same records.
+    expect(readValidationLogitsFile(join(out, VAL_LOGITS_GZ))).toEqual(before);
     const lines = gunzipSync(readFileSync(join(out, VAL_LOGITS_GZ))).toString('utf8').trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2, 3]);
   });

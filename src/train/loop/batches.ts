@@ -167,13 +167,7 @@ function forwardRows(data: ExampleFeatures, indices: readonly number[]): { at: n
  */
 export async function adaptBatchNorm(gpu: Gpu, model: SerModel, data: ExampleFeatures, indices: readonly number[], batch: number): Promise<void> {
   const rows = forwardRows(data, indices);
-  for (let s = 0, i = 0; s < rows.length; s += batch, i++) {
-    const part = rows.slice(s, s + batch);
-    const xb = gatherBatch(gpu, data, part.map((r) => indices[r.at]!), Uint32Array.from(part, (r) => r.start));
-    refreshBatchNorm(model, xb, i / (i + 1)); // batch i gets weight 1/(i+1): a running mean
-    xb.dispose();
-    await gpu.sync();
-  }
+  await batchStatistics(gpu, model, data, rows.map((r) => indices[r.at]!), batch, Uint32Array.from(rows, (r) => r.start));
 }
 
 /**
@@ -184,9 +178,14 @@ export async function adaptBatchNorm(gpu: Gpu, model: SerModel, data: ExampleFea
  * these statistics give 46.9%.
  */
 export async function recalibrateBatchNorm(gpu: Gpu, trainer: Trainer, data: ExampleFeatures, indices: readonly number[], batch: number, starts?: Uint32Array): Promise<void> {
-  for (let s = 0, i = 0; s < indices.length; s += batch, i++) {
-    const xb = gatherBatch(gpu, data, indices.slice(s, s + batch), starts?.subarray(s, s + batch));
-    trainer.refreshBatchNorm(xb, i / (i + 1)); // batch i gets weight 1/(i+1): a running mean
+  await batchStatistics(gpu, trainer.model, data, indices, batch, starts);
+}
+
+/** The model's BN moving statistics := the mean of the batch statistics of `ids` (windows at `starts`), `batch` at a time. */
+async function batchStatistics(gpu: Gpu, model: SerModel, data: ExampleFeatures, ids: readonly number[], batch: number, starts?: Uint32Array): Promise<void> {
+  for (let s = 0, i = 0; s < ids.length; s += batch, i++) {
+    const xb = gatherBatch(gpu, data, ids.slice(s, s + batch), starts?.subarray(s, s + batch));
+    refreshBatchNorm(model, xb, i / (i + 1)); // batch i gets weight 1/(i+1): a running mean
     xb.dispose();
     await gpu.sync();
   }

@@ -54,7 +54,7 @@ export interface PrecompileOptions {
   /**
    * Also dispatch every traced pipeline once (one workgroup, throwaway buffers) before resolving, so
    * that a driver that compiles at first dispatch (lavapipe: gpu/compile-ahead.ts) compiles now (default
-   * false; the caller decides by the adapter, compilesAtFirstDispatch).
+   * false; `ser train` turns it on by SER_COMPILE_AHEAD, train/loop/compile-ahead.node.ts).
    */
   dispatchAhead?: boolean;
   /**
@@ -74,8 +74,11 @@ export interface Precompiled {
   seconds: number;
 }
 
-/** A throwaway model and trainer of `config` on `gpu`, and the dispatches of the work an epoch does. */
-function traceTraining(gpu: Gpu, config: ModelConfig, sizes: BatchSizes, opts: PrecompileOptions): { dispatches: DispatchSpec[]; dispose: () => void } {
+/**
+ * A throwaway model and trainer of `config` on `gpu`, and the dispatches of the work an epoch does
+ * (Gpu.trace: nothing runs); `dispose` frees the model once the dispatches are no longer needed.
+ */
+export function traceTraining(gpu: Gpu, config: ModelConfig, sizes: BatchSizes, opts: PrecompileOptions): { dispatches: DispatchSpec[]; dispose: () => void } {
   const model = new SerModel(gpu, config, 0);
   const trainer = new Trainer(model, { learningRate: 1e-3, clipnorm: 1.0, ...(opts.weightDecay ? { weightDecay: opts.weightDecay } : {}) });
   const dispose = () => {

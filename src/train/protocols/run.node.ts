@@ -240,9 +240,9 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
 }
 
 /**
- * Compiles the run's pipelines ahead of the first epoch, in parallel (warmup.ts); where the adapter
- * compiles at first dispatch (lavapipe), also dispatches each once, shared with helper devices
- * (compile-ahead.node.ts, SER_COMPILE_AHEAD), and says so when it took any.
+ * Compiles the run's pipelines ahead of the first epoch, in parallel (warmup.ts); when SER_COMPILE_AHEAD
+ * asks (compile-ahead.node.ts; off by default), also dispatches each once, shared with helper devices,
+ * so that a driver compiling at first dispatch (lavapipe) compiles now; says so when it took any.
  */
 async function precompileRun(gpu: Gpu, mc: ModelConfig, trainCount: number, evalRows: number, opts: TrainRunOptions, log: (l: string) => void): Promise<void> {
   const sizes = trainingBatchSizes(trainCount, opts.loop.batch, opts.loop.bnRecalibration, evalRows);

@@ -35,12 +35,22 @@ function recordLines(path: string): string[] {
 
 /** The run folder's per-epoch validation records, one per epoch (the last line of each), by epoch. */
 export function readValidationLogits(out: string): EpochValidation[] {
-  const byEpoch = new Map<number, EpochValidation>();
-  for (const line of [...recordLines(join(out, VAL_LOGITS_GZ)), ...recordLines(join(out, VAL_LOGITS_FILE))]) {
+  return byEpoch([...recordLines(join(out, VAL_LOGITS_GZ)), ...recordLines(join(out, VAL_LOGITS_FILE))]);
+}
+
+/** The records of one file, plain or gzip by its name (e.g. a copy kept in docs/run-records/), as readValidationLogits. */
+export function readValidationLogitsFile(path: string): EpochValidation[] {
+  return byEpoch(recordLines(path));
+}
+
+/** One record per epoch (the last line of each), by epoch. */
+function byEpoch(lines: readonly string[]): EpochValidation[] {
+  const records = new Map<number, EpochValidation>();
+  for (const line of lines) {
     const r = JSON.parse(line) as EpochValidation;
-    byEpoch.set(r.epoch, r);
+    records.set(r.epoch, r);
   }
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+  return [...records.values()].sort((a, b) => a.epoch - b.epoch);
 }
 
 /** Whether `out` holds a validation record, plain or compacted. */
