@@ -22,8 +22,13 @@ import { shapeDecl, shapeParams } from './shape-params';
 
 const WG = 64;
 
+/** The stem's conv: one input channel, 3x3, stride 1, Cout % 4 == 0 (what the stem kernels here and in stem-tiled.ts compute). */
+export function isStemConv(g: Conv2dGeometry): boolean {
+  return g.Cin === 1 && g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1 && g.Cout % 4 === 0;
+}
+
 export function stemConvFits(g: Conv2dGeometry): boolean {
-  return g.Cin === 1 && g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1 && g.Cout % 4 === 0 && g.Ho >= 2 && g.Wo >= 2;
+  return isStemConv(g) && g.Ho >= 2 && g.Wo >= 2;
 }
 
 /** y = maxpool2x2(relu(conv2d(x, w) + bias)) for the geometry g (see stemConvFits). */

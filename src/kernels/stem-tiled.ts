@@ -21,6 +21,7 @@ import { wgsl } from './wgsl';
 import type { Gpu, Tensor } from '../gpu';
 import { chosenVariant } from '../gpu/choices';
 import type { Conv2dGeometry } from './conv-geometry';
+import { isStemConv } from './stem-conv';
 
 /** Tuner family of the stem conv's forward. */
 export const STEM_FORWARD_FAMILY = 'stem.forward';
@@ -49,7 +50,7 @@ export const stemShapeKey = (g: Conv2dGeometry): string => `${g.H}x${g.W}x${g.Ci
 
 /** Whether the tiled kernels compute this conv at all (the layer's shape; device limits apart). */
 export function stemTiledApplies(g: Conv2dGeometry): boolean {
-  return g.Cin === 1 && g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1 && g.Cout % 4 === 0 && g.Ho >= 1 && g.Wo >= 1;
+  return isStemConv(g) && g.Ho >= 1 && g.Wo >= 1;
 }
 
 const patchSize = (t: StemTile): [number, number] => [t.rows * BH + 2, t.cols * BW + 2];
