@@ -1,26 +1,50 @@
 import { defineConfig } from 'vitest/config';
 
 // Dawn crashes inside worker threads; every test file runs in its own forked process.
-// GALLIVM_PERF=nopt: lavapipe compiles each distinct compute pipeline with LLVM at its first dispatch,
-// which dominates a run with a cold Mesa shader cache; nopt skips LLVM's IR optimisation passes and
-// about halves that cost, while the tests' few dispatches per pipeline barely notice slower code.
-// Mesa keys its disk cache on the flag, so these unoptimised binaries never reach training runs.
-// An explicit GALLIVM_PERF (even empty: `GALLIVM_PERF= npm test`) wins. See docs/ENGINE.md.
+//
+// lavapipe compiles each distinct compute pipeline with LLVM at its first dispatch, which dominates a
+// run with a cold Mesa shader cache. The files run in three projects that differ only in how lavapipe
+// compiles (the variables are read by Mesa when a process loads the driver, and Mesa keys its disk
+// cache on them, so none of these binaries reaches a training run):
+//   - most files: GALLIVM_PERF=nopt (LLVM's IR optimisation skipped: about half the compile) and
+//     LP_NATIVE_VECTOR_WIDTH=128 (4 lanes instead of AVX2's 8: about half again, bench/RESULTS.md).
+//     Their few dispatches per pipeline barely notice the slower code; subgroups are 4 wide there.
+//   - SUBGROUP_FILES test the paths that share rows across subgroups of 8, which need lavapipe's
+//     native 8-wide subgroups: GALLIVM_PERF=nopt only.
+//   - OPTIMISED_FILES train the full model for hundreds of steps, where unoptimised code costs more
+//     than compiling it: lavapipe's defaults.
+// An explicit GALLIVM_PERF wins everywhere (`GALLIVM_PERF= npm test` tests the optimised code), an
+// explicit LP_NATIVE_VECTOR_WIDTH in the narrow files (`=256`: AVX2's native width). See docs/ENGINE.md.
 // SER_COMPILE_AHEAD=0: training runs in tests skip compiling ahead by dispatch (helper devices,
 // src/train/loop/compile-ahead.node.ts): the files already run in parallel, each pipeline runs a few
 // times, and it would only add a device per run; tests that cover it set it themselves.
+const SUBGROUP_FILES = ['test/kernels/subgroups.test.ts', 'test/kernels/pointwise-gemm.test.ts', 'test/tune/dispatch.test.ts'];
+const OPTIMISED_FILES = ['test/nn/model.test.ts'];
+
+// A width given by the caller applies to the narrow files only: the others need the native one.
+const NARROW_WIDTH = process.env.LP_NATIVE_VECTOR_WIDTH ?? '128';
+delete process.env.LP_NATIVE_VECTOR_WIDTH;
+const env = (perf: string, width?: string) => ({
+  GALLIVM_PERF: process.env.GALLIVM_PERF ?? perf,
+  ...(width ? { LP_NATIVE_VECTOR_WIDTH: width } : {}),
+  SER_COMPILE_AHEAD: process.env.SER_COMPILE_AHEAD ?? '0',
+});
+
 export default defineConfig({
   test: {
     pool: 'forks',
-    include: ['test/**/*.test.ts'],
     // Generous: a shared 2-core machine under load runs the software GPU many times slower.
     testTimeout: 300_000,
     hookTimeout: 120_000,
     fileParallelism: true,
     maxWorkers: 2,
-    env: { GALLIVM_PERF: process.env.GALLIVM_PERF ?? 'nopt', SER_COMPILE_AHEAD: process.env.SER_COMPILE_AHEAD ?? '0' },
     // SER_PIPELINE_LOG=FILE npm test: which test file compiles which pipelines (scripts/pipeline-log.ts).
     setupFiles: ['./test/pipeline-log-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'narrow', include: ['test/**/*.test.ts'], exclude: [...SUBGROUP_FILES, ...OPTIMISED_FILES], env: env('nopt', NARROW_WIDTH) } },
+      { extends: true, test: { name: 'subgroups', include: SUBGROUP_FILES, env: env('nopt') } },
+      { extends: true, test: { name: 'optimised', include: OPTIMISED_FILES, env: env('') } },
+    ],
   },
 });

@@ -8,6 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu';
 import { conv2dBackwardFilter } from '../../src/kernels/conv2d-grad';
+import { compilesAtFirstDispatch } from '../../src/gpu/compile-ahead';
 import { canShareRows } from '../../src/kernels/subgroups';
 import { type GemmRows, LARGE_T, batchedGemm } from '../../src/kernels/winograd';
 import { TOL_F32, expectClose, randn, rng, useGpus } from '../harness';
@@ -31,6 +32,13 @@ describe('the runtime', () => {
     expect(shared.subgroups).not.toBeNull();
     expect(shared.subgroups!.minSize).toBeGreaterThan(0);
     expect(shared.subgroups!.maxSize).toBeGreaterThanOrEqual(shared.subgroups!.minSize);
+  });
+
+  it('runs on subgroups of 8 on lavapipe at its native width, so that the shared paths below are taken', () => {
+    if (!compilesAtFirstDispatch(shared.adapter)) return; // lavapipe only
+    // vitest.config.ts runs this file without the narrower vectors (4-wide subgroups) of most files.
+    expect(process.env.LP_NATIVE_VECTOR_WIDTH, 'LP_NATIVE_VECTOR_WIDTH in this file').toBeUndefined();
+    if (process.arch === 'x64') expect([shared.subgroups?.minSize, shared.subgroups?.maxSize]).toEqual([8, 8]); // AVX2
   });
 
   it('shares rows only with full subgroups holding every shared row', () => {

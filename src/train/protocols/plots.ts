@@ -1,12 +1,14 @@
 // Plots as SVG, drawn with Vega-Lite (compiled to Vega and rendered headless): the confusion matrix as
 // a heat map with row percentages, and the loss and accuracy curves per epoch.
 
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { EpochMetrics } from '../loop/loop';
 import type { ClassificationReport } from '../scores/metrics';
 
-async function render(spec: vl.TopLevelSpec): Promise<string> {
+// Vega and Vega-Lite are loaded on the first plot, not with the module: they take ~0.7 s to import,
+// which every `ser` command (a refused flag included) would otherwise pay at start-up.
+async function render(spec: TopLevelSpec): Promise<string> {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
