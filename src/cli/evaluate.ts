@@ -7,22 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createTunedNodeGpu } from '../tune/runtime.node.ts';
 import type { Gpu } from '../gpu';
 import type { CorpusSpec } from '../train/scores/corpora';
-import { perCorpusJson } from '../train/protocols/corpora-report';
 import type { LoadedModel } from '../train/model-files/saved-model';
-import { clipsToPredict, heldOutIndices } from '../train/data/data.node.ts';
-import { loadDataset } from '../train/data/datasets.node.ts';
-import { predictFiles } from '../train/inference/infer.node.ts';
-import { classificationReport, formatReport } from '../train/scores/metrics';
-import { loadModel } from '../train/model-files/saved-model.node.ts';
-import { withEvalWindows } from '../train/model-files/saved-model';
 import { clipSpeakers, speakerGroups } from '../train/data/speaker-norm';
 import { numberWithin } from './options';
-import { makeExtractor } from './extractor';
 import { collect, dataFlags } from './corpora-flags';
-import { evaluationCorpora, heldOutOfCorpora, scoreCorpora } from '../train/inference/evaluate-corpora.node.ts';
 
 export function registerEvaluate(program: Command): void {
   program
@@ -39,6 +29,8 @@ export function registerEvaluate(program: Command): void {
     .option('--json', 'print {"accuracy", "uar", "macroF1", "classes", "confusion", "perClass", "n"}')
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
     .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean; adaptBn?: boolean }) => {
+      // The engine is loaded only now (a refused flag answers without it; see engine() below).
+      const { createTunedNodeGpu, loadModel, withEvalWindows, loadDataset, heldOutIndices, clipsToPredict, predictFiles, makeExtractor, classificationReport, formatReport } = await engine();
       const gpu = await createTunedNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
@@ -71,10 +63,26 @@ export function registerEvaluate(program: Command): void {
     });
 }
 
+/** The modules the evaluation runs on, loaded on first use rather than at `ser` start-up. */
+async function engine() {
+  const [runtime, files, saved, datasets, data, infer, metrics, extractor, corpora, report] = await Promise.all([
+    import('../tune/runtime.node.ts'), import('../train/model-files/saved-model.node.ts'), import('../train/model-files/saved-model'),
+    import('../train/data/datasets.node.ts'), import('../train/data/data.node.ts'), import('../train/inference/infer.node.ts'),
+    import('../train/scores/metrics'), import('./extractor'), import('../train/inference/evaluate-corpora.node.ts'), import('../train/protocols/corpora-report'),
+  ]);
+  return {
+    createTunedNodeGpu: runtime.createTunedNodeGpu, loadModel: files.loadModel, withEvalWindows: saved.withEvalWindows, loadDataset: datasets.loadDataset,
+    heldOutIndices: data.heldOutIndices, clipsToPredict: data.clipsToPredict, predictFiles: infer.predictFiles, classificationReport: metrics.classificationReport,
+    formatReport: metrics.formatReport, makeExtractor: extractor.makeExtractor, evaluationCorpora: corpora.evaluationCorpora,
+    heldOutOfCorpora: corpora.heldOutOfCorpora, scoreCorpora: corpora.scoreCorpora, perCorpusJson: report.perCorpusJson,
+  };
+}
+
 type EvaluateOptions = { model: string; json?: boolean; cache: string; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean; adaptBn?: boolean };
 
 /** `ser evaluate` with several corpora: each clip decided over its corpus's classes, a report per corpus. */
 async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[], opts: EvaluateOptions): Promise<void> {
+  const { evaluationCorpora, heldOutOfCorpora, clipsToPredict, predictFiles, makeExtractor, scoreCorpora, formatReport, perCorpusJson } = await engine();
   const classes = loaded.meta.classes;
   const ev = evaluationCorpora(specs, classes, (l) => console.error(l));
   if (ev.foreign > 0) console.error(`ignoring ${ev.foreign} files whose class the model does not know`);

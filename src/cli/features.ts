@@ -5,10 +5,7 @@
 
 import type { Command } from 'commander';
 import { featureConfig } from '../dsp/config';
-import { featuresOfFiles } from '../dsp/files.node.ts';
-import { FeaturePipeline, type Skipped } from '../dsp/pipeline';
-import { createTunedNodeGpu } from '../tune/runtime.node.ts';
-import { makeExtractor } from './extractor';
+import type { Skipped } from '../dsp/pipeline';
 
 /** Files read, featurised and printed together (the feature pipeline's GPU batch). */
 const CHUNK = 64;
@@ -39,6 +36,9 @@ export function registerFeatures(program: Command): void {
         throw new Error(`--tuning must be 'estimate' or a number in [-0.5, 0.5], got '${opts.tuning}'`);
       }
       const config = featureConfig({ frames, pad: true, tuning });
+      const [{ featuresOfFiles }, { FeaturePipeline }, { createTunedNodeGpu }, { makeExtractor }] = await Promise.all([
+        import('../dsp/files.node.ts'), import('../dsp/pipeline'), import('../tune/runtime.node.ts'), import('./extractor'),
+      ]); // loaded only now: a refused flag answers without the engine
       const gpu = await createTunedNodeGpu();
       try {
         const pipeline = new FeaturePipeline(config, makeExtractor(gpu, config));

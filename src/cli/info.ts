@@ -2,7 +2,6 @@
 
 import type { Command } from 'commander';
 import { WANTED_LIMITS } from '../gpu/adapter';
-import { createTunedNodeGpu } from '../tune/runtime.node.ts';
 
 // The limits the runtime raises to the adapter's maximum, and the dispatch size every kernel checks.
 const SHOWN_LIMITS = [...WANTED_LIMITS, 'maxComputeWorkgroupsPerDimension'] as const;
@@ -13,6 +12,7 @@ export function registerInfo(program: Command): void {
     .description('print the WebGPU adapter, its features and the device limits in use')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
+      const { createTunedNodeGpu } = await import('../tune/runtime.node.ts');
       const gpu = await createTunedNodeGpu();
       try {
         const limits = Object.fromEntries(SHOWN_LIMITS.map((k) => [k, gpu.limits[k]]));

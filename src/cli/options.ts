@@ -1,7 +1,7 @@
 // Parsers for numeric command-line options: each failure names the flag and the value.
 
 import { InvalidArgumentError } from 'commander';
-import { validSeeds } from '../train/protocols/seeds';
+import { validSeeds } from '../train/protocols/seed-list';
 
 export function positiveInt(value: string): number {
   const n = Number(value);

@@ -7,12 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createTunedNodeGpu } from '../tune/runtime.node.ts';
-import { predictFiles } from '../train/inference/infer.node.ts';
-import { loadModel } from '../train/model-files/saved-model.node.ts';
-import { withEvalWindows } from '../train/model-files/saved-model';
 import { numberWithin } from './options';
-import { makeExtractor } from './extractor';
 
 /** The default pretrained model shipped with the package (trained by `npm run train:general`). */
 export const SHIPPED_MODEL = fileURLToPath(new URL('../../models/general', import.meta.url));
@@ -44,6 +39,11 @@ export function registerPredict(program: Command): void {
       if (!opts.model && !existsSync(`${modelDir}/model.json`)) {
         throw new Error(`no --model given and no pretrained model at ${modelDir} (train one: npm run train:general -- --data RAVDESS_DIR --data CREMA_D_DIR${opts.oneSpeaker ? ' --variant speaker-norm' : ''})`);
       }
+      // The engine is loaded only now: a refused flag answers without it.
+      const [{ createTunedNodeGpu }, { predictFiles }, { loadModel }, { withEvalWindows }, { makeExtractor }] = await Promise.all([
+        import('../tune/runtime.node.ts'), import('../train/inference/infer.node.ts'), import('../train/model-files/saved-model.node.ts'),
+        import('../train/model-files/saved-model'), import('./extractor'),
+      ]);
       const gpu = await createTunedNodeGpu();
       try {
         const saved = await loadModel(gpu, modelDir);

@@ -11,21 +11,15 @@
 // DIR` alone continues from it with the settings the run started with (train-settings.ts; single runs;
 // --seeds and --folds runs continue when the same command is repeated).
 
-import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { AUGMENT_LIMITS, defaultAugmentConfig, type AugmentConfig } from '../dsp/augment';
 import { LOWPASS_ORDER } from '../dsp/eq';
 import { REVERB_DRR_DB } from '../dsp/reverb';
 import type { FeatureConfig } from '../dsp/config';
-import { createTunedNodeGpu } from '../tune/runtime.node.ts';
-import { SEED_MODEL, type ModelConfig } from '../nn/model';
-import { foldsRun } from '../train/protocols/folds.node.ts';
-import { defaultLoopOptions, type LoopOptions } from '../train/loop/loop';
+import { SEED_MODEL, type ModelConfig } from '../nn/model-config';
+import type { LoopOptions } from '../train/loop/loop';
 import { MIXUP_ALPHA_RANGE } from '../train/loop/mixup';
-import { writeReport } from '../train/protocols/report.node.ts';
-import { trainRun, type TrainRunOptions } from '../train/protocols/run.node.ts';
-import { seedsRun } from '../train/protocols/seeds.node.ts';
-import { makeExtractor } from './extractor';
+import type { TrainRunOptions } from '../train/protocols/run.node.ts';
 import { checkCorpusFlags, collect, dataFlags } from './corpora-flags';
 import { recordSettings, restoreSettings } from './train-settings';
 import { MASK_LIMITS, type MaskSettings } from '../train/loop/masks';
@@ -230,6 +224,11 @@ export function registerTrain(program: Command): void {
       if (restored?.finished) return log(restored.finished);
       checkCombinations(flags, cmd);
       const out = flags.resume ?? flags.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      // The training code is loaded only now: a refused flag or a finished run answers without it.
+      const [{ SingleBar }, { createTunedNodeGpu }, { foldsRun }, { defaultLoopOptions }, { writeReport }, { trainRun }, { seedsRun }, { makeExtractor }] = await Promise.all([
+        import('cli-progress'), import('../tune/runtime.node.ts'), import('../train/protocols/folds.node.ts'), import('../train/loop/loop'),
+        import('../train/protocols/report.node.ts'), import('../train/protocols/run.node.ts'), import('../train/protocols/seeds.node.ts'), import('./extractor'),
+      ]);
       const gpu = await createTunedNodeGpu();
       let stop = false;
       const onSigint = () => {

@@ -5,12 +5,8 @@
 // the tuner); SER_TUNE=off|cached|auto overrides either way (auto: measure what the cache lacks first).
 
 import type { Command } from 'commander';
-import { createNodeGpu } from '../gpu/node.node.ts';
 import { setDefaultTuneMode } from '../tune/mode.node.ts';
-import { fileStore } from '../tune/store.node.ts';
-import { clockFor } from '../tune/node.node.ts';
-import type { CandidateTime, TuneEntry } from '../tune/store';
-import { DEFAULT_BATCH, applyRecord, tuneAdapter } from '../tune/tuner';
+import { DEFAULT_BATCH, type CandidateTime, type TuneEntry } from '../tune/store';
 import { positiveInt, positiveNumber } from './options';
 
 /** Commands whose kernels follow the tuner's choices by default. */
@@ -58,6 +54,9 @@ export function registerTune(program: Command): void {
       } catch (e) {
         throw new Error(`--filter ${JSON.stringify(f.filter)} is not a valid regular expression: ${e instanceof Error ? e.message : e}`);
       }
+      const [{ createNodeGpu }, { fileStore }, { clockFor }, { applyRecord, tuneAdapter }] = await Promise.all([
+        import('../gpu/node.node.ts'), import('../tune/store.node.ts'), import('../tune/node.node.ts'), import('../tune/tuner'),
+      ]); // loaded only now: `ser` starts without the kernels
       const gpu = await createNodeGpu();
       try {
         const store = fileStore();

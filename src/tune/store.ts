@@ -5,6 +5,9 @@
 
 import type { AdapterSummary } from '../gpu';
 
+/** The batch size the model-shaped cases are timed at unless told otherwise (`ser tune --batch`). */
+export const DEFAULT_BATCH = 32;
+
 export interface CandidateTime {
   variant: string;
   /** Median time of one run, ms (NaN when the candidate failed). */

@@ -21,11 +21,11 @@ import { chooseVariant, median } from './choose';
 import { adapterKey } from './key';
 import { checkOutputs, fmtErr, referenceProblem } from './gate';
 import { type CaseWork, FAMILY_VARIANTS, type TuneCase, runVariant, tuneCases } from './registry';
-import type { AdapterRecord, CandidateTime, TuneEntry, TuneStore } from './store';
+import { DEFAULT_BATCH, type AdapterRecord, type CandidateTime, type TuneEntry, type TuneStore } from './store';
 
 export type TuneMode = 'off' | 'cached' | 'auto';
 
-export const DEFAULT_BATCH = 32;
+export { DEFAULT_BATCH } from './store';
 const MIN_SAMPLE_MS = 5;
 const MAX_REPS = 50;
 const MIN_SAMPLES = 3;

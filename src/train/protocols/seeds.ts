@@ -6,7 +6,8 @@
 // overlap. Browser-safe.
 
 import { classRecalls, pct, reportFigures, reportSpreads, spread, spreadText, type FoldsSummary } from './folds';
-import { SEED_MODEL, type ModelConfig } from '../../nn/model';
+import { SEED_MODEL, type ModelConfig } from '../../nn/model-config';
+export { validSeeds } from './seed-list';
 import type { ClassificationReport } from '../scores/metrics';
 import type { LoopOptions } from '../loop/loop';
 import { clausesOf, describeTraining, trainingSettings } from '../loop/training-settings';
@@ -31,10 +32,6 @@ export interface SeedsSummary extends Pick<FoldsSummary, 'accuracy' | 'uar' | 'm
   perSeed: (Omit<SeedOutcome, 'report'> & ReturnType<typeof reportFigures>)[];
 }
 
-/** Whether `seeds` is a usable --seeds list: at least two, different, non-negative whole numbers. */
-export function validSeeds(seeds: readonly number[]): boolean {
-  return seeds.length >= 2 && new Set(seeds).size === seeds.length && seeds.every((s) => Number.isInteger(s) && s >= 0);
-}
 
 export function summariseSeeds(outcomes: readonly SeedOutcome[], classes: readonly string[]): SeedsSummary {
   const reports = outcomes.map((o) => o.report);
