@@ -11,15 +11,37 @@ import { defineConfig } from 'vitest/config';
 //     Their few dispatches per pipeline barely notice the slower code; subgroups are 4 wide there.
 //   - SUBGROUP_FILES test the paths that share rows across subgroups of 8, which need lavapipe's
 //     native 8-wide subgroups: GALLIVM_PERF=nopt only.
-//   - OPTIMISED_FILES train the full model for hundreds of steps, where unoptimised code costs more
-//     than compiling it: lavapipe's defaults.
+//   - OPTIMISED_FILES train the full model (test/nn/model.test.ts for hundreds of steps; the files
+//     that run `ser train` and `ser evaluate` on it): there unoptimised 4-lane code costs more than
+//     the optimised compile, which all of them share: lavapipe's defaults (cli-faults alone: 91 CPU s
+//     warm narrow, 34 optimised; bench/RESULTS.md).
 // An explicit GALLIVM_PERF wins everywhere (`GALLIVM_PERF= npm test` tests the optimised code), an
 // explicit LP_NATIVE_VECTOR_WIDTH in the narrow files (`=256`: AVX2's native width). See docs/ENGINE.md.
 // SER_COMPILE_AHEAD=0: training runs in tests skip compiling ahead by dispatch (helper devices,
 // src/train/loop/compile-ahead.node.ts): the files already run in parallel, each pipeline runs a few
 // times, and it would only add a device per run; tests that cover it set it themselves.
 const SUBGROUP_FILES = ['test/kernels/subgroups.test.ts', 'test/kernels/pointwise-gemm.test.ts', 'test/tune/dispatch.test.ts'];
-const OPTIMISED_FILES = ['test/nn/model.test.ts'];
+const OPTIMISED_FILES = [
+  'test/nn/model.test.ts',
+  'test/train/augment.test.ts',
+  'test/train/average.test.ts',
+  'test/train/balance-run.test.ts',
+  'test/train/cli-faults.test.ts',
+  'test/train/corpora-protocols.test.ts',
+  'test/train/corpora.test.ts',
+  'test/train/folds.test.ts',
+  'test/train/masks.test.ts',
+  'test/train/mixup.test.ts',
+  'test/train/run.test.ts',
+  'test/train/seeds.test.ts',
+  'test/train/shipped-general-speaker-norm.test.ts',
+  'test/train/shipped-general.test.ts',
+  'test/train/shipped-model.test.ts',
+  'test/train/shipped-speaker-norm.test.ts',
+  'test/train/speaker-norm.test.ts',
+  'test/train/weight-decay.test.ts',
+  'test/train/windows.test.ts',
+];
 
 // A width given by the caller applies to the narrow files only: the others need the native one.
 const NARROW_WIDTH = process.env.LP_NATIVE_VECTOR_WIDTH ?? '128';
