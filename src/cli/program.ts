@@ -1,6 +1,8 @@
 // The `ser` program: its subcommands, each registered from its own file. main.ts parses the command
 // line with it; `--verbose` (before or after the subcommand) lets Dawn's adapter warnings through,
 // without it they are filtered (gpu/native-stderr.node.ts); scripts/cli-docs.ts prints every command's help from it into docs/CLI.md.
+// Each subcommand's file imports only what its options need and loads the engine (GPU runtime, kernels,
+// training, plots) inside its action: `ser --help` or a refused flag answers in ~0.3 s of CPU, not ~1.3 s.
 
 import { Command } from 'commander';
 import { quietDawnWarnings } from '../gpu/node.node.ts';
