@@ -30,14 +30,15 @@ export function registerEvaluate(program: Command): void {
     .option('--cache <dir>', 'folder of cached features', '.cache/features')
     .action(async (opts: { model: string; data: string[]; json?: boolean; cache: string; evalWindows?: number; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean; adaptBn?: boolean }) => {
       // The engine is loaded only now (a refused flag answers without it; see engine() below).
-      const { createTunedNodeGpu, loadModel, withEvalWindows, loadDataset, heldOutIndices, clipsToPredict, predictFiles, makeExtractor, classificationReport, formatReport } = await engine();
+      const eng = await engine();
+      const { createTunedNodeGpu, loadModel, withEvalWindows, loadDataset, heldOutIndices, clipsToPredict, predictFiles, makeExtractor, classificationReport, formatReport } = eng;
       const gpu = await createTunedNodeGpu();
       try {
         const saved = await loadModel(gpu, opts.model);
         const loaded = opts.evalWindows === undefined ? saved : withEvalWindows(saved, opts.evalWindows);
         const classes = loaded.meta.classes;
         const { corpora } = dataFlags(opts.data);
-        if (corpora) return await evaluateCorpora(gpu, loaded, corpora, opts);
+        if (corpora) return await evaluateCorpora(gpu, loaded, corpora, opts, eng);
         const data = opts.data[0]!;
         const dataset = loadDataset(data);
         const usable = dataset.items.filter((i) => classes.includes(i.label));
@@ -78,11 +79,13 @@ async function engine() {
   };
 }
 
+type Engine = Awaited<ReturnType<typeof engine>>;
+
 type EvaluateOptions = { model: string; json?: boolean; cache: string; speakerClips?: number; oneSpeaker?: boolean; seed: number; heldOut?: boolean; adaptBn?: boolean };
 
 /** `ser evaluate` with several corpora: each clip decided over its corpus's classes, a report per corpus. */
-async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[], opts: EvaluateOptions): Promise<void> {
-  const { evaluationCorpora, heldOutOfCorpora, clipsToPredict, predictFiles, makeExtractor, scoreCorpora, formatReport, perCorpusJson } = await engine();
+async function evaluateCorpora(gpu: Gpu, loaded: LoadedModel, specs: CorpusSpec[], opts: EvaluateOptions, eng: Engine): Promise<void> {
+  const { evaluationCorpora, heldOutOfCorpora, clipsToPredict, predictFiles, makeExtractor, scoreCorpora, formatReport, perCorpusJson } = eng;
   const classes = loaded.meta.classes;
   const ev = evaluationCorpora(specs, classes, (l) => console.error(l));
   if (ev.foreign > 0) console.error(`ignoring ${ev.foreign} files whose class the model does not know`);

@@ -25,7 +25,6 @@ import { DEFAULT_BATCH, type AdapterRecord, type CandidateTime, type TuneEntry, 
 
 export type TuneMode = 'off' | 'cached' | 'auto';
 
-export { DEFAULT_BATCH } from './store';
 const MIN_SAMPLE_MS = 5;
 const MAX_REPS = 50;
 const MIN_SAMPLES = 3;

@@ -17,7 +17,8 @@ import { writeReport } from './report.node.ts';
 import { corporaSummaryMarkdown, corpusEntries, summariseCorpora, type CorpusEntry } from './corpora-report';
 import { trainRun, type TrainRunOptions } from './run.node.ts';
 import { forSeed } from '../model-files/run-settings';
-import { formatSeedsSummary, seedsMarkdown, seedsProtocol, seedsSettings, summariseSeeds, validSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
+import { formatSeedsSummary, seedsMarkdown, seedsProtocol, seedsSettings, summariseSeeds, type SeedOutcome, type SeedsSummary } from './seeds';
+import { validSeeds } from './seed-list';
 
 export interface SeedsRunOptions extends TrainRunOptions {
   seeds: number[];

@@ -7,7 +7,6 @@
 
 import { classRecalls, pct, reportFigures, reportSpreads, spread, spreadText, type FoldsSummary } from './folds';
 import { SEED_MODEL, type ModelConfig } from '../../nn/model-config';
-export { validSeeds } from './seed-list';
 import type { ClassificationReport } from '../scores/metrics';
 import type { LoopOptions } from '../loop/loop';
 import { clausesOf, describeTraining, trainingSettings } from '../loop/training-settings';
@@ -31,7 +30,6 @@ export interface SeedsSummary extends Pick<FoldsSummary, 'accuracy' | 'uar' | 'm
   perClassRecall: { name: string; mean: number; min: number; seeds: number }[];
   perSeed: (Omit<SeedOutcome, 'report'> & ReturnType<typeof reportFigures>)[];
 }
-
 
 export function summariseSeeds(outcomes: readonly SeedOutcome[], classes: readonly string[]): SeedsSummary {
   const reports = outcomes.map((o) => o.report);
