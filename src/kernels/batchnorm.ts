@@ -14,8 +14,11 @@
 // loaded once, not per element (llvmpipe turns every divergent storage load into per-lane scalar
 // loads); neighbouring invocations take neighbouring channels of the same rows, so loads stay
 // contiguous. The row count R, the row slices of the statistics passes and the invocation count are read
-// at run time (shape-params.ts; strides from num_workgroups): one pipeline per pass and channel count
-// (plus ReLU, vec4, epsilon) serves every batch size. Limits: R*C below the binding size.
+// at run time (shape-params.ts; strides from num_workgroups), and so is the channel count (C, or C/4
+// channel groups for vec4): one pipeline per pass (plus ReLU, vec4, epsilon) serves every layer and
+// batch size. Baked channel counts cost a pipeline per layer (~0.3 s of LLVM each on lavapipe at its
+// first dispatch, issue 30) for no measurable speed: the passes divide by it once per 8 rows at most.
+// Limits: R*C below the binding size.
 // The training reductions (statistics, backward sums) have a GPU-shaped variant, batchnorm-wg.ts
 // ('tree': 256-invocation workgroups, tree reductions in workgroup memory), run where the tuner chose
 // it for this adapter and shape (families batchnorm.statistics, batchnorm.grad-sums); default 'lanes'.
@@ -54,8 +57,8 @@ export interface BatchNormSaved {
 const WG = 256;
 /** Rows each invocation of the normalising passes covers (its coefficients loaded once). */
 const ROWS_PER_INVOCATION = 8;
-/** Runtime fields of the normalising passes: rows R, and invocations ceil(R / ROWS_PER_INVOCATION) * channel groups. */
-const ROW_FIELDS = ['rows', 'total'];
+/** Runtime fields of the normalising passes: rows R, invocations ceil(R / ROWS_PER_INVOCATION) * channel groups, channel groups. */
+const ROW_FIELDS = ['rows', 'total', 'cl'];
 
 /** Grid of the normalising passes: channel groups x row blocks, flattened (channel group fastest). */
 function rowBlocks(gpu: Gpu, size: number, C: number): { vec: boolean; T: string; cl: number; R: number; total: number; gx: number; gy: number } {
@@ -105,20 +108,20 @@ export function batchNormTrain(gpu: Gpu, x: Tensor, p: BatchNormParams, opts: Ba
   const partials = gpu.empty([slices, C, 4], 'f32', `${op}.partials`);
   gpu.dispatch({
     name: op,
-    key: `${op}.1:${C}`,
+    key: `${op}.1`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<vec4f>;
-${shapeDecl(['rows'], 2)}
+${shapeDecl(['rows', 'C'], 2)}
 var<workgroup> acc: array<array<vec3f, ${CH_LANES}>, ${ROW_LANES}>;
 ${CHAN_MERGE}
 @compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
 fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let c = w.x * ${CH_LANES}u + l.x;
   var s = vec3f(0.0);
-  if (c < ${C}u) {
+  if (c < shape.C) {
     for (var r = w.y * ${ROW_LANES}u + l.y; r < shape.rows; r += groups.y * ${ROW_LANES}u) {
-      let v = x[r * ${C}u + c];
+      let v = x[r * shape.C + c];
       s.x += 1.0;
       let d = v - s.y;
       s.y += d / s.x;
@@ -130,16 +133,16 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u,
     workgroupBarrier();
     if (l.y < stride) { acc[l.y][l.x] = merge(acc[l.y][l.x], acc[l.y + stride][l.x]); }
   }
-  if (l.y == 0u && c < ${C}u) { partials[w.y * ${C}u + c] = vec4f(acc[0][l.x], 0.0); }
+  if (l.y == 0u && c < shape.C) { partials[w.y * shape.C + c] = vec4f(acc[0][l.x], 0.0); }
 }`,
-    bindings: [x, partials, shapeParams(gpu, [R])],
+    bindings: [x, partials, shapeParams(gpu, [R, C])],
     workgroups: [groupsX, slices],
   });
   const mean = gpu.empty([C], 'f32', `${op}.mean`);
   const invstd = gpu.empty([C], 'f32', `${op}.invstd`);
   gpu.dispatch({
     name: op,
-    key: `${op}.2:${C}:${o.epsilon}`,
+    key: `${op}.2:${o.epsilon}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> partials: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> mean: array<f32>;
@@ -147,22 +150,22 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u,
 @group(0) @binding(3) var<storage, read_write> movingMean: array<f32>;
 @group(0) @binding(4) var<storage, read_write> movingVar: array<f32>;
 @group(0) @binding(5) var<storage, read> momentum: array<f32>;
-${shapeDecl(['slices'], 6)}
+${shapeDecl(['slices', 'C'], 6)}
 ${CHAN_MERGE}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let c = g.x;
-  if (c >= ${C}u) { return; }
+  if (c >= shape.C) { return; }
   let m = momentum[0];
   var s = vec3f(0.0);
-  for (var p = 0u; p < shape.slices; p++) { s = merge(s, partials[p * ${C}u + c].xyz); }
+  for (var p = 0u; p < shape.slices; p++) { s = merge(s, partials[p * shape.C + c].xyz); }
   let variance = s.z / s.x;
   mean[c] = s.y;
   invstd[c] = 1.0 / sqrt(variance + ${f32Lit(o.epsilon)});
   movingMean[c] = movingMean[c] * m + s.y * momentum[1];
   movingVar[c] = movingVar[c] * m + variance * momentum[1];
 }`,
-    bindings: [partials, mean, invstd, p.movingMean, p.movingVar, momentumBuffer(gpu, o.momentum), shapeParams(gpu, [slices])],
+    bindings: [partials, mean, invstd, p.movingMean, p.movingVar, momentumBuffer(gpu, o.momentum), shapeParams(gpu, [slices, C])],
     workgroups: [Math.ceil(C / 64)],
   });
   partials.dispose();
@@ -213,7 +216,7 @@ function normalize(gpu: Gpu, op: string, x: Tensor, C: number, stats: Tensor[], 
   const y = gpu.empty(x.shape, 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `bnNormalize:${cl}:${vec}:${fromVariance}:${o.epsilon}:${o.relu}`,
+    key: `bnNormalize:${vec}:${fromVariance}:${o.epsilon}:${o.relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<${T}>;
 @group(0) @binding(1) var<storage, read> center: array<${T}>;
@@ -226,8 +229,8 @@ ${shapeDecl(ROW_FIELDS, 6)}
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let inv = g.x + g.y * groups.x * ${WG}u;
   if (inv >= shape.total) { return; }
-  let c = inv % ${cl}u;
-  let r0 = (inv / ${cl}u) * ${ROWS_PER_INVOCATION}u;
+  let c = inv % shape.cl;
+  let r0 = (inv / shape.cl) * ${ROWS_PER_INVOCATION}u;
 #if ${fromVariance}
   let invstd = 1.0 / sqrt(spread[c] + ${f32Lit(o.epsilon)});
 #else
@@ -237,7 +240,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups
   let k = invstd * gamma[c];
   let b = beta[c];
   for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, shape.rows); r++) {
-    let i = r * ${cl}u + c;
+    let i = r * shape.cl + c;
     let v = (x[i] - m) * k + b;
 #if ${o.relu}
     y[i] = max(v, ${T}(0.0));
@@ -246,7 +249,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups
 #endif
   }
 }`,
-    bindings: [x, ...stats, y, shapeParams(gpu, [R, total])],
+    bindings: [x, ...stats, y, shapeParams(gpu, [R, total, cl])],
     workgroups: [gx, gy],
   });
   return y;
@@ -287,7 +290,7 @@ export function batchNormBackward(
   const partials = gpu.empty([slices, C, 2], 'f32', `${op}.partials`);
   gpu.dispatch({
     name: op,
-    key: `${op}.1:${C}:${relu}`,
+    key: `${op}.1:${relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -297,17 +300,17 @@ export function batchNormBackward(
 #if ${relu}
 @group(0) @binding(5) var<storage, read> yr: array<f32>;
 #endif
-${shapeDecl(['rows'], relu ? 6 : 5)}
+${shapeDecl(['rows', 'C'], relu ? 6 : 5)}
 var<workgroup> acc: array<array<vec2f, ${CH_LANES}>, ${ROW_LANES}>;
 @compute @workgroup_size(${CH_LANES}, ${ROW_LANES})
 fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let c = w.x * ${CH_LANES}u + l.x;
   var s = vec2f(0.0);
-  if (c < ${C}u) {
+  if (c < shape.C) {
     let m = mean[c];
     let k = invstd[c];
     for (var r = w.y * ${ROW_LANES}u + l.y; r < shape.rows; r += groups.y * ${ROW_LANES}u) {
-      let i = r * ${C}u + c;
+      let i = r * shape.C + c;
       let g = ${gradIn('i', 'f32')};
       s += vec2f(g, g * (x[i] - m) * k);
     }
@@ -317,9 +320,9 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u,
     workgroupBarrier();
     if (l.y < stride) { acc[l.y][l.x] += acc[l.y + stride][l.x]; }
   }
-  if (l.y == 0u && c < ${C}u) { partials[w.y * ${C}u + c] = acc[0][l.x]; }
+  if (l.y == 0u && c < shape.C) { partials[w.y * shape.C + c] = acc[0][l.x]; }
 }`,
-    bindings: [dy, x, saved.mean, saved.invstd, partials, ...(yRelu ? [yRelu] : []), shapeParams(gpu, [R])],
+    bindings: [dy, x, saved.mean, saved.invstd, partials, ...(yRelu ? [yRelu] : []), shapeParams(gpu, [R, C])],
     workgroups: [groupsX, slices],
   });
   const dgamma = gpu.empty([C], 'f32', `${op}.dgamma`);
@@ -328,7 +331,7 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u,
   const coef = gpu.empty([4, C], 'f32', `${op}.coef`);
   gpu.dispatch({
     name: op,
-    key: `${op}.2:${C}`,
+    key: `${op}.2`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> partials: array<vec2f>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
@@ -337,23 +340,23 @@ fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u,
 @group(0) @binding(4) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(6) var<storage, read_write> coef: array<f32>;
-${shapeDecl(['rows', 'slices'], 7)}
+${shapeDecl(['rows', 'slices', 'C'], 7)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let c = g.x;
-  if (c >= ${C}u) { return; }
+  if (c >= shape.C) { return; }
   var s = vec2f(0.0);
-  for (var p = 0u; p < shape.slices; p++) { s += partials[p * ${C}u + c]; }
+  for (var p = 0u; p < shape.slices; p++) { s += partials[p * shape.C + c]; }
   dbeta[c] = s.x;
   dgamma[c] = s.y;
   let k = gamma[c] * invstd[c];
   coef[c] = k;
-  coef[${C}u + c] = mean[c];
+  coef[shape.C + c] = mean[c];
   let rows = f32(shape.rows);
-  coef[${2 * C}u + c] = -k * s.x / rows;
-  coef[${3 * C}u + c] = -k * invstd[c] * s.y / rows;
+  coef[2u * shape.C + c] = -k * s.x / rows;
+  coef[3u * shape.C + c] = -k * invstd[c] * s.y / rows;
 }`,
-    bindings: [partials, gamma, saved.mean, saved.invstd, dgamma, dbeta, coef, shapeParams(gpu, [R, slices])],
+    bindings: [partials, gamma, saved.mean, saved.invstd, dgamma, dbeta, coef, shapeParams(gpu, [R, slices, C])],
     workgroups: [Math.ceil(C / 64)],
   });
   partials.dispose();
@@ -370,7 +373,7 @@ function inputGradient(gpu: Gpu, op: string, dy: Tensor, x: Tensor, coef: Tensor
   const dx = gpu.empty(x.shape, 'f32', `${op}.dx`);
   gpu.dispatch({
     name: op,
-    key: `${op}.3:${cl}:${vec}:${relu}`,
+    key: `${op}.3:${vec}:${relu}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> dy: array<${T}>;
 @group(0) @binding(1) var<storage, read> x: array<${T}>;
@@ -384,19 +387,19 @@ ${shapeDecl(ROW_FIELDS, relu ? 5 : 4)}
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let inv = g.x + g.y * groups.x * ${WG}u;
   if (inv >= shape.total) { return; }
-  let c = inv % ${cl}u;
-  let r0 = (inv / ${cl}u) * ${ROWS_PER_INVOCATION}u;
+  let c = inv % shape.cl;
+  let r0 = (inv / shape.cl) * ${ROWS_PER_INVOCATION}u;
   let k = coef[c];
-  let m = coef[${cl}u + c];
-  let shift = coef[${2 * cl}u + c];
-  let slope = coef[${3 * cl}u + c];
+  let m = coef[shape.cl + c];
+  let shift = coef[2u * shape.cl + c];
+  let slope = coef[3u * shape.cl + c];
   for (var r = r0; r < min(r0 + ${ROWS_PER_INVOCATION}u, shape.rows); r++) {
-    let i = r * ${cl}u + c;
+    let i = r * shape.cl + c;
     let gi = ${gradIn('i', T)};
     dx[i] = k * gi + shift + (x[i] - m) * slope;
   }
 }`,
-    bindings: [dy, x, coef, dx, ...(yRelu ? [yRelu] : []), shapeParams(gpu, [R, total])],
+    bindings: [dy, x, coef, dx, ...(yRelu ? [yRelu] : []), shapeParams(gpu, [R, total, cl])],
     workgroups: [gx, gy],
   });
   return dx;

@@ -4,12 +4,16 @@
 // One pass over the filter (any [..., Cout] layout with the output channel last) also writes the bias
 // lanes; the folded tensors are new (the model's own stay untouched). Used only in inference mode
 // without gradients, where it removes the separate normalisation pass over every activation.
+// Layout: flat, one invocation per filter element on a foldGrid grid; the element count E and C are
+// run-time values (shape-params.ts), so one pipeline folds every layer (seven baked ones cost ~1.4 s
+// of LLVM on lavapipe at a run's first validation, issue 30).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { expectDtype, expectFinite, f32Lit } from './checks';
 import type { BatchNormParams } from './batchnorm';
 import { foldGrid } from './grid';
+import { shapeDecl, shapeParams } from './shape-params';
 
 const WG = 64;
 
@@ -28,7 +32,7 @@ export function foldBatchNorm(gpu: Gpu, w: Tensor, b: Tensor, p: BatchNormParams
   const [gx, gz] = foldGrid(Math.ceil(E / WG));
   gpu.dispatch({
     name: op,
-    key: `${op}:${E}:${C}:${epsilon}`,
+    key: `${op}:${epsilon}`,
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> W: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
@@ -38,14 +42,15 @@ export function foldBatchNorm(gpu: Gpu, w: Tensor, b: Tensor, p: BatchNormParams
 @group(0) @binding(5) var<storage, read> variance: array<f32>;
 @group(0) @binding(6) var<storage, read_write> WF: array<f32>;
 @group(0) @binding(7) var<storage, read_write> BF: array<f32>;
+${shapeDecl(['E', 'C'], 8)}
 fn scale(c: u32) -> f32 { return gamma[c] / sqrt(variance[c] + ${f32Lit(epsilon)}); }
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gx * WG}u;
-  if (e < ${C}u) { BF[e] = (B[e] - mean[e]) * scale(e) + beta[e]; }
-  if (e < ${E}u) { WF[e] = W[e] * scale(e % ${C}u); }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = gid.x + gid.z * groups.x * ${WG}u;
+  if (e < shape.C) { BF[e] = (B[e] - mean[e]) * scale(e) + beta[e]; }
+  if (e < shape.E) { WF[e] = W[e] * scale(e % shape.C); }
 }`,
-    bindings: [w, b, p.gamma, p.beta, p.movingMean, p.movingVar, wf, bf],
+    bindings: [w, b, p.gamma, p.beta, p.movingMean, p.movingVar, wf, bf, shapeParams(gpu, [E, C])],
     workgroups: [gx, 1, gz],
   });
   return { w: wf, b: bf };

@@ -7,16 +7,20 @@
 // (shape-params.ts): one pipeline per layout (transposes, vec4 reads, bias, ReLU) serves every shape. Software adapters (lavapipe, SwiftShader) reward exactly this
 // (see bench/RESULTS.md); real GPUs would prefer workgroup-memory tiles: matmul-tiled.ts, chosen per
 // adapter and shape by the tuner (src/tune/, family 'matmul') or by the `variant` option.
+// The default is neither: matmul-compact.ts, one shader for every layout (strides and flags at run
+// time), because the products this engine runs are the dense head's few-million-MAC ones, where
+// compiling five layouts cost more than running them (issue 30); 'register' stays the bench's peak.
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, type Gpu, type Tensor } from '../gpu';
 import { chosenVariant } from '../gpu/choices';
 import { expectDtype, expectRank } from './checks';
+import { matmulCompact } from './matmul-compact';
 import { matmulTiled } from './matmul-tiled';
 import { shapeDecl, shapeParams } from './shape-params';
 
-/** The kernels a matmul can run on: the register-blocked one below (default) or matmul-tiled.ts. */
-export const MATMUL_VARIANTS = ['register', 'tiled8', 'tiled16'] as const;
+/** The kernels a matmul can run on: matmul-compact.ts (default), the register-blocked one below or matmul-tiled.ts. */
+export const MATMUL_VARIANTS = ['compact', 'register', 'tiled8', 'tiled16'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 export const MATMUL_FAMILY = 'matmul';
 
@@ -30,7 +34,7 @@ function pickVariant(gpu: Gpu, opts: MatmulOptions, key: string): MatmulVariant 
     return opts.variant;
   }
   const tuned = chosenVariant(gpu, MATMUL_FAMILY, key);
-  return MATMUL_VARIANTS.find((v) => v === tuned) ?? 'register';
+  return MATMUL_VARIANTS.find((v) => v === tuned) ?? MATMUL_VARIANTS[0];
 }
 
 export interface MatmulOptions {
@@ -39,7 +43,7 @@ export interface MatmulOptions {
   /** [N] added to every row of C. */
   bias?: Tensor;
   activation?: 'none' | 'relu';
-  /** Force a kernel (tests, benchmarks); default: the tuner's choice for this shape, else 'register'. */
+  /** Force a kernel (tests, benchmarks); default: the tuner's choice for this shape, else 'compact'. */
   variant?: MatmulVariant;
 }
 
@@ -73,6 +77,9 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
     if (opts.bias.size !== N) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${N} output columns`);
   }
   const variant = pickVariant(gpu, opts, matmulShapeKey(M, N, K, transA, transB));
+  if (variant === 'compact') {
+    return matmulCompact(gpu, a, b, { M, N, K, transA, transB, bias: opts.bias, relu: act === 'relu' });
+  }
   if (variant !== 'register') {
     return matmulTiled(gpu, a, b, { M, N, K, transA, transB, bias: opts.bias, relu: act === 'relu' }, variant === 'tiled8' ? 8 : 16);
   }

@@ -13,7 +13,8 @@
 //                    tiled8, tiled16 (winograd-gemm-tiled.ts)
 //   winograd.reduce  per 3x3 layer: the filter gradient's reduction over tiles and the Gᵀ·G pass after it,
 //                    lanes (default), tiled8, tiled16
-//   matmul           per dense product: register (default), tiled8, tiled16 (matmul-tiled.ts). The
+//   matmul           per dense product: compact (default: one shader for every layout), register,
+//                    tiled8, tiled16 (matmul-tiled.ts). The
 //                    tiled kernels were held back once (a wrong result seen in one shared test process,
 //                    never reproduced); the gate now keeps a variant whose check run disagrees with
 //                    the default on the adapter at hand from being chosen.
@@ -49,7 +50,7 @@ import { TEXTURES_FAMILY, TEXTURES_SHAPE, winogradFits, winogradGemm } from '../
 import { filterFromTiles } from '../kernels/winograd-filter-grad';
 import { WINOGRAD_GEMM_FAMILY, WINOGRAD_GEMM_VARIANTS, WINOGRAD_REDUCE_FAMILY, winogradGemmShapeKey } from '../kernels/winograd-gemm-tiled';
 
-/** The matmul variants the tuner may choose: all of them, the default ('register') first. */
+/** The matmul variants the tuner may choose: all of them, the default ('compact') first. */
 const SELECTABLE_MATMUL_VARIANTS = MATMUL_VARIANTS;
 
 export interface CaseWork {

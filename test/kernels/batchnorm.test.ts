@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchNormBackward, batchNormInference, batchNormTrain } from '../../src/kernels/batchnorm';
 import { ShapeError } from '../../src/gpu';
+import { createNodeGpu } from '../../src/gpu/node.node';
 import { TOL_F32, expectClose, useGpu } from '../harness';
 import { bnInputs, bnParams, expectTrainingStepMatches } from './batchnorm-cases';
 import { batchNormInference as inferenceRef, batchNormMovingUpdate, batchNormTrainForward } from '../ref/norm';
@@ -32,6 +33,30 @@ describe('batch norm matches float64 references', () => {
       });
     }
   }
+
+  it('one pipeline per pass serves every channel count (C read at run time), checked against the references', async () => {
+    // A runtime of its own, so the counts start at zero: the first layer compiles each pass once (with
+    // and without the fused ReLU), later layers with other channel counts (vec4 and scalar paths each
+    // twice) and other row counts compile nothing.
+    const g = await createNodeGpu({ poison: true });
+    try {
+      const step = async (shape: number[], relu: boolean, seed: number) => {
+        await expectTrainingStepMatches(g, shape, inputs(shape, seed), relu);
+      };
+      await step([2, 3, 4, 8], true, 1);
+      await step([2, 3, 4, 8], false, 2);
+      await step([2, 5, 3, 7], true, 3);
+      await step([2, 5, 3, 7], false, 4);
+      const first = g.pipelines.statistics().byFamily;
+      await step([3, 4, 5, 36], true, 5);
+      await step([1, 6, 2, 12], false, 6);
+      await step([4, 2, 3, 5], true, 7);
+      await step([2, 2, 9, 33], false, 8);
+      expect(g.pipelines.statistics().byFamily).toEqual(first);
+    } finally {
+      g.destroy();
+    }
+  });
 
   it('inference normalises with the moving statistics and leaves them alone', async () => {
     const shape = [3, 5, 7, 6];

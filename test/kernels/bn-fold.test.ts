@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { foldBatchNorm } from '../../src/kernels/bn-fold';
 import { conv2d } from '../../src/kernels/conv2d';
 import { ShapeError } from '../../src/gpu';
+import { createNodeGpu } from '../../src/gpu/node.node';
 import { SerModel, modelConfig } from '../../src/nn/model';
 import { Tape } from '../../src/nn/tape';
 import { predictLogits } from '../../src/nn/train-step';
@@ -52,6 +53,29 @@ describe('foldBatchNorm', () => {
       expectClose(yv!, ref.data, TOL_F32, 'conv(x, folded)');
     });
   }
+
+  it('one pipeline folds every layer (sizes read at run time)', async () => {
+    const g = await createNodeGpu({ poison: true });
+    try {
+      for (const [k, cin, cout] of [[3, 1, 7], [3, 8, 16], [1, 16, 32]] as const) {
+        const r = rng(70 + cout);
+        const wShape = [k, k, cin, cout];
+        const w = f32(randn(k * k * cin * cout, r));
+        const b = f32(randn(cout, r));
+        const p = bnParams(cout, 80 + cout);
+        const up = (a: Float32Array, s: number[]) => g.upload(a, s);
+        const folded = foldBatchNorm(g, up(w, wShape), up(b, [cout]), { gamma: up(p.gamma, [cout]), beta: up(p.beta, [cout]), movingMean: up(p.mean, [cout]), movingVar: up(p.variance, [cout]) });
+        const [wf, bf] = await g.readMany([folded.w, folded.b]);
+        const s = Array.from(p.gamma, (gm, c) => gm / Math.sqrt(p.variance[c]! + 1e-3));
+        expectClose(wf!, Array.from(w, (v, i) => v * s[i % cout]!), TOL_F32, `folded w ${wShape}`);
+        expectClose(bf!, Array.from(b, (v, c) => (v - p.mean[c]!) * s[c]! + p.beta[c]!), TOL_F32, `folded b ${wShape}`);
+      }
+      const { fill, ...families } = g.pipelines.statistics().byFamily; // fill: the NaN poisoning
+      expect(families).toEqual({ foldBatchNorm: 1 });
+    } finally {
+      g.destroy();
+    }
+  });
 
   it('refuses statistics of the wrong size and a bad epsilon', () => {
     const g = gpu();

@@ -55,13 +55,13 @@ describe('tiled matmul matches the float64 reference', () => {
     expectClose(await c.read(), matmulRef(a, b, M, N, K, false, false), TOL_F32, 'tuned matmul');
     expect(g.pipelines.keys()).toContain(`matmul.tiled16:${M}:${N}:${K}:false:false:false:false`);
     withVariant(g, MATMUL_FAMILY, matmulShapeKey(M, N, K, false, false), 'tiled16', () => matmul(g, g.upload(a, [K, M]), g.upload(b, [K, N]), { transA: true }));
-    expect(g.pipelines.keys()).toContain(`matmul:${M}:${N}:${K}:true:false:false:none`);
+    expect(g.pipelines.keys()).toContain(`matmul.compact:${M}:${N}:${K}:true:false:false:false`); // the default
   });
 
   it('ignores an unknown tuned name and refuses an unknown explicit one', () => {
     const g = gpu();
     withVariant(g, MATMUL_FAMILY, matmulShapeKey(3, 3, 3, false, false), 'bogus', () => matmul(g, g.zeros([3, 3]), g.zeros([3, 3])));
-    expect(g.pipelines.keys()).toContain('matmul:3:3:3:false:false:false:none');
-    expect(() => matmul(g, g.zeros([3, 3]), g.zeros([3, 3]), { variant: 'huge' as MatmulVariant })).toThrow(/variant "huge" must be one of register, tiled8, tiled16/);
+    expect(g.pipelines.keys()).toContain('matmul.compact:3:3:3:false:false:false:false'); // the default
+    expect(() => matmul(g, g.zeros([3, 3]), g.zeros([3, 3]), { variant: 'huge' as MatmulVariant })).toThrow(/variant "huge" must be one of compact, register, tiled8, tiled16/);
   });
 });

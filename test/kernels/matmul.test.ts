@@ -1,13 +1,18 @@
 // Matmul with every transpose combination, fused bias and ReLU, on shapes that are not multiples of
-// the 32x32 tile nor of 4 (the scalar load paths) as well as multiples (the vec4 paths).
+// the 32x32 tile nor of 4 (the scalar load paths) as well as multiples (the vec4 paths), for both
+// kernels of matmul.ts's own family: the compact one (the default: one shader for every layout) and the
+// register-blocked one (the tiled ones: matmul-tiled.test.ts). Outputs are NaN-poisoned (harness).
 
 import { describe, expect, it } from 'vitest';
-import { matmul } from '../../src/kernels/matmul';
+import { MATMUL_VARIANTS, matmul } from '../../src/kernels/matmul';
 import { ShapeError } from '../../src/gpu';
+import { createNodeGpu } from '../../src/gpu/node.node';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
 import { matmulRef } from '../ref/linalg';
 
 const gpu = useGpu();
+
+const VARIANTS = ['compact', 'register'] as const;
 
 describe('matmul matches the float64 reference', () => {
   // [M, N, K]. Every shape is a pipeline per transpose combination (shapes are baked into the WGSL),
@@ -16,29 +21,59 @@ describe('matmul matches the float64 reference', () => {
   // ([64,8,36]), and vec4 loads of one operand only, B ([56,64,87]: N % 4 = 0) or A ([49,53,84]:
   // K % 4 = 0), with tails in M, N and K.
   const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [32, 32, 32], [64, 8, 36], [33, 65, 17], [128, 256, 64], [56, 64, 87], [49, 53, 84]];
-  for (const [M, N, K] of shapes) {
-    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      it(`[${M}x${K}]${transA ? 'ᵀ' : ''} · [${K}x${N}]${transB ? 'ᵀ' : ''}`, async () => {
-        const rr = rng(M * 1000 + N * 10 + K);
-        const a = Float32Array.from(randn(M * K, rr));
-        const b = Float32Array.from(randn(K * N, rr));
-        const g = gpu();
-        const c = matmul(g, g.upload(a, transA ? [K, M] : [M, K]), g.upload(b, transB ? [N, K] : [K, N]), { transA, transB });
-        expect(c.shape).toEqual([M, N]);
-        expectClose(await c.read(), matmulRef(a, b, M, N, K, transA, transB), TOL_F32, 'matmul');
-      });
+  for (const variant of VARIANTS) {
+    for (const [M, N, K] of shapes) {
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        it(`${variant}: [${M}x${K}]${transA ? 'ᵀ' : ''} · [${K}x${N}]${transB ? 'ᵀ' : ''}`, async () => {
+          const rr = rng(M * 1000 + N * 10 + K);
+          const a = Float32Array.from(randn(M * K, rr));
+          const b = Float32Array.from(randn(K * N, rr));
+          const g = gpu();
+          const c = matmul(g, g.upload(a, transA ? [K, M] : [M, K]), g.upload(b, transB ? [N, K] : [K, N]), { transA, transB, variant });
+          expect(c.shape).toEqual([M, N]);
+          expectClose(await c.read(), matmulRef(a, b, M, N, K, transA, transB), TOL_F32, 'matmul');
+        });
+      }
     }
+
+    it(`${variant}: fuses a bias and ReLU (the dense layer forward), and a bias alone`, async () => {
+      const [M, N, K] = [37, 29, 13];
+      const rr = rng(9);
+      const a = Float32Array.from(randn(M * K, rr));
+      const b = Float32Array.from(randn(K * N, rr));
+      const bias = Float32Array.from(randn(N, rr));
+      const g = gpu();
+      const [aT, bT, biasT] = [g.upload(a, [M, K]), g.upload(b, [K, N]), g.upload(bias, [N])];
+      const c = matmul(g, aT, bT, { bias: biasT, activation: 'relu', variant });
+      const d = matmul(g, aT, bT, { bias: biasT, variant });
+      const [cv, dv] = await g.readMany([c, d]);
+      expectClose(cv!, matmulRef(a, b, M, N, K, false, false, bias, true), TOL_F32, 'matmul+bias+relu');
+      expectClose(dv!, matmulRef(a, b, M, N, K, false, false, bias, false), TOL_F32, 'matmul+bias');
+    });
   }
 
-  it('fuses a bias and ReLU (the dense layer forward)', async () => {
-    const [M, N, K] = [37, 29, 13];
-    const rr = rng(9);
-    const a = Float32Array.from(randn(M * K, rr));
-    const b = Float32Array.from(randn(K * N, rr));
-    const bias = Float32Array.from(randn(N, rr));
-    const g = gpu();
-    const c = matmul(g, g.upload(a, [M, K]), g.upload(b, [K, N]), { bias: g.upload(bias, [N]), activation: 'relu' });
-    expectClose(await c.read(), matmulRef(a, b, M, N, K, false, false, bias, true), TOL_F32, 'matmul+bias+relu');
+  it('the default is the compact kernel, and it compiles one pipeline for every layout, bias and ReLU', async () => {
+    expect(MATMUL_VARIANTS[0]).toBe('compact');
+    const g = await createNodeGpu({ poison: true }); // a runtime of its own: nothing compiled yet
+    try {
+      const rr = rng(5);
+      const [M, N, K] = [6, 20, 12];
+      const a = Float32Array.from(randn(M * K, rr));
+      const b = Float32Array.from(randn(K * N, rr));
+      const bias = Float32Array.from(randn(N, rr));
+      const biasT = g.upload(bias, [N]);
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        for (const [withBias, relu] of [[false, false], [true, false], [true, true]]) {
+          const opts = { bias: withBias ? biasT : undefined, activation: relu ? 'relu' as const : 'none' as const };
+          const c = matmul(g, g.upload(a, transA ? [K, M] : [M, K]), g.upload(b, transB ? [N, K] : [K, N]), { transA, transB, ...opts });
+          expectClose(await c.read(), matmulRef(a, b, M, N, K, transA, transB, withBias ? bias : undefined, relu), TOL_F32, `transA ${transA}, transB ${transB}, bias ${withBias}, relu ${relu}`);
+        }
+      }
+      const { fill, ...families } = g.pipelines.statistics().byFamily; // fill: the NaN poisoning
+      expect(families).toEqual({ 'matmul.compact': 1 });
+    } finally {
+      g.destroy();
+    }
   });
 
   it('refuses inner dimensions that differ, naming both shapes', () => {

@@ -45,7 +45,7 @@ const CONV_FAMILIES = Object.values(CONV_FAMILY);
 /** The pipeline-key prefix each conv variant's forward compiles. */
 const CONV_KEY: Record<string, RegExp> = { winograd4: /^winograd\.input:4:\d+:7:4:32:/, winograd2: /^winograd\.input:2:\d+:7:4:32:/, direct: /^conv2d:forward:\d+:7:4:32:/ };
 // The tiled kernels' own tests (more shapes, transposes, bias, ReLU) are test/kernels/matmul-tiled.test.ts.
-const MATMUL_KEY: Record<string, RegExp> = { register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
+const MATMUL_KEY: Record<string, RegExp> = { compact: /^matmul\.compact:12:20:36:/, register: /^matmul:12:20:36:/, tiled8: /^matmul\.tiled8:12:20:36:/, tiled16: /^matmul\.tiled16:12:20:36:/ };
 /** The rfft pipeline each FFT variant compiles at N = 2048 (its workgroup size in the key). */
 const FFT_KEY: Record<string, string> = { wg64: 'rfft:2048:64', wg256: 'rfft:2048:256' };
 const ON_OFF = { on: 'true', off: 'false' } as const;
@@ -57,7 +57,7 @@ const gemmKeys = (pass: string): Record<string, RegExp> => ({ lanes: new RegExp(
 const WINOGRAD_KEY: Record<string, Record<string, RegExp>> = { [WINOGRAD_GEMM_FAMILY]: gemmKeys('gemm'), [WINOGRAD_REDUCE_FAMILY]: gemmKeys('reduce') };
 /** The reduction pipelines each batch-norm variant compiles (forward statistics, backward sums); the tree kernels' are test/kernels/batchnorm-wg.test.ts. */
 const BN_KEY: Record<string, { stats: RegExp; grad: RegExp }> = {
-  lanes: { stats: /^batchNormTrain\.1:/, grad: /^batchNormBackward\.1:/ },
+  lanes: { stats: /^batchNormTrain\.1(:|$)/, grad: /^batchNormBackward\.1:/ },
   tree: { stats: /^batchNormTrain\.tree1:/, grad: /^batchNormBackward\.tree1:/ },
 };
 /** The flag each device-wide family sets in its kernel's key: subgroup sharing (gemm), texture reads (input transform). */

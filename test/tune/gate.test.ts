@@ -161,7 +161,7 @@ describe('stored entries', () => {
     const rec = await tuneAdapter(gpu, store, { batch: 2, samples: 1, filter, missingOnly: true, log: (l) => measured.push(l) });
     expect(measured).toHaveLength(1);
     expect(measured[0]).toContain(`matmul ${mm.shape}`);
-    expect(rec.entries.find((e) => e.family === 'matmul')!.candidates.map((t) => t.variant)).toEqual(['register', 'tiled8', 'tiled16']);
+    expect(rec.entries.find((e) => e.family === 'matmul')!.candidates.map((t) => t.variant)).toEqual(['compact', 'register', 'tiled8', 'tiled16']);
     expect(rec.entries.find((e) => e.family === 'conv2d.forward')!.candidates.every((t) => t.medianMs === 1)).toBe(true); // untouched
   });
 });
