@@ -133,6 +133,19 @@ describe('ser train on a tiny config', () => {
     expect(readValidationLogits(cut)).toEqual(readValidationLogits(full));
   });
 
+  it('a stop asked for during validation ends the run before the next epoch takes a step', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-stop-at-validation-'));
+    let validated = false; // set by the epoch line, which is logged after validation, before the checkpoint
+    const epochsStepped = new Set<number>();
+    await trainRun(...options(gpu(), data, out, 3, {
+      log: (line) => void (validated ||= /^epoch 1:/.test(line)),
+      onProgress: (p) => void epochsStepped.add(p.epoch),
+      shouldStop: () => validated,
+    }));
+    expect([...epochsStepped]).toEqual([1]);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8')).loop.epoch).toBe(1);
+  });
+
   it('continues a finished run for more epochs (--resume with a larger --epochs) to the weights of a run that had them from the start', async () => {
     const full = mkdtempSync(join(tmpdir(), 'ser-long-'));
     await trainRun(...options(gpu(), data, full, 3));

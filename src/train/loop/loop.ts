@@ -227,6 +227,9 @@ export async function trainLoop(
   const classWeights = opts.classWeights ? gpu.upload(balancedClassWeights(split.train, data.labels, classes), [classes], 'f32', 'loss.classWeights') : undefined;
   try {
     while (state.epoch < opts.epochs) {
+      // A stop asked for during the last epoch's validation or checkpoint: end here, before a step of
+      // the next epoch is spent and thrown away.
+      if (hooks.shouldStop?.()) return state;
       const started = performance.now();
       if (cosine) trainer.adam.setLearningRate(cosineRate(cosine.lr, opts.minLr, state.epoch, opts.epochs));
       const order = epochOrder(examplesOf(state.epoch), opts.seed, state.epoch);
