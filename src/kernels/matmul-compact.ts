@@ -18,16 +18,10 @@
 import { wgsl } from './wgsl';
 import type { Gpu, Tensor } from '../gpu';
 import { shapeDecl, shapeParams } from './shape-params';
+import type { TiledMatmulSpec } from './matmul-tiled';
 
-export interface CompactMatmulSpec {
-  M: number;
-  N: number;
-  K: number;
-  transA: boolean;
-  transB: boolean;
-  bias?: Tensor;
-  relu: boolean;
-}
+/** The product to compute: the same spec as the tiled kernel's (sizes, transposes, bias, ReLU). */
+export type CompactMatmulSpec = TiledMatmulSpec;
 
 const TILE = 4;
 const WG = 8;

@@ -9,6 +9,7 @@ import { MATMUL_FAMILY, matmul, matmulShapeKey, type MatmulVariant } from '../..
 import { withVariant } from '../../src/gpu/choices';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
 import { matmulRef } from '../ref/linalg';
+import { expectMatmulMatches } from './matmul-cases';
 
 const gpu = useGpu();
 const VARIANTS: MatmulVariant[] = ['tiled8', 'tiled16'];
@@ -22,27 +23,13 @@ describe('tiled matmul matches the float64 reference', () => {
     for (const [M, N, K, transposes] of shapes) {
       for (const [transA, transB] of transposes) {
         it(`${variant} [${M}x${K}]${transA ? 'ᵀ' : ''} · [${K}x${N}]${transB ? 'ᵀ' : ''}`, async () => {
-          const rr = rng(M * 1000 + N * 10 + K);
-          const a = Float32Array.from(randn(M * K, rr));
-          const b = Float32Array.from(randn(K * N, rr));
           const g = gpu();
-          const c = matmul(g, g.upload(a, transA ? [K, M] : [M, K]), g.upload(b, transB ? [N, K] : [K, N]), { transA, transB, variant });
-          expect(c.shape).toEqual([M, N]);
-          expectClose(await c.read(), matmulRef(a, b, M, N, K, transA, transB), TOL_F32, `matmul ${variant}`);
+          await expectMatmulMatches(g, variant, { M, N, K, transA, transB });
           expect(g.pipelines.keys()).toContain(`matmul.${variant}:${M}:${N}:${K}:${transA}:${transB}:false:false`);
         });
       }
     }
-    it(`${variant} fuses a bias and ReLU`, async () => {
-      const [M, N, K] = [37, 29, 13];
-      const rr = rng(9);
-      const a = Float32Array.from(randn(M * K, rr));
-      const b = Float32Array.from(randn(K * N, rr));
-      const bias = Float32Array.from(randn(N, rr));
-      const g = gpu();
-      const c = matmul(g, g.upload(a, [M, K]), g.upload(b, [K, N]), { bias: g.upload(bias, [N]), activation: 'relu', variant });
-      expectClose(await c.read(), matmulRef(a, b, M, N, K, false, false, bias, true), TOL_F32, `matmul ${variant}+bias+relu`);
-    });
+    it(`${variant} fuses a bias and ReLU`, () => expectMatmulMatches(gpu(), variant, { M: 37, N: 29, K: 13, bias: true, relu: true }));
   }
 
   it('follows the tuned choice for the shape, and only for that shape', async () => {

@@ -8,6 +8,7 @@ import { MATMUL_VARIANTS, matmul } from '../../src/kernels/matmul';
 import { ShapeError } from '../../src/gpu';
 import { createNodeGpu } from '../../src/gpu/node.node';
 import { TOL_F32, expectClose, randn, rng, useGpu } from '../harness';
+import { expectMatmulMatches } from './matmul-cases';
 import { matmulRef } from '../ref/linalg';
 
 const gpu = useGpu();
@@ -24,31 +25,12 @@ describe('matmul matches the float64 reference', () => {
   for (const variant of VARIANTS) {
     for (const [M, N, K] of shapes) {
       for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-        it(`${variant}: [${M}x${K}]${transA ? 'ᵀ' : ''} · [${K}x${N}]${transB ? 'ᵀ' : ''}`, async () => {
-          const rr = rng(M * 1000 + N * 10 + K);
-          const a = Float32Array.from(randn(M * K, rr));
-          const b = Float32Array.from(randn(K * N, rr));
-          const g = gpu();
-          const c = matmul(g, g.upload(a, transA ? [K, M] : [M, K]), g.upload(b, transB ? [N, K] : [K, N]), { transA, transB, variant });
-          expect(c.shape).toEqual([M, N]);
-          expectClose(await c.read(), matmulRef(a, b, M, N, K, transA, transB), TOL_F32, 'matmul');
-        });
+        it(`${variant}: [${M}x${K}]${transA ? 'ᵀ' : ''} · [${K}x${N}]${transB ? 'ᵀ' : ''}`, () => expectMatmulMatches(gpu(), variant, { M, N, K, transA, transB }));
       }
     }
-
     it(`${variant}: fuses a bias and ReLU (the dense layer forward), and a bias alone`, async () => {
-      const [M, N, K] = [37, 29, 13];
-      const rr = rng(9);
-      const a = Float32Array.from(randn(M * K, rr));
-      const b = Float32Array.from(randn(K * N, rr));
-      const bias = Float32Array.from(randn(N, rr));
-      const g = gpu();
-      const [aT, bT, biasT] = [g.upload(a, [M, K]), g.upload(b, [K, N]), g.upload(bias, [N])];
-      const c = matmul(g, aT, bT, { bias: biasT, activation: 'relu', variant });
-      const d = matmul(g, aT, bT, { bias: biasT, variant });
-      const [cv, dv] = await g.readMany([c, d]);
-      expectClose(cv!, matmulRef(a, b, M, N, K, false, false, bias, true), TOL_F32, 'matmul+bias+relu');
-      expectClose(dv!, matmulRef(a, b, M, N, K, false, false, bias, false), TOL_F32, 'matmul+bias');
+      await expectMatmulMatches(gpu(), variant, { M: 37, N: 29, K: 13, bias: true, relu: true });
+      await expectMatmulMatches(gpu(), variant, { M: 37, N: 29, K: 13, bias: true });
     });
   }
 
