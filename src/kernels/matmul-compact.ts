@@ -5,14 +5,17 @@
 // five pipelines of it (forward with and without ReLU, dy·Wᵀ, xᵀ·dy, the bias gradient's 1ᵀ·dy), about
 // 1 s of LLVM each on lavapipe at their first dispatch. Here every one of those is a run-time value:
 // A[r, k] = A[r·sAr + k·sAk] and B[k, c] = B[k·sBk + c·sBn] with strides from the shape uniform (so a
-// transpose is a swap of strides), and bias and ReLU are flag bits. The loops over the 4x4 register
-// block have run-time bounds (TILE from the uniform), so NIR does not unroll them and the shader holds
-// one load site per operand: one small pipeline serves the whole head.
+// transpose is a swap of strides), and bias and ReLU are flag bits. The k loop and the store loops
+// have run-time bounds (TILE from the uniform), so NIR does not unroll them: the shader holds four
+// load sites per operand (the 4x4 register block's rows of A and columns of B, unrolled: with B's
+// columns in a loop too it compiled in half the time, 0.22 s, but ran 1.3-4x slower than the register
+// kernel; unrolled it is level with it, bench/RESULTS.md) and one store site: one pipeline of ~0.4 s
+// serves the whole head.
 // Layout: row-major, A [M,K] or [K,M] with transA, B [K,N] or [N,K] with transB, as matmul.ts.
 // Tiling: workgroups of 8x8 invocations, each owning a TILE x TILE (4x4) block of C (rows r0.., columns
-// c0..): 32x32 of C per workgroup. Reads are scalars (any stride, any M, N, K >= 1); rows past M are
-// clamped on load and never stored, columns past N read as zero. Without a bias the bias binding is
-// bound to B (read only, never read) so the bind group layout is the same.
+// c0..): 32x32 of C per workgroup. Reads are scalars (any stride, any M, N, K >= 1); rows past M and
+// columns past N are clamped on load and never stored. Without a bias the bias binding is bound to B
+// (read only, never read) so the bind group layout is the same.
 // Limits: ceil(N/32) x ceil(M/32) workgroups; indices below 2^32.
 
 import { wgsl } from './wgsl';
@@ -42,11 +45,11 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   if (c0 >= shape.N || r0 >= shape.M) { return; }
   var acc: array<vec4f, ${TILE}>;
   for (var k = 0u; k < shape.K; k++) {
-    var b = vec4f(0.0);
-    for (var j = 0u; j < shape.tile; j++) {
-      let c = c0 + j;
-      if (c < shape.N) { b[j] = B[k * shape.sBk + c * shape.sBn]; }
-    }
+    let bk = k * shape.sBk;
+    let cl = shape.N - 1u;
+    // Columns past N read column N-1 (never stored).
+    let b = vec4f(B[bk + min(c0, cl) * shape.sBn], B[bk + min(c0 + 1u, cl) * shape.sBn],
+                  B[bk + min(c0 + 2u, cl) * shape.sBn], B[bk + min(c0 + 3u, cl) * shape.sBn]);
     let ak = k * shape.sAk;
     let rl = shape.M - 1u;
     acc[0] = fma(vec4f(A[min(r0, rl) * shape.sAr + ak]), b, acc[0]);
