@@ -9,7 +9,9 @@
 //   the chunks' partial sums are added by a second pass in a fixed order (deterministic, no atomics).
 // - bias:   db [Cout] = sum of dy over N, Ho, Wo, by the same two-level chunked sum.
 // The filter and bias gradients read the row count (N*Ho, N*Ho*Wo) and rows per chunk at run time
-// (shape-params.ts), so batch sizes whose chunk count agrees share one pipeline.
+// (shape-params.ts), so batch sizes whose chunk count agrees share one pipeline; the bias gradient
+// reads its channel count and the chunk sum its chunk and element counts there too, so one pipeline
+// each serves every layer (the chunk sum's baked loop was unrolled: 0.53 CPU s to compile at 32 chunks).
 // Under 'auto', the input gradient of a 1x1 stride-1 conv without padding is the GEMM dy · wᵀ on the
 // Winograd GEMM with one position (usePointwiseGemm); its filter gradient stays on the kernel here, which
 // measured faster on lavapipe than the tile reduction of winograd-filter-grad.ts (bench/RESULTS.md).
@@ -67,25 +69,26 @@ export function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, inputShape:
   });
 }
 
-/** out [E] = sum over the S rows of partials [S, E], in row order. */
+/** out [E] = sum over the S rows of partials [S, E], in row order (S and E read at run time: one pipeline for every layer). */
 function sumChunks(gpu: Gpu, op: string, partials: Tensor, out: Tensor): void {
   const [S, E] = partials.shape as [number, number];
   const [gy, gz] = foldGrid(Math.ceil(E / WG));
   gpu.dispatch({
     name: op,
-    key: `${op}.sumChunks:${S}:${E}:${gy}`,
+    key: `${op}.sumChunks`,
     code: () => `
 @group(0) @binding(0) var<storage, read> P: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
+${shapeDecl(['S', 'E'], 2)}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let e = gid.x + gid.z * ${gy * WG}u;
-  if (e >= ${E}u) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = gid.x + gid.z * groups.x * ${WG}u;
+  if (e >= shape.E) { return; }
   var s = 0.0;
-  for (var c = 0u; c < ${S}u; c++) { s += P[c * ${E}u + e]; }
+  for (var c = 0u; c < shape.S; c++) { s += P[c * shape.E + e]; }
   out[e] = s;
 }`,
-    bindings: [partials, out],
+    bindings: [partials, out, shapeParams(gpu, [S, E])],
     workgroups: [gy, 1, gz],
   });
 }
@@ -253,21 +256,21 @@ export function conv2dBackwardBias(gpu: Gpu, dy: Tensor): Tensor {
   const db = gpu.empty([C], 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `${op}:${C}:${chunks}`,
+    key: op,
     code: () => `
 @group(0) @binding(0) var<storage, read> DY: array<f32>;
 @group(0) @binding(1) var<storage, read_write> P: array<f32>;
-${shapeDecl(['rows', 'perChunk'], 2)}
+${shapeDecl(['rows', 'perChunk', 'C'], 2)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
-  if (c >= ${C}u) { return; }
+  if (c >= shape.C) { return; }
   let end = min((gid.y + 1u) * shape.perChunk, shape.rows);
   var s = 0.0;
-  for (var r = gid.y * shape.perChunk; r < end; r++) { s += DY[r * ${C}u + c]; }
-  P[gid.y * ${C}u + c] = s;
+  for (var r = gid.y * shape.perChunk; r < end; r++) { s += DY[r * shape.C + c]; }
+  P[gid.y * shape.C + c] = s;
 }`,
-    bindings: [dy, partials, shapeParams(gpu, [rows, perChunk])],
+    bindings: [dy, partials, shapeParams(gpu, [rows, perChunk, C])],
     workgroups: [Math.ceil(C / WG), chunks],
   });
   sumChunks(gpu, op, partials, db);

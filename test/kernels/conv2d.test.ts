@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { conv2d, type Conv2dPadding } from '../../src/kernels/conv2d';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput } from '../../src/kernels/conv2d-grad';
 import { ShapeError } from '../../src/gpu';
+import { createNodeGpu } from '../../src/gpu/node.node';
 import { TOL_F32, expectClose, randint, randn, rng, useGpu } from '../harness';
 import { conv2dBackward, conv2dForward, convGeometry } from '../ref/conv';
 import { tensor } from '../ref/tensor';
@@ -125,6 +126,33 @@ describe('conv2d gradients match the float64 reference backward', () => {
     const ref = backwardRef();
     expectClose(dwv!, ref.dw.data, TOL_F32, 'dw');
     expectClose(dbv!, ref.db.data, TOL_F32, 'db');
+  });
+
+  it('one bias-gradient pipeline and one chunk-sum pipeline serve layers of any channel and chunk count', async () => {
+    // A runtime of its own (counts from zero). The layers differ in Cout, Cin, size and batch, so in
+    // chunk counts and chunk-sum lengths; references checked on poisoned outputs each time.
+    const g = await createNodeGpu({ poison: true });
+    try {
+      const layers: Case[] = [
+        { x: [8, 41, 32, 1], k: [3, 3], cout: 32, stride: [1, 1], padding: 'same' },
+        { x: [2, 9, 7, 4], k: [1, 1], cout: 12, stride: [1, 1], padding: 'valid' },
+        { x: [3, 6, 5, 2], k: [3, 3], cout: 6, stride: [1, 1], padding: 'same' },
+      ];
+      for (const [i, c] of layers.entries()) {
+        const { x, wShape, yShape, dy, backwardRef } = inputs(c, 300 + i);
+        const dyT = g.upload(dy, yShape);
+        const opts = { stride: c.stride, padding: c.padding, algorithm: 'direct' as const };
+        const [dwv, dbv] = await g.readMany([conv2dBackwardFilter(g, g.upload(x, c.x), dyT, wShape, opts), conv2dBackwardBias(g, dyT)]);
+        const ref = backwardRef();
+        expectClose(dwv!, ref.dw.data, TOL_F32, `dw ${fmt(c)}`);
+        expectClose(dbv!, ref.db.data, TOL_F32, `db ${fmt(c)}`);
+      }
+      const f = g.pipelines.statistics().byFamily;
+      // The two chunk sums are the same WGSL (counted under whichever family compiled it first).
+      expect({ bias: f['conv2dBackwardBias'], chunkSums: (f['conv2dBackwardBias.sumChunks'] ?? 0) + (f['conv2dBackwardFilter.sumChunks'] ?? 0) }).toEqual({ bias: 1, chunkSums: 1 });
+    } finally {
+      g.destroy();
+    }
   });
 
   it('refuses an output gradient whose shape does not match the conv output', () => {
