@@ -7,14 +7,16 @@
 //   keep_i  = hash >= floor(rate * 2^32)
 // seed and step live on the GPU in a u32 [2] state tensor [step, seed]: advanceDropoutStep records
 // step += 1 (after the backward pass of a training step), so a step needs no CPU write. `stream`
-// separates the dropout layers of one model (baked per layer; stream 0 uses the seed as is).
-// Layout: flat, any shape; one invocation per element on a grid1d grid (the element count a runtime
-// value, shape-params.ts: one pipeline per rate and stream for every size); the first two hash stages
-// depend only on the state and are recomputed per invocation (cheaper than another dispatch).
+// separates the dropout layers of one model (stream 0 uses the seed as is).
+// Layout: flat, any shape; one invocation per element on a grid1d grid. The element count, the
+// threshold, the stream's seed offset and the scale (as float32 bits) are run-time values
+// (shape-params.ts): one pipeline serves every dropout layer, rate and size (they were baked: five
+// pipelines in the seed model). The first two hash stages depend only on the state and are recomputed
+// per invocation (cheaper than another dispatch).
 
 import { wgsl } from './wgsl';
 import { ShapeError, fmtShape, grid1d, type Gpu, type Tensor } from '../gpu';
-import { expectDtype, f32Lit } from './checks';
+import { expectDtype } from './checks';
 import { incrementCounter } from './optim';
 import { shapeDecl, shapeParams } from './shape-params';
 
@@ -49,6 +51,11 @@ export function streamSeed(seed: number, stream: number): number {
   return (seed + Math.imul(stream, 0x9e3779b9)) >>> 0;
 }
 
+/** The bits of x rounded to float32, as a u32 (a float in the shape uniform, read back with bitcast<f32>). */
+function f32Bits(x: number): number {
+  return new Uint32Array(Float32Array.of(x).buffer)[0]!;
+}
+
 function checkState(op: string, state: Tensor): void {
   expectDtype(op, state, 'u32');
   if (state.size !== 2) throw new ShapeError(`${op}: state '${state.label}' ${fmtShape(state.shape)} must be the u32 [2] of dropoutState`);
@@ -68,12 +75,12 @@ function launch(gpu: Gpu, op: string, x: Tensor, state: Tensor, opts: DropoutOpt
   const y = gpu.empty(x.shape, 'f32', op);
   gpu.dispatch({
     name: op,
-    key: `dropout:${threshold}:${stream}`,
+    key: 'dropout',
     code: () => wgsl`
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> state: array<u32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${shapeDecl(['count'], 3)}
+${shapeDecl(['count', 'threshold', 'streamSeed', 'scaleBits'], 3)}
 fn pcg(v: u32) -> u32 {
   let s = v * 747796405u + 2891336453u;
   let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
@@ -83,11 +90,11 @@ fn pcg(v: u32) -> u32 {
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = g.x + g.y * groups.x * ${WG}u;
   if (i >= shape.count) { return; }
-  let key = pcg(pcg(state[1] + ${streamSeed(0, stream)}u) ^ state[0]);
-  let keep = pcg(key ^ i) >= ${threshold}u;
-  y[i] = select(0.0, x[i] * ${f32Lit(scale)}, keep);
+  let key = pcg(pcg(state[1] + shape.streamSeed) ^ state[0]);
+  let keep = pcg(key ^ i) >= shape.threshold;
+  y[i] = select(0.0, x[i] * bitcast<f32>(shape.scaleBits), keep);
 }`,
-    bindings: [x, state, y, shapeParams(gpu, [n])],
+    bindings: [x, state, y, shapeParams(gpu, [n, threshold, streamSeed(0, stream), f32Bits(scale)])],
     workgroups: [gx, gy],
   });
   return y;

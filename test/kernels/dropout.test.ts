@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { advanceDropoutStep, dropout, dropoutBackward, dropoutState, streamSeed } from '../../src/kernels/dropout';
 import { ShapeError } from '../../src/gpu';
+import { createNodeGpu } from '../../src/gpu/node.node';
 import { randn, rng, useGpu } from '../harness';
 import { dropoutMask, pcgHash } from '../ref/dropout';
 
@@ -77,6 +78,25 @@ describe('dropout statistics', () => {
     const x = nonzero(999, 3);
     const y = await dropout(g, g.upload(x, [999]), dropoutState(g, 5), { rate: 0 }).read();
     expect(Array.from(y)).toEqual(Array.from(x));
+  });
+
+  it('one pipeline serves every rate, stream and size, forward and backward (read at run time)', async () => {
+    const g = await createNodeGpu({ poison: true });
+    try {
+      const state = dropoutState(g, 11);
+      for (const [n, rate, stream] of [[100, 0.2, 0], [257, 0.3, 1], [64, 0.4, 4], [33, 0, 2]] as const) {
+        const x = nonzero(n, n);
+        const [y, dx] = await g.readMany([dropout(g, g.upload(x, [n]), state, { rate, stream }), dropoutBackward(g, g.upload(x, [n]), state, { rate, stream })]);
+        const keep = dropoutMask(n, { p: rate, seed: streamSeed(11, stream), step: 0 });
+        const want = Array.from(x, (v, i) => (keep[i] ? Math.fround(v * Math.fround(1 / (1 - rate))) : 0));
+        expect(Array.from(y!)).toEqual(want);
+        expect(Array.from(dx!)).toEqual(want);
+      }
+      const { fill, ...families } = g.pipelines.statistics().byFamily; // fill: the NaN poisoning
+      expect(families).toEqual({ dropout: 1 });
+    } finally {
+      g.destroy();
+    }
   });
 });
 
