@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classificationReport, confusionMatrix, formatReport, topConfusions } from '../../src/train/scores/metrics';
+import { classificationReport, confusionMatrix, formatReport, topConfusions, unweightedAverageRecall } from '../../src/train/scores/metrics';
 
 const TOL = 1e-12;
 
@@ -20,6 +20,13 @@ describe('classification metrics', () => {
     expect(Math.abs(r.perClass[0].precision - 2 / 3)).toBeLessThan(TOL);
     expect(Math.abs(r.perClass[0].f1 - 4 / 7)).toBeLessThan(TOL);
     expect(r.confusionRowPercent[0]).toEqual([50, 25, 25]);
+  });
+
+  it('unweighted average recall alone: over the classes present in the labels, whatever the vocabulary', () => {
+    expect(unweightedAverageRecall(yTrue, yPred)).toBeCloseTo((0.5 + 1 + 0.75) / 3, 12);
+    // Class 5 is predicted but never a label: it counts as an error, not as a class.
+    expect(unweightedAverageRecall([2, 2, 7, 7], [2, 5, 7, 7])).toBeCloseTo((0.5 + 1) / 2, 12);
+    expect(() => unweightedAverageRecall([1, 2], [1])).toThrow(/2 labels but 1 predictions/);
   });
 
   it('separates accuracy from UAR on an imbalanced majority-class predictor', () => {

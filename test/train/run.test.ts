@@ -13,7 +13,7 @@ import type { Gpu } from '../../src/gpu';
 import { GpuFeatureExtractor } from '../../src/dsp/gpu-features';
 import { scaledDropout } from '../../src/cli/train';
 import { defaultLoopOptions, meanCrossEntropy } from '../../src/train/loop/loop';
-import { argmaxRows } from '../../src/train/scores/metrics';
+import { argmaxRows, classificationReport } from '../../src/train/scores/metrics';
 import { readValidationLogits } from '../../src/train/scores/val-logits.node.ts';
 import { predictFiles } from '../../src/train/inference/infer.node.ts';
 import { trainRun, type TrainRunOptions } from '../../src/train/protocols/run.node.ts';
@@ -76,12 +76,16 @@ describe('ser train on a tiny config', () => {
       expect(v.classes).toBe(4);
       const pred = argmaxRows(Float32Array.from(v.logp), 4);
       expect(pred.filter((p, i) => p === v.labels[i]).length / v.labels.length).toBe(r.state.history[e]!.valAccuracy);
+      expect(r.state.history[e]!.valUar).toBe(classificationReport(v.labels, pred, r.classes).uar);
       expect(meanCrossEntropy(Float32Array.from(v.logp), v.labels, 4, 0.1)).toBeCloseTo(r.state.history[e]!.valLoss!, 4);
     });
     const { writeReport } = await import('../../src/train/protocols/report.node.ts');
     await writeReport(r);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.protocol.kind).toBe('stratified');
+    // The epoch table of report.md carries each epoch's validation UAR.
+    const uarCells = readFileSync(join(out, 'report.md'), 'utf8').split('\n').filter((l) => /^\| [12] \|/.test(l)).map((l) => l.split('|')[6]!.trim());
+    expect(uarCells).toEqual(r.state.history.map((h) => (100 * h.valUar!).toFixed(1)));
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
     expect(split.kind).toBe('stratified');
     expect(split.valFiles).toHaveLength(report.valExamples);

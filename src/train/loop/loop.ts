@@ -27,7 +27,7 @@ import type { Trainer } from '../../nn/train-step';
 import { type TrainingExamples, gatherTrainingBatch, examplesLogits, randomStarts, recalibrateBatchNorm } from './batches';
 import { accumulateAverage, type WeightAverage } from './average';
 import { applyMasks, type MaskSettings } from './masks';
-import { argmaxRows } from '../scores/metrics';
+import { argmaxRows, unweightedAverageRecall } from '../scores/metrics';
 import { checkMixup, drawMixup, mixBatch, type MixupSettings } from './mixup';
 import { adjustmentProblem, adjustRows, logPriorAdjustment } from './logit-adjust';
 import type { NamedTensors } from '../../nn/model';
@@ -117,6 +117,8 @@ export interface EpochMetrics {
   trainAccuracy: number;
   valLoss: number | null;
   valAccuracy: number | null;
+  /** Unweighted average recall on the validation clips (absent in checkpoints written before it was recorded). */
+  valUar?: number | null;
   lr: number;
   seconds: number;
   samplesPerSecond: number;
@@ -300,12 +302,14 @@ export async function trainLoop(
       if (opts.bnRecalibration > 0) await recalibrateBatchNorm(gpu, trainer, data, order.slice(0, opts.bnRecalibration), opts.batch, starts);
       let valLoss: number | null = null;
       let valAccuracy: number | null = null;
+      let valUar: number | null = null;
       if (split.val.length > 0) {
         const logits = await examplesLogits(gpu, trainer.model, data, split.val, opts.batch);
         const labels = split.val.map((i) => data.labels[i]!);
         const cm = split.classMask;
         const pred = cm ? maskedArgmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes, split.val, cm) : argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes);
         valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
+        valUar = unweightedAverageRecall(labels, pred);
         valLoss = cm ? maskedMeanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing, split.val, cm) : meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
         hooks.onValidationLogits?.(state.epoch + 1, logits, labels);
       }
@@ -316,6 +320,7 @@ export async function trainLoop(
         trainAccuracy: lastRead.accuracy,
         valLoss,
         valAccuracy,
+        valUar,
         lr: trainer.adam.learningRate,
         seconds: (performance.now() - started) / 1000,
         samplesPerSecond: seen / trainSeconds,

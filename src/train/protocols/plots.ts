@@ -47,6 +47,7 @@ export function curvesSvg(history: readonly EpochMetrics[]): Promise<string> {
     ...(h.valLoss === null ? [] : [{ epoch: h.epoch, metric: 'loss', split: 'validation', value: h.valLoss }]),
     { epoch: h.epoch, metric: 'accuracy', split: 'train', value: h.trainAccuracy },
     ...(h.valAccuracy === null ? [] : [{ epoch: h.epoch, metric: 'accuracy', split: 'validation', value: h.valAccuracy }]),
+    ...(h.valUar == null ? [] : [{ epoch: h.epoch, metric: 'UAR (unweighted recall)', split: 'validation', value: h.valUar }]),
   ]);
   return render({
     data: { values: rows },

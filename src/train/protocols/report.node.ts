@@ -55,7 +55,7 @@ export async function writeReport(r: TrainRunResult): Promise<void> {
     epochsSeconds: epochsSeconds(r.state.history),
   };
   const epochs = r.state.history
-    .map((h) => `| ${h.epoch} | ${h.trainLoss.toFixed(4)} | ${(100 * h.trainAccuracy).toFixed(1)} | ${h.valLoss?.toFixed(4) ?? '-'} | ${h.valAccuracy === null ? '-' : (100 * h.valAccuracy).toFixed(1)} | ${h.lr.toExponential(1)} | ${h.samplesPerSecond.toFixed(1)} |`)
+    .map((h) => `| ${h.epoch} | ${h.trainLoss.toFixed(4)} | ${(100 * h.trainAccuracy).toFixed(1)} | ${h.valLoss?.toFixed(4) ?? '-'} | ${h.valAccuracy === null ? '-' : (100 * h.valAccuracy).toFixed(1)} | ${h.valUar == null ? '-' : (100 * h.valUar).toFixed(1)} | ${h.lr.toExponential(1)} | ${h.samplesPerSecond.toFixed(1)} |`)
     .join('\n');
   const md = `# Training report
 
@@ -79,8 +79,8 @@ ${formatReport(r.report, { topK: 5 })}
 ${r.perCorpus?.length ? `\n${perCorpusMarkdown(r.perCorpus)}` : ''}
 ## Epochs
 
-| epoch | train loss | train acc % | val loss | val acc % | lr | samples/s |
-|---|---|---|---|---|---|---|
+| epoch | train loss | train acc % | val loss | val acc % | val UAR % | lr | samples/s |
+|---|---|---|---|---|---|---|---|
 ${epochs}
 
 ![curves](curves.svg)

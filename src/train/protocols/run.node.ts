@@ -209,7 +209,7 @@ export async function trainOnSplit(gpu: Gpu, data: TrainingData, split: Split, a
         if (e) {
           const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
           log(
-            `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)} | val loss ${e.valLoss?.toFixed(4) ?? '-'} acc ${pct(e.valAccuracy)}` +
+            `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)} | val loss ${e.valLoss?.toFixed(4) ?? '-'} acc ${pct(e.valAccuracy)}${e.valUar != null ? ` uar ${pct(e.valUar)}` : ''}` +
               ` | lr ${e.lr.toExponential(2)} | ${e.seconds.toFixed(0)} s, ${e.samplesPerSecond.toFixed(1)} samples/s${improved ? ' | best so far' : ''}`,
           );
         }

@@ -68,6 +68,22 @@ export function reportFromConfusion(counts: number[][], classNames: readonly str
   };
 }
 
+/**
+ * Unweighted average recall: the mean over the classes present in yTrue of the fraction of their
+ * examples predicted as themselves (chance level 1 / classes present, whatever the class sizes).
+ */
+export function unweightedAverageRecall(yTrue: readonly number[], yPred: readonly number[]): number {
+  if (yTrue.length !== yPred.length) throw new MetricsError(`${yTrue.length} labels but ${yPred.length} predictions`);
+  const hits = new Map<number, [number, number]>();
+  yTrue.forEach((t, i) => {
+    const h = hits.get(t) ?? [0, 0];
+    h[0] += yPred[i] === t ? 1 : 0;
+    h[1]++;
+    hits.set(t, h);
+  });
+  return mean([...hits.values()].map(([hit, n]) => hit / n));
+}
+
 export function classificationReport(yTrue: readonly number[], yPred: readonly number[], classNames: readonly string[]): ClassificationReport {
   return reportFromConfusion(confusionMatrix(yTrue, yPred, classNames.length), classNames);
 }
