@@ -228,10 +228,12 @@ export async function trainLoop(
   if (badAdjustment) throw new RangeError(`logit adjustment: ${badAdjustment}`);
   const classWeights = opts.classWeights ? gpu.upload(balancedClassWeights(split.train, data.labels, classes), [classes], 'f32', 'loss.classWeights') : undefined;
   try {
+    let epochsRun = 0;
     while (state.epoch < opts.epochs) {
-      // A stop asked for during the last epoch's validation or checkpoint: end here, before a step of
-      // the next epoch is spent and thrown away.
-      if (hooks.shouldStop?.()) return state;
+      // A stop asked for during this call's last epoch's validation or checkpoint: end here, before a
+      // step of the next epoch is spent and thrown away (before the first epoch the check stays after
+      // each step, as the callers' stop conditions expect).
+      if (epochsRun > 0 && hooks.shouldStop?.()) return state;
       const started = performance.now();
       if (cosine) trainer.adam.setLearningRate(cosineRate(cosine.lr, opts.minLr, state.epoch, opts.epochs));
       const order = epochOrder(examplesOf(state.epoch), opts.seed, state.epoch);
@@ -331,6 +333,7 @@ export async function trainLoop(
       await hooks.onValidated?.(state, improved);
       if (raw) trainer.model.importTensors(raw);
       await hooks.onEpochEnd?.(state, improved, average, raw);
+      epochsRun++;
       if (opts.patience > 0 && state.sinceBest >= opts.patience) break;
     }
   } finally {
