@@ -77,11 +77,9 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, opts: MatmulOptions = {})
     if (opts.bias.size !== N) throw new ShapeError(`${op}: bias ${fmtShape(opts.bias.shape)} does not match ${N} output columns`);
   }
   const variant = pickVariant(gpu, opts, matmulShapeKey(M, N, K, transA, transB));
-  if (variant === 'compact') {
-    return matmulCompact(gpu, a, b, { M, N, K, transA, transB, bias: opts.bias, relu: act === 'relu' });
-  }
   if (variant !== 'register') {
-    return matmulTiled(gpu, a, b, { M, N, K, transA, transB, bias: opts.bias, relu: act === 'relu' }, variant === 'tiled8' ? 8 : 16);
+    const spec = { M, N, K, transA, transB, bias: opts.bias, relu: act === 'relu' };
+    return variant === 'compact' ? matmulCompact(gpu, a, b, spec) : matmulTiled(gpu, a, b, spec, variant === 'tiled8' ? 8 : 16);
   }
   const aVec = !transA && K % 4 === 0;
   const bVec = !transB && N % 4 === 0;

@@ -23,10 +23,10 @@ describe('classification metrics', () => {
   });
 
   it('unweighted average recall alone: over the classes present in the labels, whatever the vocabulary', () => {
-    expect(unweightedAverageRecall(yTrue, yPred)).toBeCloseTo((0.5 + 1 + 0.75) / 3, 12);
+    expect(unweightedAverageRecall(yTrue, yPred, 3)).toBeCloseTo((0.5 + 1 + 0.75) / 3, 12);
     // Class 5 is predicted but never a label: it counts as an error, not as a class.
-    expect(unweightedAverageRecall([2, 2, 7, 7], [2, 5, 7, 7])).toBeCloseTo((0.5 + 1) / 2, 12);
-    expect(() => unweightedAverageRecall([1, 2], [1])).toThrow(/2 labels but 1 predictions/);
+    expect(unweightedAverageRecall([2, 2, 7, 7], [2, 5, 7, 7], 8)).toBeCloseTo((0.5 + 1) / 2, 12);
+    expect(() => unweightedAverageRecall([1, 2], [1], 3)).toThrow(/2 true labels but 1 predictions/);
   });
 
   it('separates accuracy from UAR on an imbalanced majority-class predictor', () => {

@@ -228,12 +228,12 @@ export async function trainLoop(
   if (badAdjustment) throw new RangeError(`logit adjustment: ${badAdjustment}`);
   const classWeights = opts.classWeights ? gpu.upload(balancedClassWeights(split.train, data.labels, classes), [classes], 'f32', 'loss.classWeights') : undefined;
   try {
-    let epochsRun = 0;
+    const firstEpoch = state.epoch;
     while (state.epoch < opts.epochs) {
       // A stop asked for during this call's last epoch's validation or checkpoint: end here, before a
       // step of the next epoch is spent and thrown away (before the first epoch the check stays after
       // each step, as the callers' stop conditions expect).
-      if (epochsRun > 0 && hooks.shouldStop?.()) return state;
+      if (state.epoch > firstEpoch && hooks.shouldStop?.()) return state;
       const started = performance.now();
       if (cosine) trainer.adam.setLearningRate(cosineRate(cosine.lr, opts.minLr, state.epoch, opts.epochs));
       const order = epochOrder(examplesOf(state.epoch), opts.seed, state.epoch);
@@ -311,7 +311,7 @@ export async function trainLoop(
         const cm = split.classMask;
         const pred = cm ? maskedArgmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes, split.val, cm) : argmaxRows(adjustment ? adjustRows(logits, adjustment) : logits, classes);
         valAccuracy = pred.filter((p, i) => p === labels[i]).length / labels.length;
-        valUar = unweightedAverageRecall(labels, pred);
+        valUar = unweightedAverageRecall(labels, pred, classes);
         valLoss = cm ? maskedMeanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing, split.val, cm) : meanCrossEntropy(logits, labels, classes, trainer.model.config.labelSmoothing);
         hooks.onValidationLogits?.(state.epoch + 1, logits, labels);
       }
@@ -333,7 +333,6 @@ export async function trainLoop(
       await hooks.onValidated?.(state, improved);
       if (raw) trainer.model.importTensors(raw);
       await hooks.onEpochEnd?.(state, improved, average, raw);
-      epochsRun++;
       if (opts.patience > 0 && state.sinceBest >= opts.patience) break;
     }
   } finally {

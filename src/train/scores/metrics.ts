@@ -41,6 +41,14 @@ export function confusionMatrix(yTrue: readonly number[], yPred: readonly number
 
 const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
+/** The mean recall over the rows (true classes) that have examples: UAR. */
+function uarOfConfusion(counts: number[][]): number {
+  return mean(counts.flatMap((row, c) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    return support > 0 ? [row[c] / support] : [];
+  }));
+}
+
 /** Every metric at once from a confusion matrix of counts. */
 export function reportFromConfusion(counts: number[][], classNames: readonly string[]): ClassificationReport {
   const n = classNames.length;
@@ -56,11 +64,10 @@ export function reportFromConfusion(counts: number[][], classNames: readonly str
     const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
     return { name, precision, recall, f1, support: support[c] };
   });
-  const present = perClass.filter((_, c) => support[c] > 0);
   return {
     total,
     accuracy: total > 0 ? correct / total : 0,
-    uar: mean(present.map((m) => m.recall)),
+    uar: uarOfConfusion(counts),
     macroF1: mean(perClass.filter((_, c) => support[c] > 0 || predicted[c] > 0).map((m) => m.f1)),
     perClass,
     confusion: counts.map((row) => [...row]),
@@ -72,16 +79,8 @@ export function reportFromConfusion(counts: number[][], classNames: readonly str
  * Unweighted average recall: the mean over the classes present in yTrue of the fraction of their
  * examples predicted as themselves (chance level 1 / classes present, whatever the class sizes).
  */
-export function unweightedAverageRecall(yTrue: readonly number[], yPred: readonly number[]): number {
-  if (yTrue.length !== yPred.length) throw new MetricsError(`${yTrue.length} labels but ${yPred.length} predictions`);
-  const hits = new Map<number, [number, number]>();
-  yTrue.forEach((t, i) => {
-    const h = hits.get(t) ?? [0, 0];
-    h[0] += yPred[i] === t ? 1 : 0;
-    h[1]++;
-    hits.set(t, h);
-  });
-  return mean([...hits.values()].map(([hit, n]) => hit / n));
+export function unweightedAverageRecall(yTrue: readonly number[], yPred: readonly number[], numClasses: number): number {
+  return uarOfConfusion(confusionMatrix(yTrue, yPred, numClasses));
 }
 
 export function classificationReport(yTrue: readonly number[], yPred: readonly number[], classNames: readonly string[]): ClassificationReport {
