@@ -73,6 +73,16 @@ export function countWidth(counts: readonly [number, number], widths: readonly [
   };
 }
 
+/** A parser of fold numbers: `2`, `1,3` or a range `2-4` (whole numbers from 1, no repeats). */
+export function foldList(value: string): number[] {
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
+  const folds = range ? Array.from({ length: Math.max(0, Number(range[2]) - Number(range[1]) + 1) }, (_, i) => Number(range[1]) + i) : value.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  if (folds.length === 0 || new Set(folds).size !== folds.length || !folds.every((f) => Number.isInteger(f) && f >= 1)) {
+    throw new InvalidArgumentError(`expected fold numbers from 1, different, as a,b or lo-hi, got '${value}'`);
+  }
+  return folds;
+}
+
 /** A parser of seeds: `0,1,2` or a range `0-4` (whole numbers, no repeats). */
 export function seedList(value: string): number[] {
   const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);

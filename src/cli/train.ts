@@ -23,7 +23,7 @@ import type { TrainRunOptions } from '../train/protocols/run.node.ts';
 import { checkCorpusFlags, collect, dataFlags } from './corpora-flags';
 import { recordSettings, restoreSettings } from './train-settings';
 import { MASK_LIMITS, type MaskSettings } from '../train/loop/masks';
-import { countWidth, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
+import { countWidth, foldList, fraction, list, seedList, nonNegativeInt, numberWithin, positiveInt, positiveNumber, probability, rangeWithin } from './options';
 
 export interface TrainFlags {
   data?: string[];
@@ -33,6 +33,7 @@ export interface TrainFlags {
   val: number;
   valSpeakers?: string[];
   folds?: number;
+  onlyFolds?: number[];
   seeds?: number[];
   epochs: number;
   batch: number;
@@ -101,6 +102,10 @@ function checkCombinations(flags: TrainFlags, cmd: Command): void {
     if (flags.resume) throw new Error('--folds runs continue by repeating the same command (finished folds are read, a stopped one resumes): leave --resume out');
     if (given('split') && flags.split !== 'speaker') throw new Error('--folds is a cross-validation by speaker: it cannot be combined with --split random');
     if (given('val')) throw new Error('--folds K validates each fold on about 1/K of the speakers: leave --val out');
+    const beyond = flags.onlyFolds?.filter((f) => f > flags.folds!) ?? [];
+    if (beyond.length) throw new Error(`--only-folds ${flags.onlyFolds!.join(',')}: --folds ${flags.folds} has folds 1..${flags.folds} (no fold ${beyond.join(', ')})`);
+  } else if (flags.onlyFolds !== undefined) {
+    throw new Error('--only-folds picks folds of a --folds run: give --folds K');
   }
   if (flags.seeds !== undefined) {
     if (flags.folds !== undefined) throw new Error('--seeds and --folds are two protocols: run them separately');
@@ -174,6 +179,7 @@ export function registerTrain(program: Command): void {
     .option('--val <fraction>', 'validation fraction', fraction, 0.2)
     .option('--val-speakers <list>', 'comma-separated validation speakers (implies --split speaker)', list)
     .option('--folds <k>', 'k-fold cross-validation by speaker (2 <= k <= speakers): one model per fold in OUT/fold-<i>/, mean and spread in OUT/folds.md and folds.json; repeating the command continues a stopped run, and with a larger --epochs continues every fold further', positiveInt)
+    .option('--only-folds <list>', "with --folds: train only these folds in this call (e.g. 2, 1,3 or 2-4) into the same OUT, so folds can run in parallel processes or on several machines; the others are read when finished and left alone otherwise (a fold another call is training is not touched); the call that finds every fold finished writes the summary", foldList)
     .option('--seeds <list>', "the same run once per seed (e.g. 0-4 or 0,3,7), each in OUT/seed-<s>/ with its own split, then mean and spread in OUT/seeds.md and seeds.json; repeating the command continues a stopped run, and with a larger --epochs continues every seed further", seedList)
     .option('--epochs <n>', 'maximum epochs', positiveInt, 30)
     .option('--batch <n>', 'batch size', positiveInt, 32)
@@ -279,9 +285,9 @@ export function registerTrain(program: Command): void {
       };
       try {
         if (flags.folds !== undefined) {
-          const r = await foldsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, folds: flags.folds, ...(flags.foldCorpus !== undefined ? { foldCorpus: flags.foldCorpus } : {}), onFold: (f, k) => void (fold = `fold ${f}/${k} `) });
+          const r = await foldsRun(gpu, (c) => makeExtractor(gpu, c), { ...common, folds: flags.folds, ...(flags.onlyFolds ? { onlyFolds: flags.onlyFolds } : {}), ...(flags.foldCorpus !== undefined ? { foldCorpus: flags.foldCorpus } : {}), onFold: (f, k) => void (fold = `fold ${f}/${k} `) });
           bar.stop();
-          if (!r.summary) process.exitCode = 130;
+          if (!r.summary) process.exitCode = r.pending.length && !stop ? 0 : 130;
           else if (flags.json) console.log(JSON.stringify({ out, seconds: r.seconds, ...r.summary }));
           else log(`\ndone in ${r.seconds.toFixed(0)} s; wrote ${out}/folds.md, folds.json, splits.json, confusion.svg (pooled) and fold-1..${flags.folds}/`);
           return;

@@ -2,11 +2,12 @@
 // reports; speaker folds validate every speaker exactly once and are a function of the seed; a tiny
 // 3-fold run writes one complete run folder per fold plus splits.json, folds.json and folds.md whose
 // figures match the folds' own report.json files; a stopped run continues (finished folds read, the
-// stopped one resumed from its checkpoint) and refuses other settings; bad fold settings fail clearly
-// before training.
+// stopped one resumed from its checkpoint) and refuses other settings; --only-folds splits one run
+// over several calls; bad fold settings fail clearly before training.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,6 +168,45 @@ describe('ser train --folds on a tiny config', () => {
     await expect(foldsRun(gpu(), extractor, { ...opts, lr: 1e-3 })).rejects.toThrow(/holds a --folds run with other settings/);
   });
 
+  it('--only-folds trains just those folds, leaves the others alone, and the call that finds every fold finished writes the summary', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ser-folds-only-'));
+    const lines: string[] = [];
+    const opts: FoldsRunOptions = {
+      data, out, folds: 3, cacheDir: join(out, 'cache'), lr: 3e-3,
+      loop: { ...defaultLoopOptions, epochs: 1, batch: 4, seed: 2, patience: 0, readEvery: 2 },
+      model: TINY_MODEL,
+      features: { frames: 16 },
+      log: (l) => void lines.push(l),
+    };
+    const extractor = (c: FeatureConfig) => new GpuFeatureExtractor(gpu(), c);
+    // Fold 1 as another call would leave it mid-run: a folder with a checkpoint marker it must not touch.
+    mkdirSync(join(out, 'fold-1'), { recursive: true });
+    writeFileSync(join(out, 'fold-1', 'checkpoint.json'), 'another call is training this fold');
+    const first = await foldsRun(gpu(), extractor, { ...opts, onlyFolds: [2] });
+    expect(first.summary).toBeNull();
+    expect(first.pending).toEqual([1, 3]);
+    expect(first.folds.map((f) => f.split.description.fold)).toEqual([2]);
+    expect(readFileSync(join(out, 'fold-1', 'checkpoint.json'), 'utf8')).toBe('another call is training this fold');
+    expect(existsSync(join(out, 'fold-2', 'report.json'))).toBe(true);
+    expect(existsSync(join(out, 'fold-3'))).toBe(false);
+    expect(existsSync(join(out, 'folds.json'))).toBe(false);
+    expect(lines.some((l) => /fold 1 of 3: not finished and not in --only-folds 2/.test(l))).toBe(true);
+    expect(lines.some((l) => /folds 1, 3 not finished yet/.test(l))).toBe(true);
+
+    await rm(join(out, 'fold-1'), { recursive: true });
+    lines.length = 0;
+    const second = await foldsRun(gpu(), extractor, { ...opts, onlyFolds: [3, 1] });
+    expect(second.pending).toEqual([]);
+    expect(second.folds.map((f) => f.split.description.fold)).toEqual([1, 3]);
+    expect(lines.some((l) => /fold 2 of 3: finished before/.test(l))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(out, 'folds.json'), 'utf8'));
+    const accuracies = [1, 2, 3].map((i) => JSON.parse(readFileSync(join(out, `fold-${i}`, 'report.json'), 'utf8')).accuracy as number);
+    expect(summary.perFold).toHaveLength(3);
+    expect(summary.accuracy.mean).toBeCloseTo(accuracies.reduce((a, b) => a + b, 0) / 3, 12);
+    expect(second.summary!.accuracy.mean).toBe(summary.accuracy.mean);
+    await expect(foldsRun(gpu(), extractor, { ...opts, onlyFolds: [4] })).rejects.toThrow(/--only-folds must name folds 1..3/);
+  });
+
   it('the CLI prints the summary as JSON on stdout with --json', () => {
     const out = mkdtempSync(join(tmpdir(), 'ser-folds-cli-'));
     const r = spawnSync(process.execPath, [BIN, 'train', '--data', data, '--folds', '2', '--epochs', '1', '--batch', '8', '--out', out, '--cache', join(out, 'cache'), '--json'], { encoding: 'utf8' });
@@ -197,12 +237,21 @@ describe('ser train --folds on a tiny config', () => {
       expect(anon.stderr).toMatch(/--folds 2: .*needs a speaker for every example/);
     });
 
-    it('--folds with --resume, --val-speakers, --split random or --val', () => {
+    it('--only-folds without --folds', () => {
+      const r = run('--data', data, '--only-folds', '1');
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/--only-folds picks folds of a --folds run: give --folds K/);
+    });
+
+    it('--folds with --resume, --val-speakers, --split random, --val or folds it does not have', () => {
       for (const [args, msg] of [
         [['--resume', cache], /--folds runs continue by repeating the same command/],
         [['--val-speakers', 'Actor_01'], /cannot be combined with --val-speakers/],
         [['--split', 'random'], /cannot be combined with --split random/],
         [['--val', '0.3'], /leave --val out/],
+        [['--only-folds', '4'], /--folds 3 has folds 1..3 \(no fold 4\)/],
+        [['--only-folds', '0'], /expected fold numbers from 1/],
+        [['--only-folds', '2,2'], /expected fold numbers from 1/],
       ] as const) {
         const r = run('--data', data, '--folds', '3', ...args);
         expect(r.status, args.join(' ')).not.toBe(0);

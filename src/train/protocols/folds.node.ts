@@ -9,6 +9,10 @@
 // a fold whose folder holds a finished run is read from its report.json, one with a checkpoint is
 // resumed from its last completed epoch. OUT/folds-settings.json pins the flags; a repeat with other
 // settings in the same OUT is refused. The summary is written once every fold has finished.
+// `onlyFolds` (--only-folds) trains just those folds in this call; the others are read when finished
+// and skipped otherwise, so several processes (or machines sharing OUT) can each train some folds of
+// one run: the call that finds every fold finished writes the summary. A skipped fold's folder is not
+// touched, since another call may be training it.
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +36,8 @@ export interface FoldsRunOptions extends Omit<TrainRunOptions, 'split' | 'val' |
   folds: number;
   /** Several corpora: deal only this corpus's speakers; the others always train (corpus-splits.ts). */
   foldCorpus?: string;
+  /** Train only these folds (1-based) in this call; the others are read if finished, else left alone. */
+  onlyFolds?: readonly number[];
   /** Called before each fold trains (1-based), e.g. to label a progress bar. */
   onFold?: (fold: number, folds: number) => void;
 }
@@ -42,6 +48,8 @@ export interface FoldsRunResult {
   summary: FoldsSummary | null;
   /** The folds trained by this call (not those read from an earlier call's folders). */
   folds: TrainRunResult[];
+  /** Folds outside `onlyFolds` that have not finished yet (the summary waits for them). */
+  pending: number[];
   seconds: number;
 }
 
@@ -61,6 +69,8 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   if (opts.windows) checkWindows(opts.windows, opts.features?.frames);
   const seed = opts.loop.seed;
   if (opts.valCorpus !== undefined) throw new SplitError('--val-corpus and --folds are two protocols: use one');
+  const beyond = opts.onlyFolds?.filter((f) => !Number.isInteger(f) || f < 1 || f > opts.folds) ?? [];
+  if (opts.onlyFolds?.length === 0 || beyond.length) throw new SplitError(`--only-folds must name folds 1..${opts.folds} of --folds ${opts.folds}, got ${opts.onlyFolds!.join(',') || 'none'}`);
   const data = await loadTrainingData(extractorFor, { data: opts.data, corpora: opts.corpora, cacheDir: opts.cacheDir, seed, features: opts.features, log });
   let splits;
   try {
@@ -87,6 +97,7 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   const results: TrainRunResult[] = [];
   const outcomes: FoldOutcome[] = [];
   const perCorpus: CorpusEntry[][] = [];
+  const pending: number[] = [];
   for (const split of splits) {
     const fold = split.description.fold!;
     const out = join(opts.out, `fold-${fold}`);
@@ -97,13 +108,18 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
       perCorpus.push(corpusEntries(finishedReport(out, opts.loop)?.perCorpus));
       continue;
     }
+    if (opts.onlyFolds && !opts.onlyFolds.includes(fold)) {
+      log(`\nfold ${fold} of ${opts.folds}: not finished and not in --only-folds ${opts.onlyFolds.join(',')}: left to another call`);
+      pending.push(fold);
+      continue;
+    }
     const partial = hasCheckpoint(out);
     log(`\nfold ${fold} of ${opts.folds}${partial ? ': continuing its checkpoint' : ''}`);
     opts.onFold?.(fold, opts.folds);
     const r = await trainOnSplit(gpu, data, split, augmented, { ...opts, split: 'speaker', val: 0, out, resume: partial });
     if (opts.shouldStop?.()) {
       log(`stopped during fold ${fold}: ${out} keeps its last completed epoch; repeat the command to continue (no summary is written yet)`);
-      return { out: opts.out, summary: null, folds: results, seconds: (performance.now() - started) / 1000 };
+      return { out: opts.out, summary: null, folds: results, pending, seconds: (performance.now() - started) / 1000 };
     }
     await writeReport(r);
     results.push(r);
@@ -123,6 +139,10 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
     log(`fold ${fold}: accuracy ${(100 * r.report.accuracy).toFixed(1)}%, UAR ${(100 * r.report.uar).toFixed(1)}%, macro F1 ${(100 * r.report.macroF1).toFixed(1)}% (best epoch ${r.state.bestEpoch}, ${runSeconds.toFixed(0)} s in its epochs)`);
   }
 
+  if (pending.length) {
+    log(`\nfold${pending.length > 1 ? 's' : ''} ${pending.join(', ')} not finished yet: the call that finds every fold finished writes the summary (${opts.out}/folds.md)`);
+    return { out: opts.out, summary: null, folds: results, pending, seconds: (performance.now() - started) / 1000 };
+  }
   const summary = summariseFolds(outcomes, data.classes, seed);
   const augmentation = opts.augment ? `${describeAugmentConfig(opts.augment)}; validation clips are never augmented` : 'none';
   const seconds = (performance.now() - started) / 1000;
@@ -134,5 +154,5 @@ export async function foldsRun(gpu: Gpu, extractorFor: (c: FeatureConfig) => Fea
   const pooled = reportFromConfusion(summary.pooled.confusion, summary.classes);
   await writeFile(join(opts.out, 'confusion.svg'), await confusionSvg(pooled, summary.classes, `pooled out-of-fold confusion (accuracy ${(100 * pooled.accuracy).toFixed(1)}%)`));
   log(`\n${formatFoldsSummary(summary)}`);
-  return { out: opts.out, summary, folds: results, seconds };
+  return { out: opts.out, summary, folds: results, pending, seconds };
 }
